@@ -1,0 +1,67 @@
+"""Checkie: an open-source, self-hostable checkout platform."""
+from __future__ import annotations
+
+from flask import Flask
+
+from checkie.config import config_from_environment
+from checkie.database import render_migration_type
+from checkie.extensions import PROJECT_ROOT, csrf, db, htmx, huey, instance_path, limiter, login_manager, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Wire the app: config, extensions, blueprints, error handling, CLI. Nothing else."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path(),
+        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.update(config_from_environment(app.instance_path))
+    app.config.update(overrides or {})
+
+    from checkie import logging as app_logging
+    from checkie import models  # noqa: F401  (every table, for Alembic and relationships)
+    from checkie import cli, templating, web
+    from checkie.dashboard.context import init_dashboard_context
+
+    app_logging.init_logging(app)
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, render_item=render_migration_type
+    )
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    huey.immediate = app.config["HUEY_IMMEDIATE"]
+    web.init_web(app)
+    templating.init_templating(app)
+    init_dashboard_context(app)
+    register_blueprints(app)
+    cli.init_cli(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    from checkie.api import api_keys as api_api_keys
+    from checkie.api import auth as api_auth
+    from checkie.api import docs as api_docs
+    from checkie.api import init_api
+    from checkie.api import members as api_members
+    from checkie.api import stores as api_stores
+    from checkie.api import users as api_users
+    from checkie.dashboard import account, api_keys, auth, mailbox, stores, team
+    from checkie.ops import views as ops
+
+    for blueprint in (
+        ops.bp,
+        auth.bp,
+        account.bp,
+        stores.bp,
+        team.bp,
+        api_keys.bp,
+        mailbox.bp,
+        api_docs.bp,
+    ):
+        app.register_blueprint(blueprint)
+    init_api(app, [api_auth.blp, api_users.blp, api_stores.blp, api_members.blp, api_api_keys.blp])

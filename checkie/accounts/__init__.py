@@ -1,0 +1,1 @@
+"""Merchant users: registration, passwords, sessions, reset tokens and API refresh tokens."""

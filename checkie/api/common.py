@@ -1,0 +1,111 @@
+"""Authentication, store access and pagination for API views."""
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app, g, request
+
+from checkie.accounts.models import User
+from checkie.accounts.tokens import InvalidAccessToken, decode_access_token
+from checkie.errors import AuthenticationFailed, ValidationFailed
+from checkie.extensions import db
+from checkie.stores import access
+from checkie.stores.models import ApiKey, Role, Store
+
+API_KEY_PREFIX = "ck_"
+
+
+@dataclass
+class Principal:
+    """Who is calling: a user (access token) or a store API key — never both."""
+
+    user: User | None = None
+    api_key: ApiKey | None = None
+
+
+def _authenticate() -> Principal:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("Send an `Authorization: Bearer <token>` header.")
+    token = token.strip()
+    if token.startswith(API_KEY_PREFIX):
+        api_key = access.find_api_key(db.session, token)
+        if api_key is None:
+            raise AuthenticationFailed("Invalid or revoked API key.")
+        return Principal(api_key=api_key)
+    try:
+        user_id, epoch = decode_access_token(token, secret=current_app.config["JWT_SECRET"])
+    except InvalidAccessToken:
+        raise AuthenticationFailed("Invalid or expired access token.") from None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_epoch != epoch:
+        raise AuthenticationFailed("Invalid or expired access token.")
+    return Principal(user=user)
+
+
+def auth_required(blp, *, user_only: bool = False):
+    """Authenticate the bearer token before the view (and before its body is parsed)."""
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            g.principal = _authenticate()
+            if user_only and g.principal.user is None:
+                raise AuthenticationFailed("This endpoint needs a user access token, not an API key.")
+            return fn(*args, **kwargs)
+
+        wrapper = blp.doc(security=[{"bearerAuth": []}])(wrapper)
+        return blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
+
+    return decorator
+
+
+def current_principal() -> Principal:
+    return g.principal
+
+
+def current_user() -> User:
+    user = g.principal.user
+    if user is None:
+        raise AuthenticationFailed("This endpoint needs a user access token, not an API key.")
+    return user
+
+
+def load_store(store_id: int, *, required: Role = Role.VIEWER) -> Store:
+    """The store the caller may act on with at least `required`; 404 across tenants, 403 for roles."""
+    principal = current_principal()
+    if principal.api_key is not None:
+        store, _ = access.store_for_api_key(db.session, principal.api_key, store_id, required=required)
+    else:
+        store, _ = access.store_for_user(db.session, principal.user.id, store_id, required=required)
+    return store
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        value = ""
+    if not value.isdigit():
+        raise ValidationFailed.on("cursor", "Invalid cursor.")
+    return int(value)
+
+
+def paginate(stmt: sa.Select, id_column, *, limit: int, cursor: str | None) -> dict:
+    """Keyset pagination, newest first: `{"data": [...], "nextCursor": ...}`."""
+    after = decode_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(id_column < after)
+    rows = list(db.session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return {"data": rows[:limit], "nextCursor": next_cursor}

@@ -1,0 +1,1 @@
+"""Flask-WTF forms for the dashboard, one module per area."""

@@ -1,0 +1,45 @@
+"""Typed errors that services raise and the web layer maps to HTML or `{"error":{…}}`."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+        if code:
+            self.code = code
+
+
+class ValidationFailed(DomainError):
+    """Input broke a rule; `fields` maps field names (as the caller sent them) to messages."""
+
+    status = 422
+    code = "validation_error"
+
+    @classmethod
+    def on(cls, field: str, message: str) -> "ValidationFailed":
+        return cls(message, fields={field: [message]})
+
+
+class AuthenticationFailed(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"

@@ -1,0 +1,1 @@
+"""The email outbox: every email is a row first, then sent by a task."""

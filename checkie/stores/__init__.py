@@ -1,0 +1,1 @@
+"""Stores, their members and roles, and store API keys."""

@@ -1,0 +1,15 @@
+"""Huey consumer entry point: `huey_consumer checkie.worker.huey`.
+
+Importing this module builds the app once and imports every domain's tasks so the consumer
+knows them all.
+"""
+from checkie import create_app
+from checkie.extensions import huey
+from checkie.tasks import bind_app
+
+app = create_app()
+bind_app(app)
+
+import checkie.notifications.tasks  # noqa: E402,F401  (registers tasks)
+
+__all__ = ["huey", "app"]
