@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 import secrets
 from datetime import datetime
 
@@ -7,7 +8,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from checkie.database import BigId, UTCDateTime, utcnow
+from checkie.database import BigId, UTCDateTime, str_enum, utcnow
 from checkie.extensions import db
 
 
@@ -23,6 +24,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
+    #: Registration through the dashboard is finished by opening an emailed link.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Part of the Flask-Login id; rotating it ends every other browser session of the user.
     session_epoch: Mapped[str] = mapped_column(sa.String(32), default=new_session_epoch)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -32,11 +35,20 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_epoch}"
 
 
-class PasswordResetToken(db.Model):
-    __tablename__ = "password_reset_tokens"
+class TokenPurpose(str, enum.Enum):
+    PASSWORD_RESET = "password_reset"
+    EMAIL_VERIFICATION = "email_verification"
+
+
+class UserToken(db.Model):
+    """A single-use emailed link (password reset: 1 hour; email verification). Issuing a new one
+    for the same purpose invalidates the older ones."""
+
+    __tablename__ = "user_tokens"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose, "token_purpose"))
     #: SHA-256 hex of the token in the emailed link; the token itself is never stored.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

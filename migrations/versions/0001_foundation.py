@@ -42,26 +42,13 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('email_verified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('session_epoch', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
-    op.create_table('password_reset_tokens',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_password_reset_tokens_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_reset_tokens')),
-    sa.UniqueConstraint('token_hash', name=op.f('uq_password_reset_tokens_token_hash'))
-    )
-    with op.batch_alter_table('password_reset_tokens', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_password_reset_tokens_user_id'), ['user_id'], unique=False)
-
     op.create_table('refresh_tokens',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -92,6 +79,21 @@ def upgrade():
     )
     with op.batch_alter_table('stores', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stores_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('user_tokens',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('purpose', sa.Enum('password_reset', 'email_verification', name='token_purpose', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_tokens_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_user_tokens_token_hash'))
+    )
+    with op.batch_alter_table('user_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_tokens_user_id'), ['user_id'], unique=False)
 
     op.create_table('api_keys',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -149,6 +151,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_api_keys_store_id'))
 
     op.drop_table('api_keys')
+    with op.batch_alter_table('user_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_tokens_user_id'))
+
+    op.drop_table('user_tokens')
     with op.batch_alter_table('stores', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stores_owner_id'))
 
@@ -158,10 +164,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_refresh_tokens_family'))
 
     op.drop_table('refresh_tokens')
-    with op.batch_alter_table('password_reset_tokens', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_password_reset_tokens_user_id'))
-
-    op.drop_table('password_reset_tokens')
     op.drop_table('users')
     with op.batch_alter_table('email_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_email_messages_to_address'))
