@@ -7,13 +7,16 @@ a rollback drops them, so a consumer never sees a row that does not exist yet.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from checkie.extensions import db, huey
+
+log = logging.getLogger("checkie.tasks")
 
 _PENDING_KEY = "checkie.after_commit"
 _app: Flask | None = None
@@ -71,17 +74,41 @@ def periodic_task(validate_datetime, **huey_options) -> Callable:
 
 
 def enqueue_after_commit(task_fn: Callable, *args, **kwargs) -> None:
-    """Send `task_fn(*args)` to Huey once the current transaction commits; drop it on rollback."""
-    db.session.info.setdefault(_PENDING_KEY, []).append((task_fn, args, kwargs))
+    """Send `task_fn(*args)` to Huey once the current transaction commits; drop it on rollback.
+
+    A rolled-back savepoint drops only what was enqueued inside it: a service that retries an
+    insert in a savepoint must not lose the email queued before it."""
+    session = db.session()
+    # Begin now if nothing did yet, so that a rollback has a transaction to end (and drops
+    # the task) rather than leaving it for whatever commits next.
+    marker = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(_PENDING_KEY, []).append((marker, task_fn, args, kwargs))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
+    """The data is committed whatever happens here, so a queue that is down must not turn the
+    request into an error: log it; durable work is a row its sweeper re-enqueues."""
     pending = session.info.pop(_PENDING_KEY, [])
-    for task_fn, args, kwargs in pending:
-        task_fn(*args, **kwargs)
+    for _marker, task_fn, args, kwargs in pending:
+        try:
+            task_fn(*args, **kwargs)
+        except Exception:
+            log.exception("could not enqueue %s%r after commit", getattr(task_fn, "name", task_fn), args)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, previous_transaction) -> None:
-    session.info.pop(_PENDING_KEY, None)
+def _drop_pending(session: Session, previous_transaction: SessionTransaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING_KEY, None)
+        return
+    pending = session.info.get(_PENDING_KEY, [])
+    pending[:] = [entry for entry in pending if not _within(entry[0], previous_transaction)]
+
+
+def _within(marker: SessionTransaction | None, transaction: SessionTransaction) -> bool:
+    while marker is not None:
+        if marker is transaction:
+            return True
+        marker = marker.parent
+    return False

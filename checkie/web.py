@@ -1,29 +1,63 @@
-"""HTTP plumbing shared by every audience: request ids, security headers, error rendering,
-and `render_page` (whole page, or one named block for htmx)."""
+"""HTTP plumbing shared by every audience: request ids, access logs and metrics, security
+headers, error rendering, and `render_page` (whole page, or one named block for htmx)."""
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 
-from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from jinja2_fragments.flask import render_block
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from checkie.errors import DomainError
 
+log = logging.getLogger("checkie.web")
+access_log = logging.getLogger("checkie.access")
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 #: The default Content-Security-Policy: only our own scripts and styles, never framed.
-DEFAULT_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
+#: Pages that need more (API docs, embeds) build theirs with `content_security_policy()`.
+CSP_DIRECTIVES = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def content_security_policy(**overrides: str) -> str:
+    """The default policy with some directives replaced: `content_security_policy(style_src=…)`."""
+    directives = dict(CSP_DIRECTIVES)
+    directives.update({name.replace("_", "-"): value for name, value in overrides.items()})
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+DEFAULT_CSP = content_security_policy()
 
 
 def render_page(template: str, *, block: str | None = None, status: int = 200, **context) -> Response:
-    """Render `template`; for an htmx request naming `block`, render only that block."""
-    if block and request.htmx:
+    """Render `template`; for an htmx request naming `block`, render only that block. A history
+    restore (htmx re-fetching a URL it pushed) needs the whole page."""
+    if block and request.htmx and not request.htmx.history_restore_request:
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
@@ -37,6 +71,7 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None) -> Response:
+    """`{"error":{…}}` under /api/, the friendly error page elsewhere."""
     if wants_json():
         error = {"code": code, "message": message}
         if fields:
@@ -44,58 +79,101 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
         response = jsonify({"error": error})
         response.status_code = status
         return response
-    return make_response(render_template("errors/error.html", status=status, message=message), status)
+    return make_response(_error_page(status, message), status)
+
+
+def _error_page(status: int, message: str) -> str:
+    """The error page must never fail itself (a broken template would turn every 404 into an
+    unhandled crash), so fall back to bare HTML if rendering does."""
+    try:
+        return render_template("errors/error.html", status=status, message=message)
+    except Exception:
+        log.exception("rendering the error page failed")
+        return f"<!doctype html><title>Error {status}</title><h1>Error {status}</h1><p>{escape(message)}</p>"
 
 
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-    422: "validation_error", 429: "rate_limited", 500: "internal_error",
+    422: "validation_error", 429: "rate_limited", 500: "internal_error", 503: "service_unavailable",
 }
+_GENERIC_500 = "Something went wrong on our side. Please try again."
 
 
-def _webargs_fields(error: HTTPException) -> dict | None:
-    """webargs puts schema errors under data.messages = {location: {field: [msg]}}; flatten it."""
+def _webargs_details(error: HTTPException) -> tuple[dict[str, list[str]] | None, list[str]]:
+    """webargs puts schema errors under data.messages = {location: {field: [msg]}}, or
+    {location: [msg]} when the body as a whole is wrong (invalid JSON). Returns the per-field
+    messages (nested fields as `pricing.amount`) and the whole-body ones."""
     messages = (getattr(error, "data", None) or {}).get("messages")
-    if not isinstance(messages, dict):
-        return None
     fields: dict[str, list[str]] = {}
-    for by_field in messages.values():
-        for name, problems in (by_field or {}).items():
-            fields[name] = problems if isinstance(problems, list) else [str(problems)]
-    return fields
+    general: list[str] = []
+    for by_field in (messages or {}).values() if isinstance(messages, dict) else ():
+        if isinstance(by_field, dict):
+            _flatten(by_field, "", fields)
+        elif isinstance(by_field, list):
+            general.extend(str(problem) for problem in by_field)
+    return fields or None, general
+
+
+def _flatten(problems: dict, prefix: str, into: dict[str, list[str]]) -> None:
+    for name, value in problems.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict):
+            _flatten(value, f"{key}.", into)
+        else:
+            into[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _error_headers(error: HTTPException) -> dict[str, str]:
+    """Headers the exception carries (Allow on 405, Retry-After on 429/503, webargs' extras),
+    without its Content-Type: we render our own body."""
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    headers.update((getattr(error, "data", None) or {}).get("headers") or {})
+    return headers
 
 
 def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
-    fields = _webargs_fields(error)
-    message = "Some fields are invalid." if fields else (error.description or error.name)
-    if status == 500:
-        message = "Something went wrong on our side. Please try again."
+    fields, general = _webargs_details(error)
+    message = _message(error, status, fields, general)
+    if message == type(error).description and not wants_json():
+        message = ""  # werkzeug's stock sentence; the error page explains in its own words
     response = error_response(status, _HTTP_CODES.get(status, "error"), message, fields)
-    for name, value in (getattr(error, "data", None) or {}).get("headers", {}).items():
-        response.headers[name] = value
-    if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-        response.headers["Allow"] = ", ".join(error.valid_methods)
-    if status == 429:
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after:
-            response.headers["Retry-After"] = str(retry_after)
+    response.headers.update(_error_headers(error))
     return response
+
+
+def _message(error: HTTPException, status: int, fields: dict | None, general: list[str]) -> str:
+    if status >= 500:
+        # Never show internals (an unhandled exception arrives here as a 500; Flask has
+        # already logged it with its traceback).
+        return _GENERIC_500
+    if general:
+        return " ".join(general)
+    if fields:
+        return "Some fields are invalid."
+    return error.description or error.name
 
 
 def handle_domain_error(error: DomainError) -> Response:
     return error_response(error.status, error.code, error.message, error.fields)
 
 
-def assign_request_id() -> None:
+def start_request() -> None:
+    """Trust a well-formed X-Request-ID from the proxy so one id follows a request through
+    every tier; otherwise make one."""
+    g.request_started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
-def add_standard_headers(response: Response) -> Response:
-    from flask import current_app
+def request_duration() -> float | None:
+    """Seconds since the request started, or None when start_request did not run."""
+    started = g.get("request_started")
+    return None if started is None else time.perf_counter() - started
 
+
+def add_standard_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
@@ -105,13 +183,31 @@ def add_standard_headers(response: Response) -> Response:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if request.path.startswith("/api/") and response.mimetype == "application/json":
         response.headers.setdefault("Cache-Control", "no-store")
-    if getattr(g, "request_id", None):
+    if g.get("request_id"):
         response.headers["X-Request-ID"] = g.request_id
     return response
 
 
+def log_access(response: Response) -> Response:
+    """One line per request (the request id comes from the log filter)."""
+    if current_app.config.get("ACCESS_LOG"):
+        duration = request_duration()
+        duration_ms = None if duration is None else round(duration * 1000, 2)
+        access_log.info(
+            "%s %s %s %sms", request.method, request.path, response.status_code, duration_ms,
+            extra={"method": request.method, "path": request.path, "status": response.status_code, "duration_ms": duration_ms},
+        )
+    return response
+
+
 def init_web(app: Flask) -> None:
-    app.before_request(assign_request_id)
+    from checkie.ops import metrics
+
+    # First of all before-request hooks, so a request refused by CSRF or a rate limit still
+    # gets its id and timing.
+    app.before_request_funcs.setdefault(None, []).insert(0, start_request)
     app.after_request(add_standard_headers)
+    app.after_request(log_access)
+    metrics.init_metrics(app)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)

@@ -1,5 +1,5 @@
 """Test harness: a throwaway PostgreSQL database built from the migrations once per run (per
-xdist worker), Redis for rate limits, Huey in immediate mode, tables truncated after each test.
+xdist worker), Redis for rate limits, Huey in immediate mode, tables emptied after each test.
 
 Nothing here skips: a missing PostgreSQL or Redis is an error, never a silent skip."""
 from __future__ import annotations
@@ -31,6 +31,7 @@ os.environ.update(
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 
 from checkie import create_app  # noqa: E402
 from checkie.extensions import db as _db  # noqa: E402
@@ -58,11 +59,19 @@ def app():
     _admin(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
 
 
-def _truncate_all(app) -> None:
+def _empty_all_tables(app) -> None:
+    """DELETE children first, then reset the sequences: on tables this small it is two orders of
+    magnitude faster than TRUNCATE, which rewrites every table's files."""
     with app.app_context():
-        tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
         with _db.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+            conn.execute(
+                sa.text(
+                    "SELECT setval(s.oid::regclass, 1, false) FROM pg_class s "
+                    "WHERE s.relkind = 'S' AND s.relnamespace = 'public'::regnamespace"
+                )
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -71,13 +80,23 @@ def _clean_state(request):
     yield
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
-        _truncate_all(app)
+        _empty_all_tables(app)
         with app.app_context():
             limiter.reset()
 
 
+class _RequestScopedClient(FlaskClient):
+    """Each request runs in an app context of its own, as in production; otherwise a test's
+    open `db` context would be reused, sharing `g` and the session between requests."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = _RequestScopedClient
     return app.test_client()
 
 

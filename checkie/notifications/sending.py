@@ -20,6 +20,7 @@ MAX_ATTEMPTS = 8
 
 
 def _retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4, … minutes after the 1st, 2nd, 3rd … failure, at most an hour."""
     return timedelta(minutes=min(2 ** (attempts - 1), 60))
 
 
@@ -73,21 +74,30 @@ def _send_smtp(mime: MimeMessage, smtp_url: str) -> None:
 
 
 def deliver(db: Session, message: EmailMessage, *, smtp_url: str, mail_from: str) -> None:
-    """Send a claimed message and record the outcome on its row (the caller commits)."""
+    """Send a claimed message and record the outcome on its row (the caller commits).
+
+    Any failure counts as an attempt, not only network errors: a message that can never be
+    sent (a malformed address, say) must end as failed rather than be retried forever."""
     message.attempts += 1
     try:
         if smtp_url:
             _send_smtp(_mime(message, mail_from), smtp_url)
         else:
             log.info("email to %s: %s\n%s", message.to_address, message.subject, message.text_body)
-    except (OSError, smtplib.SMTPException) as exc:
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if message.attempts >= MAX_ATTEMPTS:
-            message.status = EmailStatus.FAILED
-        else:
-            message.due_at = utcnow() + _retry_delay(message.attempts)
-        log.warning("email %s to %s failed (attempt %s): %s", message.id, message.to_address, message.attempts, exc)
+    except Exception as exc:
+        _record_failure(message, exc)
         return
     message.status = EmailStatus.SENT
     message.sent_at = utcnow()
     message.last_error = None
+
+
+def _record_failure(message: EmailMessage, exc: Exception) -> None:
+    """Back off exponentially (the sweeper picks the row up once due), or give up."""
+    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = EmailStatus.FAILED
+        log.error("email %s to %s failed for good after %s attempts: %s", message.id, message.to_address, message.attempts, exc)
+    else:
+        message.due_at = utcnow() + _retry_delay(message.attempts)
+        log.warning("email %s to %s failed (attempt %s), retrying at %s: %s", message.id, message.to_address, message.attempts, message.due_at.isoformat(), exc)

@@ -1,6 +1,7 @@
 """Queue emails as outbox rows; a task sends them after the transaction commits."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app
 from jinja2 import TemplateNotFound
 from sqlalchemy.orm import Session
@@ -36,3 +37,15 @@ def queue_email(db: Session, *, to: str, template: str, subject: str, **context)
     db.flush()
     enqueue_after_commit(send_email, message.id)
     return message
+
+
+def recent_emails(db: Session, *, page: int, per_page: int = 50) -> tuple[list[EmailMessage], bool]:
+    """A page of the outbox, newest first, and whether an older page exists (dev mailbox)."""
+    rows = list(
+        db.scalars(
+            sa.select(EmailMessage)
+            .order_by(EmailMessage.created_at.desc(), EmailMessage.id.desc())
+            .offset((page - 1) * per_page).limit(per_page + 1)
+        )
+    )
+    return rows[:per_page], len(rows) > per_page
