@@ -14,6 +14,7 @@ from checkie.accounts.tokens import InvalidAccessToken, decode_access_token
 from checkie.errors import AuthenticationFailed, ValidationFailed
 from checkie.extensions import db
 from checkie.stores import access
+from checkie.stores.access import MAX_ID
 from checkie.stores.models import ApiKey, Role, Store
 
 API_KEY_PREFIX = "ck_"
@@ -94,9 +95,9 @@ def decode_cursor(cursor: str | None) -> int | None:
         return None
     try:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # ValueError: non-ASCII input, or bytes that are not UTF-8
         value = ""
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID):
         raise ValidationFailed.on("cursor", "Invalid cursor.")
     return int(value)
 

@@ -1,7 +1,12 @@
 """Schema building blocks shared by every API module: camelCase keys, errors, pagination."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from checkie.errors import ValidationFailed
 
 
 def camelcase(name: str) -> str:
@@ -26,9 +31,35 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
+@contextmanager
+def json_field_names() -> Iterator[None]:
+    """Services name fields in snake_case (`current_password`); answer with the JSON names."""
+    try:
+        yield
+    except ValidationFailed as error:
+        if error.fields:
+            error.fields = {camelcase(name): messages for name, messages in error.fields.items()}
+        raise
+
+
+def _check_cursor(cursor: str) -> None:
+    """A forged cursor is a 422, never a 500 from the decoder or from PostgreSQL (BIGINT overflow)."""
+    from checkie.api.common import decode_cursor
+
+    try:
+        decode_cursor(cursor)
+    except ValidationFailed:
+        raise ValidationError("Invalid cursor.") from None
+
+
 class PageArgsSchema(CamelSchema):
+    """`limit` and `cursor` (URL-safe base64 from a previous page's `nextCursor`)."""
+
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    cursor = fields.String(
+        load_default=None,
+        validate=[validate.Length(max=200), validate.Regexp(r"^[A-Za-z0-9_-]*$"), _check_cursor],
+    )
 
 
 def list_schema(item_schema: type[Schema], name: str) -> type[Schema]:

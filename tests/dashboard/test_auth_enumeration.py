@@ -1,0 +1,67 @@
+"""No page tells a visitor whether an address has an account (SPEC §9).
+
+Each scenario is played for a known and an unknown address, each from a fresh browser; the
+answers must match in status, redirect and body, once CSRF tokens and the typed address
+itself are blanked out."""
+from __future__ import annotations
+
+import pytest
+
+from tests.accounts.helpers import app_db, emails_to, verified_user, without_volatile
+from tests.fixtures import DEFAULT_PASSWORD, post_form
+
+KNOWN = "known@example.com"
+UNKNOWN = "stranger@example.com"
+
+
+@pytest.fixture(autouse=True)
+def known_account(app):
+    with app_db(app) as db:
+        verified_user(db, email=KNOWN)
+
+
+def _answer(app, url: str, data: dict, follow: bool) -> tuple[int, str | None, str]:
+    """(status, Location, page) of posting `data` from a fresh browser, following one redirect."""
+    client = app.test_client()
+    response = post_form(client, url, data)
+    location = response.headers.get("Location")
+    page = client.get(location) if follow and location else response
+    return response.status_code, location, without_volatile(page.get_data(as_text=True), KNOWN, UNKNOWN)
+
+
+def _same_for_both(app, url: str, data: dict, *, follow: bool = False) -> tuple[int, str | None, str]:
+    known = _answer(app, url, {**data, "email": KNOWN}, follow)
+    unknown = _answer(app, url, {**data, "email": UNKNOWN}, follow)
+    assert known == unknown
+    return known
+
+
+def test_register_answers_the_same_for_a_known_and_an_unknown_address(app):
+    status, location, page = _same_for_both(app, "/register", {"name": "Eve", "password": "a long enough password"}, follow=True)
+    assert (status, location) == (303, "/register/check-inbox") and "Check your inbox" in page
+    with app_db(app) as db:  # the difference only reaches the inbox
+        assert [m.kind for m in emails_to(db, KNOWN)] == ["already_registered"]
+        assert [m.kind for m in emails_to(db, UNKNOWN)] == ["verify_email"]
+
+
+def test_register_errors_do_not_depend_on_the_address(app):
+    status, _, page = _same_for_both(app, "/register", {"name": "Eve", "password": "short"})
+    assert status == 422 and "Use at least 10 characters." in page
+
+
+def test_login_fails_the_same_for_an_unknown_address_and_a_wrong_password(app):
+    status, location, page = _same_for_both(app, "/login", {"password": "not the password"})
+    assert (status, location) == (422, None) and "Invalid email or password." in page
+
+
+def test_login_with_the_right_password_of_another_account_reveals_nothing(app):
+    status, _, page = _same_for_both(app, "/login", {"password": DEFAULT_PASSWORD + "!"})
+    assert status == 422 and "Invalid email or password." in page
+
+
+def test_forgot_password_answers_the_same_for_a_known_and_an_unknown_address(app):
+    status, location, page = _same_for_both(app, "/forgot-password", {}, follow=True)
+    assert (status, location) == (303, "/forgot-password/check-inbox") and "Check your inbox" in page
+    with app_db(app) as db:
+        assert [m.kind for m in emails_to(db, KNOWN)] == ["password_reset"]
+        assert emails_to(db, UNKNOWN) == []
