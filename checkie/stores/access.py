@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from checkie.database import utcnow
 from checkie.errors import NotFound, PermissionDenied
@@ -15,9 +16,13 @@ from checkie.stores.models import ApiKey, MemberStatus, Role, Store, StoreMember
 #: An API key acts like an admin of its own store: it cannot manage members, keys or the store itself.
 API_KEY_ROLE = Role.ADMIN
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
+#: Ids are BIGINT: a larger number from a URL names nothing and must not reach PostgreSQL.
+MAX_ID = 2**63 - 1
 
 
 def membership(db: Session, user_id: int, store_id: int) -> StoreMember | None:
+    if not 0 < store_id <= MAX_ID:
+        return None
     return db.scalar(
         sa.select(StoreMember).where(
             StoreMember.store_id == store_id,
@@ -48,6 +53,28 @@ def store_for_api_key(db: Session, api_key: ApiKey, store_id: int, *, required: 
     return api_key.store, API_KEY_ROLE
 
 
+def store_for_principal(
+    db: Session, principal, store_id: int, *, required: Role = Role.VIEWER, people_only: str | None = None
+) -> tuple[Store, Role]:
+    """For the JSON API: `principal` has `.user` or `.api_key`. Another store is a 404 first,
+    for keys too; then `people_only` (naming the action) refuses API keys outright with a 403,
+    and a role below `required` is a 403."""
+    if principal.api_key is None:
+        return store_for_user(db, principal.user.id, store_id, required=required)
+    store, role = store_for_api_key(db, principal.api_key, store_id)
+    if people_only:
+        refuse_api_key(principal.api_key, people_only)
+    _check_role(role, required)
+    return store, role
+
+
+def refuse_api_key(api_key: ApiKey | None, action: str) -> None:
+    """Members, API keys and the store's existence are managed by people: a leaked key must not
+    be able to mint more keys or let someone in. PermissionDenied when an API key asks."""
+    if api_key is not None:
+        raise PermissionDenied(f"An API key cannot {action}; use a user access token.")
+
+
 def stores_of_user(db: Session, user_id: int) -> list[tuple[Store, Role]]:
     rows = db.execute(
         sa.select(Store, StoreMember.role)
@@ -58,11 +85,33 @@ def stores_of_user(db: Session, user_id: int) -> list[tuple[Store, Role]]:
     return [(store, role) for store, role in rows]
 
 
+def store_to_open(db: Session, user_id: int, preferred_store_id: int | None) -> Store | None:
+    """Where the dashboard lands: the store used last if the user still belongs to it, else
+    their first store by name, else None (no stores yet)."""
+    if isinstance(preferred_store_id, int):
+        member = membership(db, user_id, preferred_store_id)
+        if member is not None:
+            return member.store
+    stores = stores_of_user(db, user_id)
+    return stores[0][0] if stores else None
+
+
 def find_api_key(db: Session, raw_key: str) -> ApiKey | None:
     """The live (unrevoked) key for `raw_key`, noting when it was last used (at most once a minute)."""
     key = db.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_token(raw_key), ApiKey.revoked_at.is_(None)))
     if key is not None:
-        now = utcnow()
-        if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
-            key.last_used_at = now
+        _note_use(db, key)
     return key
+
+
+def _note_use(db: Session, key: ApiKey) -> None:
+    """Record the use in a short transaction of its own: a read-only request never commits and a
+    failed one rolls back, yet the key was used. The conditional UPDATE keeps concurrent requests
+    from writing the same minute twice."""
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at <= _LAST_USED_RESOLUTION:
+        return
+    stale = sa.or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - _LAST_USED_RESOLUTION)
+    with db.get_bind().begin() as connection:
+        connection.execute(sa.update(ApiKey).where(ApiKey.id == key.id, stale).values(last_used_at=now))
+    set_committed_value(key, "last_used_at", now)
