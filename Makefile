@@ -1,23 +1,74 @@
 # Checkie — the two commands that matter: `make run` and `make test`.
-PYTHON ?= python3.11
+#
+#   make run      embedded profile (SQLite + Huey on SQLite): migrate, seed the demo merchant,
+#                 serve http://127.0.0.1:5000 and run a Huey consumer; Ctrl-C stops both
+#   make test     the whole suite against PostgreSQL and Redis (+ the embedded smoke test)
+#   make worker   a Huey consumer on its own       make migrate   apply the migrations
+#   make seed     create the demo merchant if missing    make clean     remove the venv and build output
+
+# The first of python3.11 / python3 that really is Python 3.11 (override: make PYTHON=/path/to/python).
+PYTHON ?= $(shell for p in python3.11 python3; do \
+	if $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; then command -v $$p; break; fi; done)
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev migrate seed clean
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# pytest-xdist workers; each gets its own throwaway PostgreSQL database (tests/conftest.py).
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+JUNIT_XML := build/junit.xml
+
+# `make run` serves at HOST:PORT, so links in emails and the printed URL point there too.
+RUN_ENV := APP_URL="$${APP_URL:-http://$(HOST):$(PORT)}"
+
+.PHONY: help run test install install-dev migrate seed worker clean
+.DEFAULT_GOAL := help
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@if [ -z "$(PYTHON)" ] || ! $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
+		echo "Checkie needs Python 3.11: put python3.11 on PATH or run make PYTHON=/path/to/python3.11" >&2; exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	@echo "Installing requirements.txt into $(VENV)"
+	@$(PIP) install --quiet -r requirements.txt
+	@touch $@
 
-install-dev: $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	@echo "Installing requirements-dev.txt into $(VENV)"
+	@$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-runtime
+
+install: $(VENV)/.installed-runtime
+
+install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	$(FLASK) db upgrade
 
+seed: migrate
+	@$(RUN_ENV) $(FLASK) seed-demo
+
+run: migrate
+	@$(RUN_ENV) $(FLASK) seed-demo
+	@$(RUN_ENV) HOST=$(HOST) PORT=$(PORT) VENV_BIN=$(BIN) bash scripts/run.sh
+
+worker: install
+	$(BIN)/huey_consumer checkie.worker.huey --workers 2 --worker-type thread
+
+# The exit code of pytest is kept in build/pytest-exit-code for .ci/run.
 test: install-dev
-	$(BIN)/python -m pytest
+	@mkdir -p build
+	@rm -f $(JUNIT_XML) build/pytest-exit-code
+	@rc=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --junitxml=$(JUNIT_XML) $(PYTEST_ARGS) || rc=$$?; \
+		echo $$rc > build/pytest-exit-code; exit $$rc
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

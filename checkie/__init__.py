@@ -2,10 +2,21 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkie.config import config_from_environment
 from checkie.database import render_migration_type
-from checkie.extensions import PROJECT_ROOT, csrf, db, htmx, huey, instance_path, limiter, login_manager, migrate
+from checkie.extensions import (
+    PROJECT_ROOT,
+    csrf,
+    db,
+    htmx,
+    huey,
+    instance_path,
+    limiter,
+    login_manager,
+    migrate,
+)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -18,10 +29,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     app.config.update(config_from_environment(app.instance_path))
     app.config.update(overrides or {})
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from checkie import (
+        cli,
+        models,  # noqa: F401  (every table, for Alembic and relationships)
+        templating,
+        web,
+    )
     from checkie import logging as app_logging
-    from checkie import models  # noqa: F401  (every table, for Alembic and relationships)
-    from checkie import cli, templating, web
     from checkie.dashboard.context import init_dashboard_context
 
     app_logging.init_logging(app)
@@ -45,12 +63,28 @@ def create_app(overrides: dict | None = None) -> Flask:
 def register_blueprints(app: Flask) -> None:
     from checkie.api import api_keys as api_api_keys
     from checkie.api import auth as api_auth
+    from checkie.api import coupons as api_coupons
+    from checkie.api import custom_fields as api_custom_fields
     from checkie.api import docs as api_docs
+    from checkie.api import embeds as api_embeds
     from checkie.api import init_api
     from checkie.api import members as api_members
+    from checkie.api import pages as api_pages
     from checkie.api import stores as api_stores
     from checkie.api import users as api_users
-    from checkie.dashboard import account, api_keys, auth, mailbox, stores, team
+    from checkie.api import variants as api_variants
+    from checkie.dashboard import (
+        account,
+        api_keys,
+        auth,
+        coupons,
+        custom_fields,
+        embeds,
+        mailbox,
+        pages,
+        stores,
+        team,
+    )
     from checkie.ops import views as ops
 
     for blueprint in (
@@ -60,8 +94,26 @@ def register_blueprints(app: Flask) -> None:
         stores.bp,
         team.bp,
         api_keys.bp,
+        pages.bp,
+        custom_fields.bp,
+        coupons.bp,
+        embeds.bp,
         mailbox.bp,
         api_docs.bp,
     ):
         app.register_blueprint(blueprint)
-    init_api(app, [api_auth.blp, api_users.blp, api_stores.blp, api_members.blp, api_api_keys.blp])
+    init_api(
+        app,
+        [
+            api_auth.blp,
+            api_users.blp,
+            api_stores.blp,
+            api_members.blp,
+            api_api_keys.blp,
+            api_pages.blp,
+            api_variants.blp,
+            api_custom_fields.blp,
+            api_coupons.blp,
+            api_embeds.blp,
+        ],
+    )

@@ -1,6 +1,66 @@
-"""Flask CLI commands (`flask --app wsgi …`)."""
-from flask import Flask
+"""Flask CLI commands (`flask --app wsgi …`).
+
+`seed-demo` gives a fresh embedded install something to log in to: `make run` calls it on
+every start, so it must be idempotent.
+"""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
+
+from checkie.accounts.models import User
+from checkie.extensions import db
+from checkie.stores.models import Store
+
+#: The demo merchant. Documented in the README; the password is public, so production refuses it.
+DEMO_EMAIL = "demo@checkie.test"
+DEMO_PASSWORD = "checkie-demo-password"
+DEMO_NAME = "Demo Merchant"
+DEMO_STORE_NAME = "Demo Store"
+DEMO_CURRENCY = "USD"
+
+
+def seed_demo(session: Session) -> tuple[User, Store, bool]:
+    """Create the verified demo user and their store unless they exist; flush, never commit.
+
+    Returns (user, store, created) where `created` says whether anything new was written."""
+    # Imported here so the CLI (and so the app) loads even while a domain is being reworked.
+    from checkie.accounts.services import create_user
+    from checkie.stores.services import create_store
+
+    created = False
+    user = session.scalar(sa.select(User).where(User.email == DEMO_EMAIL))
+    if user is None:
+        user = create_user(session, email=DEMO_EMAIL, password=DEMO_PASSWORD, name=DEMO_NAME, verified=True)
+        created = True
+    store = session.scalar(
+        sa.select(Store).where(Store.owner_id == user.id, Store.name == DEMO_STORE_NAME).order_by(Store.id).limit(1)
+    )
+    if store is None:
+        store = create_store(session, owner=user, name=DEMO_STORE_NAME, currency=DEMO_CURRENCY)
+        created = True
+    return user, store, created
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Create the demo merchant and the "Demo Store" (safe to run again; refused in production)."""
+    if current_app.config["CHECKIE_ENV"] == "production":
+        raise click.ClickException("seed-demo creates an account with a published password; it is refused in production.")
+    user, store, created = seed_demo(db.session)
+    db.session.commit()
+    app_url = current_app.config["APP_URL"]
+    click.echo("Demo merchant " + ("created." if created else "already there."))
+    click.echo(f"  Checkie:   {app_url}")
+    click.echo(f"  Log in at: {app_url}/login")
+    click.echo(f"  Email:     {DEMO_EMAIL}")
+    click.echo(f"  Password:  {DEMO_PASSWORD}")
+    click.echo(f"  Store:     {store.name} ({store.currency}, slug {store.slug})")
 
 
 def init_cli(app: Flask) -> None:
-    pass
+    app.cli.add_command(seed_demo_command)
