@@ -37,8 +37,12 @@ def to_minor(text: str, currency: str) -> int:
     if not value.is_finite():
         raise MoneyError("Enter an amount like 12.50")
     places = exponent(currency)
-    scaled = value.scaleb(places)
-    if scaled != scaled.to_integral_value():
+    try:
+        scaled = value.scaleb(places)
+        fractional = scaled != scaled.to_integral_value()
+    except ArithmeticError:  # "1e999999999": beyond what Decimal's context can scale
+        raise MoneyError("That amount is too large.") from None
+    if fractional:
         raise MoneyError(f"{currency.upper()} amounts have at most {places} decimal places")
     return int(scaled)
 
@@ -61,3 +65,32 @@ def format_money(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     symbol = _SYMBOLS.get(code)
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code}"
+
+
+#: The largest amount (minor units) Checkie accepts anywhere: far above any real price, far below
+#: BIGINT, so sums of many amounts cannot overflow either.
+MAX_AMOUNT = 10**12
+
+
+def discount_amount(subtotal: int, *, percent_off: int | None = None, amount_off: int | None = None) -> int:
+    """The discount on `subtotal` (minor units), never more than the subtotal itself.
+
+    Exactly one of `percent_off` (1–100, of the subtotal, rounded half up once: 15 % of 999 is
+    149.85 → 150) or `amount_off` (minor units of the same currency; larger than the subtotal it
+    takes the subtotal to 0) must be given."""
+    if subtotal < 0:
+        raise ValueError("subtotal must not be negative")
+    if (percent_off is None) == (amount_off is None):
+        raise ValueError("give exactly one of percent_off or amount_off")
+    if percent_off is not None:
+        if not 0 <= percent_off <= 100:
+            raise ValueError("percent_off must be between 0 and 100")
+        return percent_of(subtotal, Decimal(percent_off) / 100)
+    if amount_off < 0:
+        raise ValueError("amount_off must not be negative")
+    return min(amount_off, subtotal)
+
+
+def discounted_total(subtotal: int, *, percent_off: int | None = None, amount_off: int | None = None) -> int:
+    """`subtotal` minus its discount: 0 at the least, never negative."""
+    return subtotal - discount_amount(subtotal, percent_off=percent_off, amount_off=amount_off)

@@ -1,0 +1,146 @@
+"""Dashboard: a page's custom fields — add, edit, delete, move up/down.
+
+The list lives in `dashboard/pages/_custom_fields.html`, which the page editor includes. Every
+control is a real form or link targeting that block: htmx swaps in the block (rendered alone
+from `custom_fields/index.html`), and without JavaScript a successful post redirects (303) to
+the editor, while an invalid one re-renders the block on a page of its own with the errors."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, request, url_for
+
+from checkie.catalog import fields, pages
+from checkie.catalog.models import Page
+from checkie.dashboard.forms import ActionForm, see_other
+from checkie.dashboard.forms.catalog_fields import (
+    CustomFieldForm,
+    MoveFieldForm,
+    apply_field_errors,
+)
+from checkie.dashboard.guards import store_required
+from checkie.errors import Conflict, ValidationFailed
+from checkie.extensions import db
+from checkie.stores.models import Role, Store
+from checkie.web import render_page
+
+bp = Blueprint("custom_fields", __name__)
+BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/custom-fields"
+#: Form prefixes: the add and edit forms share a screen with the page editor's own form.
+NEW, EDIT = "cf_new", "cf_edit"
+
+
+@bp.app_context_processor
+def _partial_helpers() -> dict:
+    """What `_custom_fields.html` needs when the page editor includes it with just `page` and `store`."""
+    return {
+        "custom_field_form": lambda: CustomFieldForm(formdata=None, prefix=NEW),
+        "custom_fields_locked": fields.keys_locked,
+    }
+
+
+def editor_url(store: Store, page: Page) -> str:
+    """Where a plain (no-JS) post returns: the page editor, which shows the fields' block."""
+    return url_for("pages.show", store_id=store.id, page_id=page.id)
+
+
+def _render(store: Store, page: Page, *, status: int = 200, **context):
+    return render_page("dashboard/custom_fields/index.html", block="custom_fields", status=status,
+                       store=store, page=page, cf_editor_url=editor_url(store, page), **context)
+
+
+def _done(store: Store, page: Page, message: str):
+    """After a change: htmx gets the refreshed block, a browser the editor (post/redirect/get)."""
+    if request.htmx:
+        return _render(store, page, cf_notice=message)
+    flash(message, "success")
+    return see_other(editor_url(store, page))
+
+
+def _refused(store: Store, page: Page, error: ValidationFailed | Conflict):
+    """A button-only action the rules refused: the block again, with the reason on top."""
+    return _render(store, page, status=422, cf_error=error.message)
+
+
+@bp.get(BASE)
+@store_required(Role.VIEWER)
+def index(store: Store, page_id: int):
+    return _render(store, pages.get_page(db.session, store, page_id))
+
+
+@bp.post(BASE)
+@store_required(Role.ADMIN)
+def create(store: Store, page_id: int):
+    page = pages.get_page(db.session, store, page_id, for_update=True)
+    form = CustomFieldForm(prefix=NEW)
+    if form.validate_on_submit():
+        try:
+            field = fields.create_field(
+                db.session, page, label=form.label.data, type=form.type.data, key=form.key.data or None,
+                required=form.required.data, options=form.option_lines(), help_text=form.help_text.data,
+            )
+        except ValidationFailed as error:
+            apply_field_errors(form, error)
+        else:
+            db.session.commit()
+            return _done(store, page, f"Added “{field.label}” ({field.key}).")
+    return _render(store, page, status=422, cf_add_form=form)
+
+
+@bp.get(BASE + "/<int:field_id>/edit")
+@store_required(Role.ADMIN)
+def edit(store: Store, page_id: int, field_id: int):
+    page = pages.get_page(db.session, store, page_id)
+    field = fields.get_field(db.session, page, field_id)
+    form = CustomFieldForm(formdata=None, prefix=EDIT, data={
+        "label": field.label, "key": field.key, "type": field.type.value, "options": "\n".join(field.options or []),
+        "required": field.required, "help_text": field.help_text,
+    })
+    return _render(store, page, cf_editing=field.id, cf_edit_form=form)
+
+
+@bp.post(BASE + "/<int:field_id>")
+@store_required(Role.ADMIN)
+def update(store: Store, page_id: int, field_id: int):
+    page = pages.get_page(db.session, store, page_id, for_update=True)
+    field = fields.get_field(db.session, page, field_id)
+    form = CustomFieldForm(prefix=EDIT)
+    if form.validate_on_submit():
+        try:
+            fields.update_field(
+                db.session, field, label=form.label.data, key=(form.key.data or "").strip() or fields.KEEP,
+                type=form.type.data, required=form.required.data, options=form.option_lines(),
+                help_text=form.help_text.data,
+            )
+        except (ValidationFailed, Conflict) as error:
+            apply_field_errors(form, error)
+        else:
+            db.session.commit()
+            return _done(store, page, f"Saved “{field.label}”.")
+    return _render(store, page, status=422, cf_editing=field_id, cf_edit_form=form)
+
+
+@bp.post(BASE + "/<int:field_id>/delete")
+@store_required(Role.ADMIN)
+def delete(store: Store, page_id: int, field_id: int):
+    page = pages.get_page(db.session, store, page_id, for_update=True)
+    field = fields.get_field(db.session, page, field_id)
+    if not ActionForm().validate_on_submit():
+        return _refused(store, page, ValidationFailed("The form expired; reload the page and try again."))
+    try:
+        fields.delete_field(db.session, field)
+    except Conflict as error:
+        return _refused(store, page, error)
+    db.session.commit()
+    return _done(store, page, f"Deleted “{field.label}”.")
+
+
+@bp.post(BASE + "/<int:field_id>/move")
+@store_required(Role.ADMIN)
+def move(store: Store, page_id: int, field_id: int):
+    page = pages.get_page(db.session, store, page_id, for_update=True)
+    field = fields.get_field(db.session, page, field_id)
+    form = MoveFieldForm()
+    if not form.validate_on_submit():
+        return _refused(store, page, ValidationFailed("Move the field up or down."))
+    fields.move_field(db.session, field, offset=-1 if form.direction.data == "up" else 1)
+    db.session.commit()
+    return _done(store, page, f"Moved “{field.label}” {form.direction.data}.")

@@ -1,0 +1,72 @@
+"""Dashboard: a page's embeds — list them with the code to paste (and a copy button), create, delete."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, request, url_for
+
+from checkie.catalog import embeds, pages
+from checkie.catalog.models import Page
+from checkie.dashboard.forms import ActionForm, see_other
+from checkie.dashboard.forms.embeds import EmbedForm, apply_embed_errors
+from checkie.dashboard.guards import store_required
+from checkie.errors import NotFound, ValidationFailed
+from checkie.extensions import db
+from checkie.stores.models import Role, Store
+from checkie.web import render_page
+
+bp = Blueprint("embeds", __name__)
+BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/embeds"
+
+
+def _render(store: Store, page: Page, *, form: EmbedForm | None = None, status: int = 200, **context):
+    app_url = current_app.config["APP_URL"]
+    listed = [(embed, embeds.embed_code(embed, app_url)) for embed in embeds.list_embeds(db.session, page)]
+    return render_page(
+        "dashboard/embeds/index.html", block="embeds", status=status, store=store, page=page, embeds=listed,
+        form=form or EmbedForm(formdata=None),
+        checkout_url=embeds.checkout_url(page, app_url), **context,
+    )
+
+
+def _done(store: Store, page: Page, message: str, *, status: int = 200):
+    if request.htmx:
+        return _render(store, page, status=status, notice=message)
+    flash(message, "success")
+    return see_other(url_for("embeds.index", store_id=store.id, page_id=page.id))
+
+
+@bp.get(BASE)
+@store_required(Role.VIEWER)
+def index(store: Store, page_id: int):
+    return _render(store, pages.get_page(db.session, store, page_id))
+
+
+@bp.post(BASE)
+@store_required(Role.ADMIN)
+def create(store: Store, page_id: int):
+    page = pages.get_page(db.session, store, page_id)
+    form = EmbedForm()
+    if form.validate_on_submit():
+        try:
+            embed = embeds.create_embed(
+                db.session, page, type=form.type.data, allowed_origins=form.origin_lines(), settings=form.settings(),
+            )
+        except ValidationFailed as error:
+            apply_embed_errors(form, error)
+        else:
+            db.session.commit()
+            message = f"Created the {embed.type.value} embed {embed.public_id}: copy its code below."
+            return _done(store, page, message, status=201)
+    return _render(store, page, form=form, status=422)
+
+
+@bp.post(BASE + "/<int:embed_id>/delete")
+@store_required(Role.ADMIN)
+def delete(store: Store, page_id: int, embed_id: int):
+    page = pages.get_page(db.session, store, page_id)
+    embed = embeds.get_embed(db.session, store, embed_id)
+    if embed.page_id != page.id:
+        raise NotFound("Embed not found.")
+    if ActionForm().validate_on_submit():
+        embeds.delete_embed(db.session, embed)
+        db.session.commit()
+    return _done(store, page, f"Deleted {embed.public_id}: sites using its code no longer show the checkout.")

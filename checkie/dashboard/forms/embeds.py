@@ -1,0 +1,41 @@
+"""The form that creates an embed. The rules (origin format, settings) live in
+`checkie.catalog.embeds`."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from checkie.catalog import embeds
+from checkie.catalog.models import EmbedType
+from checkie.dashboard.forms import apply_errors
+from checkie.errors import ValidationFailed
+
+TYPE_CHOICES = [
+    SelectChoice(EmbedType.INLINE.value, "Inline — the checkout inside your page"),
+    SelectChoice(EmbedType.BUTTON.value, "Button — opens the checkout over your page"),
+    SelectChoice(EmbedType.LINK.value, "Link — goes to the hosted checkout"),
+]
+THEME_CHOICES = [
+    SelectChoice("auto", "Follow the visitor's setting"), SelectChoice("light", "Light"), SelectChoice("dark", "Dark"),
+]
+#: The service names fields as the JSON API does; the form uses Python names.
+_FORM_NAMES = {"allowedOrigins": "allowed_origins", "settings.buttonText": "button_text", "settings.theme": "theme"}
+
+
+class EmbedForm(FlaskForm):
+    type = SelectField("Type", choices=TYPE_CHOICES, default=EmbedType.INLINE.value)
+    button_text = StringField("Button text", validators=[Optional(), Length(max=embeds.BUTTON_TEXT_MAX_LENGTH)])
+    theme = SelectField("Theme", choices=THEME_CHOICES, default=embeds.DEFAULT_THEME)
+    allowed_origins = TextAreaField("Allowed sites", validators=[Optional()])
+
+    def origin_lines(self) -> list[str]:
+        return [line.strip() for line in (self.allowed_origins.data or "").splitlines() if line.strip()]
+
+    def settings(self) -> dict:
+        return {"buttonText": self.button_text.data or None, "theme": self.theme.data}
+
+
+def apply_embed_errors(form: EmbedForm, error: ValidationFailed) -> None:
+    fields = {_FORM_NAMES.get(name, name): messages for name, messages in (error.fields or {}).items()}
+    apply_errors(form, ValidationFailed(error.message, fields=fields or None))
