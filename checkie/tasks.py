@@ -51,7 +51,7 @@ def task(**huey_options) -> Callable:
                 finally:
                     db.session.remove()
 
-        return huey.task(name=f"{fn.__module__}.{fn.__name__}", **huey_options)(run_in_app)
+        return huey.task(**huey_options)(run_in_app)  # Huey names it <module>.<function>
 
     return decorator
 
@@ -68,7 +68,7 @@ def periodic_task(validate_datetime, **huey_options) -> Callable:
                 finally:
                     db.session.remove()
 
-        return huey.periodic_task(validate_datetime, name=f"{fn.__module__}.{fn.__name__}", **huey_options)(run_in_app)
+        return huey.periodic_task(validate_datetime, **huey_options)(run_in_app)
 
     return decorator
 
