@@ -9,9 +9,24 @@ from checkie.catalog.models import (
     Variant,
     VariantOption,
 )
+from checkie.checkout.models import (
+    CheckoutSession,
+    CheckoutSessionTransition,
+    IdempotencyKey,
+)
+from checkie.customers.models import Customer
 from checkie.notifications.models import EmailMessage
+from checkie.payments.models import (
+    BalanceTransaction,
+    Payment,
+    PaymentAttempt,
+    ProviderEvent,
+    StoreBalance,
+)
 from checkie.stores.models import ApiKey, Store, StoreMember
 
 __all__ = [
+    "CheckoutSession", "CheckoutSessionTransition", "IdempotencyKey", "Customer",
+    "Payment", "PaymentAttempt", "ProviderEvent", "StoreBalance", "BalanceTransaction",
     "Page", "Variant", "VariantOption", "CustomField", "Coupon", "Embed", "PageStats",
     "User", "UserToken", "RefreshToken", "Store", "StoreMember", "ApiKey", "EmailMessage"]

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 def test_schema_comes_from_migrations(db):
     version = db.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0002_catalog"
+    assert version == "0003_checkout_payments"
 
 
 def test_store_fixture_makes_owner_member(db, store, user):

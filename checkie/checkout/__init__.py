@@ -1,0 +1,1 @@
+"""Checkout sessions: the state table, transitions, guards, expiry and idempotency keys."""

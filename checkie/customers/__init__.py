@@ -1,0 +1,1 @@
+"""Buyers of a store: found or created when a payment succeeds."""

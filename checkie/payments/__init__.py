@@ -1,0 +1,1 @@
+"""Payment attempts, payments, inbound PSP events and the per-store ledger."""

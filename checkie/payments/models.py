@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from checkie.catalog.models import Json
+from checkie.checkout.models import CheckoutSession
+from checkie.database import BigId, UTCDateTime, str_enum, utcnow
+from checkie.extensions import db
+
+
+class AttemptStatus(str, enum.Enum):
+    PROCESSING = "processing"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class PaymentAttempt(db.Model):
+    """One try at paying a checkout session (a PSP payment intent)."""
+
+    __tablename__ = "payment_attempts"
+    __table_args__ = (sa.UniqueConstraint("session_id", "number", name="uq_payment_attempts_session_number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    session_id: Mapped[str] = mapped_column(sa.ForeignKey("checkout_sessions.id", ondelete="CASCADE"), index=True)
+    #: 1, 2, 3: a session allows three attempts.
+    number: Mapped[int] = mapped_column(sa.Integer)
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    #: The PSP's payment intent id (`pi_…`); unique across the platform.
+    provider_intent_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
+    status: Mapped[AttemptStatus] = mapped_column(str_enum(AttemptStatus, "attempt_status"), default=AttemptStatus.PROCESSING)
+    #: Minor units: what was asked of the PSP (the session's total at the time).
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    payment_method: Mapped[str | None] = mapped_column(sa.String(100))
+    #: The authentication page while `requires_action`.
+    next_action_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    failure_code: Mapped[str | None] = mapped_column(sa.String(100))
+    failure_message: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    session: Mapped[CheckoutSession] = relationship()
+
+
+class PaymentStatus(str, enum.Enum):
+    SUCCEEDED = "succeeded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class Payment(db.Model):
+    """Money the PSP captured for a store. Exactly one per provider payment id (a unique
+    constraint, so 200 concurrent deliveries of one event record one payment)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "provider_payment_id", name="uq_payments_provider_payment"),
+        sa.CheckConstraint("amount > 0 AND fee >= 0", name="amounts_valid"),
+        sa.CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount", name="refunded_within_amount"),
+        # Keyset pagination of a store's payments, newest first (a b-tree reads both ways).
+        sa.Index("ix_payments_store_id_id", "store_id", "id"),
+        sa.Index("ix_payments_store_created", "store_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id", ondelete="RESTRICT"))
+    session_id: Mapped[str | None] = mapped_column(sa.ForeignKey("checkout_sessions.id", ondelete="SET NULL"), index=True)
+    page_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pages.id", ondelete="SET NULL"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    #: Minor units of `currency`; fee is the platform's cut, net = amount − fee.
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    fee: Mapped[int] = mapped_column(sa.BigInteger)
+    net: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    amount_refunded: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "payment_status"), default=PaymentStatus.SUCCEEDED)
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    #: The payment intent id (`pi_…`).
+    provider_payment_id: Mapped[str] = mapped_column(sa.String(100))
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    #: Captured money that did not fit its session (already final, or a different amount):
+    #: recorded and credited all the same, and shown to the merchant for review.
+    needs_review: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    review_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    session: Mapped[CheckoutSession | None] = relationship()
+
+
+class TransactionType(str, enum.Enum):
+    PAYMENT = "payment"
+    FEE = "fee"
+    REFUND = "refund"
+    PAYOUT = "payout"
+    PAYOUT_REVERSAL = "payout_reversal"
+    ADJUSTMENT = "adjustment"
+
+
+class StoreBalance(db.Model):
+    """The head of a store's ledger in one currency. Every ledger writer locks this row
+    (SELECT … FOR UPDATE) first, so concurrent writers cannot fork the balance_after chain,
+    and reading a balance never sums the ledger."""
+
+    __tablename__ = "store_balances"
+
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id", ondelete="RESTRICT"), primary_key=True)
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    available: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: Sequence number of the newest ledger row (0 before the first).
+    last_sequence: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class BalanceTransaction(db.Model):
+    """The ledger: append-only. Row n's balance_after = row n−1's balance_after + row n's amount."""
+
+    __tablename__ = "balance_transactions"
+    __table_args__ = (
+        sa.UniqueConstraint("store_id", "currency", "sequence", name="uq_balance_transactions_sequence"),
+        sa.Index("ix_balance_transactions_store_created", "store_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id", ondelete="RESTRICT"))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    type: Mapped[TransactionType] = mapped_column(str_enum(TransactionType, "transaction_type"))
+    #: Signed minor units: + credits the store, − debits it.
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    balance_after: Mapped[int] = mapped_column(sa.BigInteger)
+    #: 1, 2, 3 … per store and currency, without gaps.
+    sequence: Mapped[int] = mapped_column(sa.BigInteger)
+    payment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
+    description: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProviderEvent(db.Model):
+    """An inbound PSP webhook event, stored once: a duplicate delivery is a no-op."""
+
+    __tablename__ = "provider_events"
+    __table_args__ = (sa.UniqueConstraint("provider", "event_id", name="uq_provider_events_provider_event"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    event_id: Mapped[str] = mapped_column(sa.String(100))
+    type: Mapped[str] = mapped_column(sa.String(100))
+    payload: Mapped[dict] = mapped_column(Json)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
