@@ -1,0 +1,56 @@
+"""The guards of the state table (SPEC §4), evaluated against a locked session."""
+from __future__ import annotations
+
+from checkie.catalog.answers import validate_answers
+from checkie.catalog.models import PricingType
+from checkie.checkout.models import CheckoutSession
+from checkie.checkout.states import MAX_ATTEMPTS, Guard
+from checkie.errors import ValidationFailed
+
+
+def payment_problems(session: CheckoutSession) -> dict[str, list[str]]:
+    """Why the session cannot be paid yet, by field (empty: it can). Field names are those of
+    `update_session`'s errors: `email`, `customFields.<key>`, `total`."""
+    problems: dict[str, list[str]] = {}
+    if not session.email and session.customer_id is None:
+        problems["email"] = ["Enter your email address."]
+    page = session.page
+    try:
+        validate_answers(page, session.custom_fields or {})
+    except ValidationFailed as error:
+        for key, messages in (error.fields or {}).items():
+            problems[f"customFields.{key}"] = messages
+    trial = page.pricing_type is PricingType.SUBSCRIPTION and page.trial_days > 0
+    if session.total <= 0 and not trial:
+        problems["total"] = ["There is nothing to pay."]
+    return problems
+
+
+def is_valid_for_payment(session: CheckoutSession) -> bool:
+    return not payment_problems(session)
+
+
+def can_retry(session: CheckoutSession) -> bool:
+    """The first and second failed attempts send the session back to open; the third ends it.
+    `attempt_count` already counts the attempt that just failed."""
+    return session.attempt_count < MAX_ATTEMPTS
+
+
+def is_amount_valid(session: CheckoutSession, amount: int | None, currency: str | None) -> bool:
+    """The PSP's amount (minor units) and currency equal the session's total exactly."""
+    return (
+        amount is not None
+        and currency is not None
+        and amount == session.total
+        and currency.upper() == session.currency.upper()
+    )
+
+
+def evaluate(guard: str, session: CheckoutSession, *, amount: int | None = None, currency: str | None = None) -> bool:
+    """Evaluate a guard by its name in the table."""
+    guard = Guard(guard)
+    if guard is Guard.IS_VALID_FOR_PAYMENT:
+        return is_valid_for_payment(session)
+    if guard is Guard.CAN_RETRY:
+        return can_retry(session)
+    return is_amount_valid(session, amount, currency)

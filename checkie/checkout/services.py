@@ -1,0 +1,371 @@
+"""Checkout sessions: open, read, update, pay, abandon and expire them (SPEC §3, §4).
+
+Every state change goes through `apply_event`, which locks the session row (SELECT … FOR
+UPDATE), reads the table in `checkout.states`, evaluates its guards and appends a
+CheckoutSessionTransition. Services flush but never commit; amounts are minor units of the
+page's currency.
+"""
+from __future__ import annotations
+
+import importlib
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from checkie.catalog import stats
+from checkie.catalog.answers import validate_answers
+from checkie.catalog.coupons import (
+    evaluate_coupon,
+    release_redemption,
+    reserve_redemption,
+)
+from checkie.catalog.models import Coupon, Page, PageStatus
+from checkie.checkout import guards, pricing
+from checkie.checkout.models import (
+    CheckoutSession,
+    CheckoutSessionTransition,
+    CheckoutState,
+)
+from checkie.checkout.states import FINAL_STATES, CheckoutEvent, accepts, next_state
+from checkie.database import utcnow
+from checkie.errors import Conflict, NotFound, ValidationFailed
+from checkie.payments.models import PaymentAttempt
+from checkie.stores.models import Store
+
+SESSION_PREFIX = "cs_"
+NAME_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 254
+#: States a session leaves a coupon reservation behind in: the payment did not happen.
+_UNPAID_STATES = frozenset({CheckoutState.OPEN, CheckoutState.EXPIRED, CheckoutState.ABANDONED})
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: "Not given" for `update_session` (None and "" mean "clear it").
+UNSET = _Unset()
+
+
+class InvalidTransition(Conflict):
+    """An event with no row in the state table for the session's current state: refused, and
+    nothing changed (HTTP 409)."""
+
+    code = "invalid_transition"
+
+
+# ---------------------------------------------------------------- opening and reading
+
+
+def new_session_id() -> str:
+    return SESSION_PREFIX + secrets.token_urlsafe(24)
+
+
+def open_session(db: Session, page: Page, *, client_info: dict) -> CheckoutSession:
+    """A new open session on a published page, with the first option of every variant chosen
+    and its amounts computed; counts a view and a session on the page. NotFound for a page
+    shoppers may not see."""
+    if page.status is not PageStatus.PUBLISHED:
+        raise NotFound("Checkout page not found.")
+    choice = pricing.default_variant_options(page)
+    session = CheckoutSession(
+        id=new_session_id(), store_id=page.store_id, page_id=page.id, page=page, state=CheckoutState.OPEN,
+        variant_options=choice, custom_fields={}, currency=page.currency.upper(), attempt_count=0,
+        coupon_reserved=False, expires_at=utcnow() + current_app.config["CHECKOUT_SESSION_TTL"],
+        client_info=dict(client_info or {}),
+    )
+    pricing.apply_amounts(session, pricing.amounts_for(db, page, choice, None))
+    db.add(session)
+    db.flush()
+    stats.record_view(db, page.id)
+    stats.record_session(db, page.id)
+    return session
+
+
+def get_session(db: Session, session_id: str, *, for_update: bool = False) -> CheckoutSession:
+    """The session with this public id; NotFound for any other string."""
+    if not isinstance(session_id, str) or not session_id.startswith(SESSION_PREFIX) or len(session_id) > 64:
+        raise NotFound("Checkout session not found.")
+    stmt = sa.select(CheckoutSession).where(CheckoutSession.id == session_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    session = db.scalar(stmt)
+    if session is None:
+        raise NotFound("Checkout session not found.")
+    return session
+
+
+def lock_session(db: Session, session: CheckoutSession) -> CheckoutSession:
+    """Lock the row for this transaction and re-read it, so decisions see the committed state."""
+    db.flush()
+    stmt = (
+        sa.select(CheckoutSession).where(CheckoutSession.id == session.id)
+        .with_for_update().execution_options(populate_existing=True)
+    )
+    return db.scalar(stmt)
+
+
+# ---------------------------------------------------------------- the one place state changes
+
+
+def apply_event(
+    db: Session, session: CheckoutSession, event: CheckoutEvent | str, *,
+    detail: dict | None = None, amount: int | None = None, currency: str | None = None,
+) -> CheckoutState:
+    """Apply `event` under a row lock: the first table row whose guard passes decides the new
+    state, and one transition row records it. InvalidTransition (nothing changed) when no row
+    applies. `amount` (minor units) and `currency` feed `is_amount_valid`. Leaving for an
+    unpaid state gives back a reserved coupon redemption."""
+    event = CheckoutEvent(event)
+    lock_session(db, session)
+    from_state = session.state
+    to_state = next_state(from_state, event, lambda guard: guards.evaluate(guard, session, amount=amount, currency=currency))
+    if to_state is None:
+        raise InvalidTransition(f"A {from_state.value} checkout session does not accept {event.value}.")
+    session.state = to_state
+    db.add(CheckoutSessionTransition(
+        session=session, from_state=from_state, event=event.value, to_state=to_state, at=utcnow(), detail=detail or {}
+    ))
+    if to_state is CheckoutState.COMPLETED:
+        session.completed_at = utcnow()
+    if to_state in _UNPAID_STATES:
+        release_coupon(db, session)
+    db.flush()
+    return to_state
+
+
+def release_coupon(db: Session, session: CheckoutSession) -> bool:
+    """Give back the coupon redemption this session reserved, once (safe to call again). True
+    when one was given back."""
+    if not session.coupon_reserved:
+        return False
+    session.coupon_reserved = False
+    released = release_redemption(db, session.coupon_id) if session.coupon_id is not None else False
+    db.flush()
+    return released
+
+
+# ---------------------------------------------------------------- the shopper's input
+
+
+def _refuse_past_expiry(session: CheckoutSession) -> None:
+    """The expiry task applies TIMEOUT within a minute; until it has, a session past its expiry
+    already refuses the shopper's changes and payments (nothing is changed here: the task
+    records the transition)."""
+    if session.state is CheckoutState.OPEN and session.expires_at <= utcnow():
+        raise InvalidTransition("This checkout session has expired.")
+
+
+def update_session(
+    db: Session, session: CheckoutSession, *, email=UNSET, name=UNSET, variant_options=UNSET,
+    custom_fields=UNSET, coupon_code=UNSET,
+) -> CheckoutSession:
+    """Change what the shopper entered (only the arguments given) and recompute the amounts.
+    Only an open session accepts it (InvalidTransition otherwise). ValidationFailed lists every
+    bad field: `email`, `name`, `variantOptions`, `customFields.<key>`, `couponCode`; nothing
+    is changed then. `coupon_code` "" or None removes the coupon; `custom_fields` are merged
+    into the stored answers (a blank answer removes one)."""
+    lock_session(db, session)
+    _refuse_past_expiry(session)
+    if not accepts(session.state, CheckoutEvent.UPDATE_SESSION):
+        raise InvalidTransition(f"A {session.state.value} checkout session can no longer be changed.")
+    page = session.page
+    errors: dict[str, list[str]] = {}
+    changes: dict[str, object] = {}
+    _check_contact(email, name, errors, changes)
+    if variant_options is not UNSET:
+        try:
+            changes["variant_options"] = pricing.check_variant_options(page, variant_options)
+        except ValueError as problem:
+            errors["variantOptions"] = [str(problem)]
+    if custom_fields is not UNSET:
+        _check_answers(session, custom_fields, errors, changes)
+    choice = changes.get("variant_options", session.variant_options)
+    coupon, refusal = _chosen_coupon(db, session, coupon_code, choice, errors, changes)
+    if not errors:
+        try:
+            amounts = pricing.amounts_for(db, page, choice, coupon, reserved=session.coupon_reserved)
+        except ValidationFailed as problem:
+            errors.update(problem.fields or {})
+            refusal = getattr(problem, "reason", None)
+    if errors:
+        error = ValidationFailed("Some checkout fields are invalid.", fields=errors)
+        #: Why the coupon was refused ("expired", …: catalog.coupons.CouponReason), for JSON clients.
+        error.reason = refusal  # type: ignore[attr-defined]
+        raise error
+    for attribute, value in changes.items():
+        setattr(session, attribute, value)
+    pricing.apply_amounts(session, amounts)
+    apply_event(db, session, CheckoutEvent.UPDATE_SESSION, detail={"changed": sorted(changes)})
+    return session
+
+
+def _check_contact(email, name, errors: dict, changes: dict) -> None:
+    if email is not UNSET:
+        text = email.strip() if isinstance(email, str) else email
+        if not text:
+            changes["email"] = None
+        elif not isinstance(text, str) or len(text) > EMAIL_MAX_LENGTH:
+            errors["email"] = ["Enter a valid email address."]
+        else:
+            try:
+                changes["email"] = validate_email(text, check_deliverability=False).normalized
+            except EmailNotValidError:
+                errors["email"] = ["Enter a valid email address."]
+    if name is not UNSET:
+        text = name.strip() if isinstance(name, str) else name
+        if not text:
+            changes["name"] = None
+        elif not isinstance(text, str) or "\x00" in text:
+            errors["name"] = ["Enter your name."]
+        elif len(text) > NAME_MAX_LENGTH:
+            errors["name"] = [f"Use at most {NAME_MAX_LENGTH} characters."]
+        else:
+            changes["name"] = text
+
+
+def _check_answers(session: CheckoutSession, answers, errors: dict, changes: dict) -> None:
+    if not isinstance(answers, dict):
+        errors["customFields"] = ["Send the answers as an object keyed by field key."]
+        return
+    try:
+        cleaned = validate_answers(session.page, answers, partial=True)
+    except ValidationFailed as problem:
+        for key, messages in (problem.fields or {"": [problem.message]}).items():
+            errors[f"customFields.{key}" if key else "customFields"] = messages
+        return
+    merged = {key: value for key, value in (session.custom_fields or {}).items() if key not in answers}
+    merged.update(cleaned)
+    changes["custom_fields"] = merged
+
+
+def _chosen_coupon(
+    db: Session, session: CheckoutSession, code, choice: dict, errors: dict, changes: dict
+) -> tuple[Coupon | None, str | None]:
+    """The coupon the session will carry: the one given by `code` (checked now), none when the
+    code is blank, or the current one when no code is given; and the refusal reason, if any."""
+    if code is UNSET:
+        return (db.get(Coupon, session.coupon_id) if session.coupon_id is not None else None), None
+    if code is None or (isinstance(code, str) and not code.strip()):
+        changes["coupon_id"] = None
+        return None, None
+    if not isinstance(code, str):
+        errors["couponCode"] = [pricing.COUPON_MESSAGES[pricing.CouponReason.NOT_FOUND]]
+        return None, pricing.CouponReason.NOT_FOUND.value
+    page = session.page
+    evaluation = evaluate_coupon(
+        db, page.store, code, page=page, subtotal=pricing.subtotal_for(page, choice), currency=session.currency
+    )
+    if evaluation.coupon is not None and evaluation.coupon.id == session.coupon_id and session.coupon_reserved:
+        return evaluation.coupon, None  # already held by this session: its own reservation is not "used up"
+    if not evaluation.valid:
+        problem = pricing.coupon_problem(evaluation)
+        errors.update(problem.fields or {})
+        return None, problem.reason
+    changes["coupon_id"] = evaluation.coupon.id
+    return evaluation.coupon, None
+
+
+# ---------------------------------------------------------------- paying, abandoning, expiring
+
+
+def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: str | None) -> PaymentAttempt:
+    """Move an open checkout to processing and ask the store's provider for a payment intent
+    for the session's total (minor units). Reserves the coupon's redemption, counts the
+    attempt, then applies the provider's synchronous answer through payments.outcomes (the
+    same functions webhook events call). ValidationFailed listing every reason the session
+    cannot be paid yet; InvalidTransition when it is not open."""
+    from checkie import providers
+
+    lock_session(db, session)
+    _refuse_past_expiry(session)
+    if not accepts(session.state, CheckoutEvent.INITIATE_PAYMENT):
+        raise InvalidTransition(f"A {session.state.value} checkout session cannot start a payment.")
+    problems = guards.payment_problems(session)
+    if problems:
+        reasons = " ".join(message for messages in problems.values() for message in messages)
+        raise ValidationFailed(f"This checkout cannot be paid yet. {reasons}", fields=problems)
+    _reserve_coupon(db, session)
+    store = db.get(Store, session.store_id)
+    provider = providers.for_store(store)
+    session.attempt_count += 1
+    attempt = PaymentAttempt(
+        session_id=session.id, number=session.attempt_count, provider=provider.name, amount=session.total,
+        currency=session.currency, payment_method=payment_method,
+    )
+    db.add(attempt)
+    apply_event(db, session, CheckoutEvent.INITIATE_PAYMENT, detail={"attempt": attempt.number})
+    metadata = {"checkout_session_id": session.id, "store_id": str(store.id)}
+    result = provider.create_payment_intent(
+        amount=session.total, currency=session.currency.lower(), metadata=metadata,
+        payment_method=payment_method, attempt_id=attempt.id,
+    )
+    attempt.provider_intent_id = result.intent_id
+    db.flush()
+    _apply_intent_result(db, provider.name, attempt, result, metadata)
+    db.refresh(attempt)
+    return attempt
+
+
+def _reserve_coupon(db: Session, session: CheckoutSession) -> None:
+    if session.coupon_id is None or session.coupon_reserved:
+        return
+    if not reserve_redemption(db, session.coupon_id):
+        raise ValidationFailed.on("couponCode", "This code can no longer be used. Remove it to continue.")
+    session.coupon_reserved = True
+    db.flush()
+
+
+def _apply_intent_result(db: Session, provider_name: str, attempt: PaymentAttempt, result, metadata: dict) -> None:
+    """The provider's synchronous answer, applied exactly as its webhook event would be. Any
+    other status (still processing) waits for the event."""
+    outcomes = importlib.import_module("checkie.payments.outcomes")
+    intent_id = result.intent_id
+    if result.status == "requires_action":
+        outcomes.payment_requires_action(db, provider=provider_name, intent_id=intent_id, next_action_url=result.next_action_url)
+    elif result.status == "failed":
+        outcomes.payment_failed(
+            db, provider=provider_name, intent_id=intent_id, code=result.failure_code, message=result.failure_message
+        )
+    elif result.status == "succeeded":
+        outcomes.payment_succeeded(
+            db, provider=provider_name, intent_id=intent_id, amount=attempt.amount,
+            currency=attempt.currency.lower(), metadata=metadata,
+        )
+
+
+def abandon_session(db: Session, session: CheckoutSession) -> CheckoutState:
+    """The shopper gave up (ABANDON): final; a reserved coupon is given back."""
+    return apply_event(db, session, CheckoutEvent.ABANDON)
+
+
+def expire_due_batch(db: Session, *, now: datetime | None = None, limit: int = 200) -> int:
+    """TIMEOUT for up to `limit` unfinished sessions whose expiry has passed, skipping rows
+    another transaction holds (it is changing them anyway). Returns how many expired."""
+    now = now or utcnow()
+    stmt = (
+        sa.select(CheckoutSession)
+        .where(CheckoutSession.state.not_in(list(FINAL_STATES)), CheckoutSession.expires_at <= now)
+        .order_by(CheckoutSession.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    due = list(db.scalars(stmt))
+    for session in due:
+        apply_event(db, session, CheckoutEvent.TIMEOUT, detail={"expiresAt": session.expires_at.isoformat()})
+    return len(due)
+
+
+def expire_due_sessions(db: Session, now: datetime | None = None, *, batch_size: int = 200) -> int:
+    """Expire every unfinished session past its expiry, in batches; returns the count."""
+    total = 0
+    while True:
+        count = expire_due_batch(db, now=now, limit=batch_size)
+        total += count
+        if count < batch_size:
+            return total

@@ -1,0 +1,230 @@
+"""Opening, reading and updating checkout sessions; amounts with variants and coupons."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from checkie.catalog.models import Coupon, PageStats
+from checkie.checkout import services
+from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.database import utcnow
+from checkie.errors import NotFound, ValidationFailed
+from tests.checkout.helpers import force_state, make_coupon, make_page, open_checkout
+
+SIZES = {"S": 0, "M": 300, "XL": 700}
+
+
+def _fields(excinfo) -> dict:
+    return excinfo.value.fields
+
+
+def test_open_session_preselects_first_options_and_counts(app, db, store):
+    page = make_page(db, store, amount=2000, sizes={"M": 300, "S": 0})
+    session = open_checkout(db, page)
+    variant = page.variants[0]
+    assert session.id.startswith("cs_") and len(session.id) == 35
+    assert session.state is CheckoutState.OPEN and session.currency == "USD"
+    assert session.variant_options == {str(variant.id): variant.options[0].id}
+    assert (session.subtotal, session.discount, session.total) == (2300, 0, 2300)
+    ttl = app.config["CHECKOUT_SESSION_TTL"]
+    assert abs((session.expires_at - utcnow()) - ttl) < timedelta(seconds=5)
+    stats = db.get(PageStats, page.id)
+    db.refresh(stats)
+    assert (stats.views, stats.sessions) == (1, 1)
+    assert session.transitions == []
+
+
+def test_open_session_refuses_unpublished_pages(db, store):
+    page = make_page(db, store, publish=False)
+    with pytest.raises(NotFound):
+        services.open_session(db, page, client_info={})
+
+
+def test_get_session(db, store):
+    session = open_checkout(db, make_page(db, store))
+    db.commit()
+    assert services.get_session(db, session.id) is session
+    assert services.get_session(db, session.id, for_update=True) is session
+    for bad in ["cs_missing", "nope", "cs_" + "x" * 80, 12]:
+        with pytest.raises(NotFound):
+            services.get_session(db, bad)
+
+
+def test_update_contact_fields(db, store):
+    session = open_checkout(db, make_page(db, store))
+    services.update_session(db, session, email="  Shopper@Example.COM ", name="  Sam  ")
+    assert (session.email, session.name) == ("Shopper@example.com", "Sam")
+    assert [t.event for t in session.transitions] == ["UPDATE_SESSION"]
+    assert session.transitions[0].detail == {"changed": ["email", "name"]}
+    services.update_session(db, session, email="", name=None)
+    assert (session.email, session.name) == (None, None)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"email": "not-an-email"}, "email"),
+    ({"email": "a@" + "b" * 260 + ".com"}, "email"),
+    ({"email": 42}, "email"),
+    ({"name": "x" * 201}, "name"),
+    ({"variant_options": {}}, "variantOptions"),
+    ({"variant_options": "M"}, "variantOptions"),
+    ({"custom_fields": {"nope": "x"}}, "customFields.nope"),
+    ({"custom_fields": {"notes": 5}}, "customFields.notes"),
+    ({"coupon_code": "NOSUCH"}, "couponCode"),
+])
+def test_update_validation_errors_change_nothing(db, store, changes, field):
+    page = make_page(db, store, sizes=SIZES)
+    session = open_checkout(db, page, email="keep@example.com")
+    db.commit()
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.update_session(db, session, **changes)
+    assert field in _fields(excinfo)
+    db.rollback()
+    assert session.email == "keep@example.com" and len(session.transitions) == 1
+
+
+def test_update_reports_every_bad_field_at_once(db, store):
+    session = open_checkout(db, make_page(db, store))
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.update_session(db, session, email="bad", name="y" * 300, custom_fields={"zzz": 1})
+    assert set(_fields(excinfo)) == {"email", "name", "customFields.zzz"}
+
+
+def test_variant_options_must_name_every_variant_and_its_own_options(db, store):
+    page = make_page(db, store, sizes=SIZES)
+    other = make_page(db, store, sizes={"A": 0})
+    session = open_checkout(db, page)
+    variant = page.variants[0]
+    xl = variant.options[2]
+    foreign = other.variants[0]
+    for bad in [{str(variant.id): foreign.options[0].id}, {str(foreign.id): foreign.options[0].id},
+                {str(variant.id): xl.id, str(foreign.id): foreign.options[0].id}, {str(variant.id): "x"},
+                {str(variant.id): True}]:
+        with pytest.raises(ValidationFailed) as excinfo:
+            services.update_session(db, session, variant_options=bad)
+        assert list(_fields(excinfo)) == ["variantOptions"]
+    services.update_session(db, session, variant_options={variant.id: str(xl.id)})
+    assert session.variant_options == {str(variant.id): xl.id}
+    assert (session.subtotal, session.total) == (2700, 2700)
+
+
+def test_custom_fields_merge_and_blank_removes(db, store):
+    page = make_page(db, store, required_field=True)
+    session = open_checkout(db, page)
+    services.update_session(db, session, custom_fields={"company": " Acme "})
+    services.update_session(db, session, custom_fields={"notes": "gift"})
+    assert session.custom_fields == {"company": "Acme", "notes": "gift"}
+    services.update_session(db, session, custom_fields={"company": ""})  # partial: still typing
+    assert session.custom_fields == {"notes": "gift"}
+
+
+def test_update_refused_when_not_open(db, store):
+    session = open_checkout(db, make_page(db, store))
+    for state in (CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION, CheckoutState.COMPLETED,
+                  CheckoutState.EXPIRED, CheckoutState.ABANDONED):
+        force_state(db, session, state)
+        with pytest.raises(services.InvalidTransition):
+            services.update_session(db, session, email="bad")  # refused before validation
+
+
+# ---------------------------------------------------------------- amounts and coupons
+
+
+def test_amounts_with_variants_and_percent_coupon(db, store):
+    page = make_page(db, store, amount=999, sizes={"S": 0, "L": 1})
+    make_coupon(db, store, code="SAVE15", percent_off=15)
+    session = open_checkout(db, page)
+    services.update_session(db, session, coupon_code="save15")  # any letter case
+    assert (session.subtotal, session.discount, session.total) == (999, 150, 849)  # 149.85 → 150
+    variant = page.variants[0]
+    services.update_session(db, session, variant_options={str(variant.id): variant.options[1].id})
+    assert (session.subtotal, session.discount, session.total) == (1000, 150, 850)
+    services.update_session(db, session, coupon_code="")
+    assert (session.coupon_id, session.subtotal, session.discount, session.total) == (None, 1000, 0, 1000)
+
+
+def test_amount_off_coupon_never_below_zero(db, store):
+    page = make_page(db, store, amount=500)
+    coupon = make_coupon(db, store, code="BIG", amount_off=10_000)
+    session = open_checkout(db, page, coupon_code="BIG")
+    assert session.coupon_id == coupon.id
+    assert (session.subtotal, session.discount, session.total) == (500, 500, 0)
+
+
+@pytest.mark.parametrize(("terms", "reason"), [
+    ({"max_redemptions": 1}, "exhausted"),
+    ({"minimum_amount": 5000, "currency": "USD"}, "below_minimum"),
+    ({"currency": "EUR", "amount_off": 100}, "not_applicable"),
+])
+def test_coupon_refusals_name_the_reason(db, store, terms, reason):
+    page = make_page(db, store, amount=2000)
+    coupon = make_coupon(db, store, code="CODE1", **terms)
+    if reason == "exhausted":
+        coupon.redemption_count = 1
+        db.flush()
+    session = open_checkout(db, page)
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.update_session(db, session, coupon_code="CODE1")
+    assert list(_fields(excinfo)) == ["couponCode"]
+    assert excinfo.value.reason == reason
+    assert session.coupon_id is None
+
+
+def test_expired_and_inactive_coupons(db, store):
+    page = make_page(db, store)
+    coupon = make_coupon(db, store, code="LATE", expires_at=utcnow() + timedelta(days=1))
+    make_coupon(db, store, code="OFF").active = False
+    db.execute(sa.update(Coupon).where(Coupon.id == coupon.id).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.expire(coupon)
+    session = open_checkout(db, page)
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.update_session(db, session, coupon_code="LATE")
+    assert excinfo.value.reason == "expired" and "expired" in _fields(excinfo)["couponCode"][0]
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.update_session(db, session, coupon_code="OFF")
+    assert excinfo.value.reason == "inactive"
+
+
+def test_page_without_coupons_refuses_codes(db, store):
+    page = make_page(db, store, allow_coupons=False)
+    make_coupon(db, store, code="SAVE10")
+    session = open_checkout(db, page)
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.update_session(db, session, coupon_code="SAVE10")
+    assert excinfo.value.reason == "not_applicable"
+
+
+def test_option_change_that_breaks_the_coupon_minimum_is_refused(db, store):
+    page = make_page(db, store, amount=1000, sizes={"L": 500, "S": 0})
+    make_coupon(db, store, code="MIN15", percent_off=10, minimum_amount=1500, currency="USD")
+    session = open_checkout(db, page, coupon_code="MIN15")
+    assert session.total == 1350
+    variant = page.variants[0]
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.update_session(db, session, variant_options={str(variant.id): variant.options[1].id})
+    assert list(_fields(excinfo)) == ["couponCode"]
+    services.update_session(db, session, variant_options={str(variant.id): variant.options[1].id}, coupon_code="")
+    assert session.total == 1000
+
+
+def test_abandon(db, store):
+    session = open_checkout(db, make_page(db, store))
+    assert services.abandon_session(db, session) is CheckoutState.ABANDONED
+    with pytest.raises(services.InvalidTransition):
+        services.abandon_session(db, session)
+    assert db.get(CheckoutSession, session.id).state is CheckoutState.ABANDONED
+
+
+def test_a_session_past_its_expiry_refuses_changes_and_payment_before_the_task_runs(db, store):
+    session = open_checkout(db, make_page(db, store))
+    services.update_session(db, session, email="ada@example.com")
+    session.expires_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+    with pytest.raises(services.InvalidTransition, match="expired"):
+        services.update_session(db, session, email="bob@example.com")
+    with pytest.raises(services.InvalidTransition, match="expired"):
+        services.initiate_payment(db, session, payment_method="pm_card_visa")
+    db.rollback()
+    refused = db.get(CheckoutSession, session.id)
+    assert (refused.email, refused.attempt_count, refused.state) == ("ada@example.com", 0, CheckoutState.OPEN)
