@@ -1,0 +1,28 @@
+"""PSP webhooks (SPEC §6.3): `POST /api/webhooks/test` and `POST /api/webhooks/stripe`.
+
+No cookies, no CSRF (exempted in create_app): the Stripe-Signature header is the credential.
+A bad signature is a 400 with nothing stored (checkie.web renders the typed error)."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from checkie.extensions import db
+from checkie.payments.intake import receive_event
+
+bp = Blueprint("psp_webhooks", __name__, url_prefix="/api/webhooks")
+
+
+@bp.post("/test")
+def receive_test_event():
+    return _receive("test")
+
+
+@bp.post("/stripe")
+def receive_stripe_event():
+    return _receive("stripe")
+
+
+def _receive(provider_name: str):
+    receive_event(db.session, provider_name, request.get_data(), request.headers.get("Stripe-Signature", ""))
+    db.session.commit()
+    return jsonify({"received": True})

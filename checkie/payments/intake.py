@@ -1,0 +1,109 @@
+"""Inbound PSP events (SPEC §5): verify, store once, apply, all in the caller's transaction.
+
+A PSP delivers at least once and sometimes many times at once. The event row is unique per
+(provider, event id) and inserted before anything is applied, so concurrent copies of one
+event queue on that insert and all but the first become no-ops: one row, one effect."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from checkie.database import utcnow
+from checkie.payments.models import ProviderEvent
+from checkie.providers.base import InvalidPayload, ProviderNotConfigured
+
+log = logging.getLogger("checkie.payments.intake")
+
+
+def receive_event(db: Session, provider_name: str, payload: bytes, signature_header: str) -> ProviderEvent | None:
+    """Verify `payload` (InvalidSignature/InvalidPayload: nothing stored), store it, and apply it.
+
+    Returns the stored event, or None when this event was already received (a duplicate).
+    Flushes, never commits: the event row and its effects commit together or not at all."""
+    event = verify_event(provider_name, payload, signature_header)
+    stored = _store_once(db, provider_name, event)
+    if stored is None:
+        log.info("duplicate %s event %s ignored", provider_name, event["id"])
+        return None
+    dispatch(db, provider_name, event)
+    stored.processed_at = utcnow()
+    db.flush()
+    return stored
+
+
+def verify_event(provider_name: str, payload: bytes, signature_header: str) -> dict:
+    """The verified event as a dict. Stripe's events verify against STRIPE_WEBHOOK_SECRET even
+    before the Stripe provider exists, so a configured secret is honoured."""
+    if provider_name == "stripe":
+        from checkie.providers.stripe import parse_event
+
+        secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+        if not secret:
+            raise ProviderNotConfigured("Stripe is not configured")
+        return parse_event(payload, signature_header, secret)
+    from checkie.providers import by_name
+
+    return by_name(provider_name).verify_webhook(payload, signature_header)
+
+
+def _store_once(db: Session, provider_name: str, event: dict) -> ProviderEvent | None:
+    values = {
+        "provider": provider_name,
+        "event_id": event["id"],
+        "type": event["type"],
+        "payload": event,
+        "received_at": utcnow(),
+    }
+    if db.get_bind().dialect.name == "postgresql":
+        # No unique-violation error per duplicate in the server log; a concurrent copy waits
+        # for the first insert's transaction and then inserts nothing.
+        statement = (
+            pg_insert(ProviderEvent)
+            .values(**values)
+            .on_conflict_do_nothing(constraint="uq_provider_events_provider_event")
+            .returning(ProviderEvent.id)
+        )
+        event_id = db.execute(statement).scalar_one_or_none()
+        return None if event_id is None else db.get(ProviderEvent, event_id)
+    stored = ProviderEvent(**values)
+    try:
+        with db.begin_nested():
+            db.add(stored)
+    except IntegrityError:
+        return None
+    return stored
+
+
+def dispatch(db: Session, provider_name: str, event: dict) -> None:
+    """Apply a payment-intent event through payments.outcomes; any other type is only stored."""
+    kind = event["type"]
+    if kind not in _HANDLED:
+        log.info("%s event type %s stored and ignored", provider_name, kind)
+        return
+    from checkie.payments import (
+        outcomes,  # imported when used: outcomes imports much of the app
+    )
+
+    intent = (event.get("data") or {}).get("object") or {}
+    if not isinstance(intent.get("id"), str):
+        raise InvalidPayload(f"The {kind} event carries no payment intent.")
+    if kind == "payment_intent.succeeded":
+        outcomes.payment_succeeded(
+            db, provider=provider_name, intent_id=intent["id"], amount=int(intent["amount"]),
+            currency=str(intent["currency"]), metadata=intent.get("metadata") or {},
+        )
+    elif kind == "payment_intent.payment_failed":
+        error = intent.get("last_payment_error") or {}
+        outcomes.payment_failed(db, provider=provider_name, intent_id=intent["id"], code=error.get("code"), message=error.get("message"))
+    else:
+        redirect = ((intent.get("next_action") or {}).get("redirect_to_url") or {}).get("url")
+        outcomes.payment_requires_action(db, provider=provider_name, intent_id=intent["id"], next_action_url=redirect)
+
+
+_HANDLED = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action"}
+
+

@@ -1,0 +1,37 @@
+"""Payment providers: the platform's choice per store (SPEC §5) and lookup by name.
+
+Only the built-in `test` provider exists so far; `stripe` arrives with its own issue."""
+from __future__ import annotations
+
+from flask import current_app
+
+from checkie.providers.base import (
+    IntentResult,
+    InvalidPayload,
+    InvalidSignature,
+    PaymentProvider,
+    ProviderNotConfigured,
+)
+
+__all__ = [
+    "IntentResult", "InvalidPayload", "InvalidSignature", "PaymentProvider", "ProviderNotConfigured",
+    "by_name", "for_store",
+]
+
+
+def for_store(store) -> PaymentProvider:
+    """The provider `store`'s payments go through: the platform default `PAYMENT_PROVIDER`
+    (stores cannot choose their own yet)."""
+    return by_name(current_app.config["PAYMENT_PROVIDER"])
+
+
+def by_name(name: str) -> PaymentProvider:
+    """The provider called `name`; ProviderNotConfigured for one this platform cannot use."""
+    config = current_app.config
+    if name == "test":
+        from checkie.providers.test import TestProvider
+
+        return TestProvider(app_url=config["APP_URL"], webhook_secret=config["TEST_PROVIDER_WEBHOOK_SECRET"])
+    if name == "stripe":
+        raise ProviderNotConfigured("The Stripe provider is not available yet; set PAYMENT_PROVIDER=test.")
+    raise ProviderNotConfigured(f"Unknown payment provider {name!r}.")

@@ -1,0 +1,60 @@
+"""The payment provider protocol (SPEC §5): what checkout and the webhook intake ask of a PSP.
+
+Amounts are minor units, currencies lower case as PSPs send them, and every intent carries
+`metadata = {"checkout_session_id": "cs_…", "store_id": "<id>"}`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from checkie.errors import DomainError
+
+IntentStatus = Literal["succeeded", "requires_action", "failed"]
+
+
+class InvalidSignature(DomainError):
+    """A webhook whose signature is missing, wrong or too old: answered 400, nothing stored."""
+
+    status = 400
+    code = "invalid_signature"
+
+
+class InvalidPayload(DomainError):
+    """A correctly signed webhook body that is not a PSP event (not JSON, no id or type)."""
+
+    status = 400
+    code = "invalid_payload"
+
+
+class ProviderNotConfigured(DomainError):
+    """The platform is asked for a provider it cannot use yet (no keys, or not built)."""
+
+    status = 400
+    code = "provider_not_configured"
+
+
+@dataclass(frozen=True)
+class IntentResult:
+    """The provider's synchronous answer to creating (and confirming) a payment intent."""
+
+    intent_id: str
+    status: IntentStatus
+    client_secret: str | None = None
+    #: Where the shopper authenticates while `requires_action` (the test provider's 3DS page).
+    next_action_url: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def create_payment_intent(
+        self, *, amount: int, currency: str, metadata: dict, payment_method: str | None, attempt_id: int
+    ) -> IntentResult:
+        """Create and confirm an intent for `amount` minor units of `currency`."""
+        ...
+
+    def verify_webhook(self, payload: bytes, signature_header: str) -> dict:
+        """The event in `payload` once its signature checks out; raises InvalidSignature."""
+        ...

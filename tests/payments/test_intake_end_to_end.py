@@ -1,0 +1,108 @@
+"""The test provider, its signed events, the HTTP intake and the real payments.outcomes together."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from checkie.catalog.models import Page, PageStatus
+from checkie.checkout import services as checkout_services
+from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.database import utcnow
+from checkie.extensions import db as _db
+from checkie.payments.models import (
+    AttemptStatus,
+    BalanceTransaction,
+    Payment,
+    PaymentAttempt,
+    ProviderEvent,
+)
+from tests.fixtures import csrf_token_from
+from tests.providers.helpers import (
+    intent_event,
+    make_attempt,
+    make_checkout,
+    signed_event,
+)
+
+
+def open_checkout(db, store, *, amount: int) -> CheckoutSession:
+    page = Page(store_id=store.id, slug=f"p{amount}", title="Poster", amount=amount, currency="USD",
+                status=PageStatus.PUBLISHED, published_at=utcnow())
+    db.add(page)
+    db.flush()
+    checkout = checkout_services.open_session(db, page, client_info={})
+    checkout_services.update_session(db, checkout, email="shopper@example.com")
+    db.commit()
+    return checkout
+
+
+def pay(db, checkout, method) -> PaymentAttempt:
+    attempt = checkout_services.initiate_payment(db, checkout, payment_method=method)
+    db.commit()  # the provider's event is delivered to /api/webhooks/test now
+    db.expire_all()
+    return attempt
+
+
+def test_a_visa_payment_completes_once_though_answered_twice(db, store):
+    attempt = pay(db, open_checkout(db, store, amount=2500), "pm_card_visa")
+    checkout = db.get(CheckoutSession, attempt.session_id)
+    assert checkout.state == CheckoutState.COMPLETED
+    payment = db.query(Payment).one()
+    assert (payment.amount, payment.currency, payment.provider) == (2500, "USD", "test")
+    assert db.query(ProviderEvent).one().type == "payment_intent.succeeded"
+    assert db.query(BalanceTransaction).count() == 2  # payment + fee, not four
+
+
+def test_a_decline_reopens_the_session(db, store):
+    attempt = pay(db, open_checkout(db, store, amount=2500), "pm_card_chargeDeclined")
+    assert (attempt.status, attempt.failure_code) == (AttemptStatus.FAILED, "card_declined")
+    assert db.get(CheckoutSession, attempt.session_id).state == CheckoutState.OPEN
+    assert db.query(Payment).count() == 0
+
+
+@pytest.mark.parametrize(("outcome", "state", "payments"), [("complete", CheckoutState.COMPLETED, 1), ("fail", CheckoutState.OPEN, 0)])
+def test_3ds_through_the_page(client, db, store, outcome, state, payments):
+    attempt = pay(db, open_checkout(db, store, amount=15000), "pm_card_visa")  # over 100.00
+    assert attempt.status == AttemptStatus.REQUIRES_ACTION
+    assert db.get(CheckoutSession, attempt.session_id).state == CheckoutState.AWAITING_ACTION
+    url = f"/test-provider/3ds/{attempt.id}"
+    assert attempt.next_action_url == "http://localhost" + url
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token, "outcome": outcome})
+    assert response.status_code == 303
+    db.expire_all()
+    assert db.get(CheckoutSession, attempt.session_id).state == state
+    assert db.query(Payment).count() == payments
+    if outcome == "fail":
+        assert db.get(PaymentAttempt, attempt.id).failure_code == "authentication_failed"
+    assert client.get(url).status_code == 404  # no longer awaiting authentication
+
+
+def test_two_hundred_concurrent_deliveries_record_one_payment(app, db, store):
+    checkout = make_checkout(db, store, total=4200, state=CheckoutState.PROCESSING)
+    make_attempt(db, checkout, status=AttemptStatus.PROCESSING, intent_id="pi_test_race", payment_method="pm_card_visa")
+    db.commit()
+    body, headers = signed_event(intent_event(intent_id="pi_test_race", amount=4200,
+                                              metadata={"checkout_session_id": checkout.id, "store_id": str(store.id)}))
+    start = threading.Barrier(200)
+    statuses: list[int] = []
+
+    def deliver():
+        with app.app_context():
+            client = app.test_client()
+            start.wait()
+            statuses.append(client.post("/api/webhooks/test", data=body, headers=headers).status_code)
+            _db.session.remove()
+
+    threads = [threading.Thread(target=deliver) for _ in range(200)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.expire_all()
+    assert statuses == [200] * 200
+    assert db.query(ProviderEvent).count() == 1
+    assert db.query(Payment).count() == 1
+    assert db.query(BalanceTransaction).count() == 2
+    assert db.get(CheckoutSession, checkout.id).state == CheckoutState.COMPLETED

@@ -1,0 +1,88 @@
+"""The test provider's 3DS page: shown only for its attempts awaiting action; Complete and Fail
+emit the matching signed event through the webhook intake, then send the shopper back."""
+from __future__ import annotations
+
+import pytest
+
+from checkie.payments.models import AttemptStatus, ProviderEvent
+from tests.fixtures import csrf_token_from
+from tests.providers.helpers import make_attempt, make_checkout, record_outcomes
+
+
+@pytest.fixture
+def outcomes(monkeypatch):
+    return record_outcomes(monkeypatch)
+
+
+@pytest.fixture
+def attempt(db, store):
+    attempt = make_attempt(db, make_checkout(db, store, total=12345, currency="USD"), intent_id="pi_test_3ds")
+    db.commit()
+    return attempt
+
+
+def url(attempt) -> str:
+    return f"/test-provider/3ds/{attempt.id}"
+
+
+def submit(client, attempt, outcome):
+    token = csrf_token_from(client.get(url(attempt)).get_data(as_text=True))
+    return client.post(url(attempt), data={"csrf_token": token, "outcome": outcome})
+
+
+def test_the_page_is_a_labelled_test_mode_authentication(client, attempt):
+    response = client.get(url(attempt))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "TEST MODE" in html
+    assert "$123.45" in html and "Acme Goods" in html
+    assert 'name="outcome" value="complete"' in html and 'name="outcome" value="fail"' in html
+    assert "Complete</button>" in html and "Fail</button>" in html
+
+
+def test_complete_emits_succeeded_and_returns_to_the_session(client, db, attempt, outcomes):
+    response = submit(client, attempt, "complete")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/c/s/{attempt.session_id}"
+    event = db.query(ProviderEvent).one()
+    assert event.type == "payment_intent.succeeded"
+    assert outcomes.calls == [
+        ("payment_succeeded", {"provider": "test", "intent_id": "pi_test_3ds", "amount": 12345, "currency": "usd",
+                               "metadata": {"checkout_session_id": attempt.session_id, "store_id": str(attempt.session.store_id)}})
+    ]
+
+
+def test_fail_emits_payment_failed_with_authentication_failed(client, db, attempt, outcomes):
+    response = submit(client, attempt, "fail")
+    assert response.status_code == 303
+    assert db.query(ProviderEvent).one().type == "payment_intent.payment_failed"
+    [(name, call)] = outcomes.calls
+    assert name == "payment_failed"
+    assert (call["intent_id"], call["code"]) == ("pi_test_3ds", "authentication_failed")
+
+
+def test_an_unknown_outcome_is_refused(client, db, attempt, outcomes):
+    response = submit(client, attempt, "maybe")
+    assert response.status_code == 422
+    assert "TEST MODE" in response.get_data(as_text=True)
+    assert outcomes.calls == [] and db.query(ProviderEvent).count() == 0
+
+
+def test_a_post_without_csrf_token_is_refused(client, db, attempt, outcomes):
+    assert client.post(url(attempt), data={"outcome": "complete"}).status_code in (400, 422)
+    assert outcomes.calls == []
+
+
+@pytest.mark.parametrize("status", [AttemptStatus.PROCESSING, AttemptStatus.SUCCEEDED, AttemptStatus.FAILED])
+def test_attempts_not_awaiting_action_are_404(client, db, store, status):
+    attempt = make_attempt(db, make_checkout(db, store), status=status)
+    db.commit()
+    assert client.get(url(attempt)).status_code == 404
+    assert client.post(url(attempt), data={"outcome": "complete"}).status_code in (400, 404)
+
+
+def test_other_providers_attempts_and_unknown_ids_are_404(client, db, store):
+    attempt = make_attempt(db, make_checkout(db, store), provider="stripe", intent_id="pi_live")
+    db.commit()
+    assert client.get(url(attempt)).status_code == 404
+    assert client.get("/test-provider/3ds/999999").status_code == 404
