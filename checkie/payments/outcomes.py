@@ -1,0 +1,258 @@
+"""What happens when a PSP tells us how a payment intent ended (SPEC §4, §5).
+
+The same three functions apply the provider's synchronous answer (from
+checkout.services.initiate_payment) and its webhook events (payments.intake), so each is
+idempotent: the second, third … 200th delivery of one outcome changes nothing.
+
+Locks are taken in one order everywhere — checkout session, then payment attempt, then the
+store's balance row (ledger) — the order initiate_payment already holds them in, so a
+synchronous answer and a webhook for the same intent queue rather than deadlock.
+
+Money that the PSP captured is never dropped: a success for a session that is already final,
+or for a different amount or currency than the session's total, is still recorded and
+credited, flagged `needs_review`, and the store owner is emailed.
+"""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from checkie import money
+from checkie.catalog import stats
+from checkie.catalog.models import Variant, VariantOption
+from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.customers.models import Customer
+from checkie.customers.services import find_or_create_customer, normalize_email
+from checkie.notifications.services import queue_email
+from checkie.payments import ledger
+from checkie.payments.models import (
+    AttemptStatus,
+    Payment,
+    PaymentAttempt,
+    TransactionType,
+)
+from checkie.payments.services import payment_by_provider_id
+from checkie.stores.models import Store
+
+log = logging.getLogger("checkie.payments")
+
+_IN_PAYMENT = (CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION)
+
+
+def payment_succeeded(db: Session, *, provider: str, intent_id: str, amount: int, currency: str, metadata: dict) -> Payment | None:
+    """Record captured money (`amount` minor units of `currency`, any case) once per intent:
+    the Payment, ledger rows `payment` (+amount) and `fee` (−fee), the customer, and the
+    receipt; then complete the session, or flag the payment for review when the session
+    cannot take it. A repeated call returns the payment already recorded and does nothing
+    else. None (logged) for an intent Checkie never created."""
+    found = _locked(db, provider, intent_id)
+    if found is None:
+        return None
+    checkout, attempt = found
+    named_store = (metadata or {}).get("store_id", checkout.store_id)
+    if str(named_store) != str(checkout.store_id):
+        log.warning("intent %s/%s: metadata names store %s, its session is store %s",
+                    provider, intent_id, named_store, checkout.store_id)
+    existing = payment_by_provider_id(db, provider, intent_id)
+    if existing is not None:
+        return existing
+    if amount <= 0:
+        log.error("ignoring a success of %s for intent %s/%s", amount, provider, intent_id)
+        return None
+    payment = _insert_payment(db, checkout, provider=provider, intent_id=intent_id, amount=amount, currency=currency)
+    if payment is None:  # a concurrent delivery recorded it first (and credited it)
+        return payment_by_provider_id(db, provider, intent_id)
+    _attach_customer(db, checkout, payment)
+    attempt.status = AttemptStatus.SUCCEEDED
+    reason = _complete_session(db, checkout, payment)
+    store = db.get(Store, payment.store_id)
+    if reason is not None:
+        _flag_for_review(db, store, checkout, payment, reason)
+    _queue_receipt(db, store, checkout, payment)
+    # Last: posting locks the store's balance row until commit, and every payment of the store
+    # queues on that lock, so hold it for as little of the transaction as possible.
+    ledger.post_entries(db, payment.store_id, payment.currency, [
+        ledger.Entry(TransactionType.PAYMENT, payment.amount, payment.id, f"Payment {intent_id}"),
+        ledger.Entry(TransactionType.FEE, -payment.fee, payment.id, "Platform fee"),
+    ])
+    db.flush()
+    return payment
+
+
+def payment_failed(db: Session, *, provider: str, intent_id: str, code: str | None, message: str | None) -> None:
+    """The PSP declined the attempt: record why, give back the session's coupon reservation and
+    return the session to `open` (a retry left) or `expired` (the third failure). Nothing
+    happens for an attempt that already failed or succeeded."""
+    found = _locked(db, provider, intent_id)
+    if found is None:
+        return
+    checkout, attempt = found
+    if attempt.status in (AttemptStatus.FAILED, AttemptStatus.SUCCEEDED):
+        return
+    attempt.status = AttemptStatus.FAILED
+    attempt.failure_code = (code or "")[:100] or None
+    attempt.failure_message = (message or "")[:500] or None
+    attempt.next_action_url = None
+    from checkie.checkout import services as checkout_services
+    from checkie.checkout.states import CheckoutEvent
+
+    if checkout.state != CheckoutState.COMPLETED:  # a completed session's coupon stays redeemed
+        checkout_services.release_coupon(db, checkout)
+    if checkout.state not in _IN_PAYMENT:
+        db.flush()
+        return
+    event = CheckoutEvent.PAYMENT_FAILED if checkout.state == CheckoutState.PROCESSING else CheckoutEvent.ACTION_FAILED
+    checkout_services.apply_event(db, checkout, event, detail={"attempt": attempt.number, "code": code, "message": message})
+
+
+def payment_requires_action(db: Session, *, provider: str, intent_id: str, next_action_url: str | None) -> None:
+    """The PSP wants the shopper to authenticate (3DS) at `next_action_url`: the attempt and a
+    processing session move to requires_action / awaiting_action. Repeats are no-ops, and so
+    is a late request for an attempt that already ended."""
+    found = _locked(db, provider, intent_id)
+    if found is None:
+        return
+    checkout, attempt = found
+    if attempt.status != AttemptStatus.PROCESSING:
+        return
+    attempt.status = AttemptStatus.REQUIRES_ACTION
+    attempt.next_action_url = next_action_url
+    if checkout.state != CheckoutState.PROCESSING:
+        db.flush()
+        return
+    from checkie.checkout import services as checkout_services
+    from checkie.checkout.states import CheckoutEvent
+
+    checkout_services.apply_event(db, checkout, CheckoutEvent.REQUIRES_ACTION, detail={"attempt": attempt.number})
+
+
+def _locked(db: Session, provider: str, intent_id: str) -> tuple[CheckoutSession, PaymentAttempt] | None:
+    """The attempt for this intent and its session, both locked (session first), re-read so
+    that a waiting delivery sees what the one before it committed."""
+    session_id = db.scalar(
+        sa.select(PaymentAttempt.session_id).where(
+            PaymentAttempt.provider == provider, PaymentAttempt.provider_intent_id == intent_id
+        )
+    )
+    if session_id is None:
+        log.warning("payment outcome for unknown intent %s/%s ignored", provider, intent_id)
+        return None
+    checkout = db.get(CheckoutSession, session_id, with_for_update=True, populate_existing=True)
+    attempt = db.scalars(
+        sa.select(PaymentAttempt)
+        .where(PaymentAttempt.provider == provider, PaymentAttempt.provider_intent_id == intent_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return checkout, attempt
+
+
+def _insert_payment(db: Session, checkout: CheckoutSession, *, provider: str, intent_id: str, amount: int, currency: str) -> Payment | None:
+    """The new Payment, or None when the unique (provider, provider_payment_id) says another
+    transaction recorded it (the savepoint keeps our transaction usable)."""
+    fee = ledger.fee_for(amount)
+    payment = Payment(
+        store_id=checkout.store_id, session_id=checkout.id, page_id=checkout.page_id, amount=amount, fee=fee,
+        net=amount - fee, currency=currency.upper(), provider=provider, provider_payment_id=intent_id,
+        email=normalize_email(checkout.email) if checkout.email else None, amount_refunded=0, needs_review=False,
+    )
+    try:
+        with db.begin_nested():
+            db.add(payment)
+    except IntegrityError:
+        return None
+    return payment
+
+
+def _attach_customer(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
+    """The session's email makes (or finds) the customer; a session that names its customer
+    without an email (is_valid_for_payment allows it) gives the payment that customer's email."""
+    if checkout.email:
+        customer = find_or_create_customer(db, checkout.store_id, email=checkout.email, name=checkout.name)
+        checkout.customer_id = customer.id
+    elif checkout.customer_id is not None:
+        customer = db.get(Customer, checkout.customer_id)
+        payment.email = customer.email if customer is not None else None
+    payment.customer_id = checkout.customer_id
+
+
+def _complete_session(db: Session, checkout: CheckoutSession, payment: Payment) -> str | None:
+    """Complete the session with this payment; the reason it needs review when that is not
+    possible. Conversions (and their revenue) count completed checkouts only: money flagged
+    for review shows in payments and the balance, not in the page's conversion figures."""
+    from checkie.checkout import services as checkout_services
+    from checkie.checkout.states import CheckoutEvent
+
+    reason = _mismatch(checkout, payment)
+    if reason is not None:
+        return reason
+    try:
+        with db.begin_nested():
+            checkout_services.apply_event(
+                db, checkout, CheckoutEvent.PAYMENT_SUCCEEDED, amount=payment.amount, currency=payment.currency,
+                detail={"paymentId": payment.id, "intentId": payment.provider_payment_id},
+            )
+    except checkout_services.InvalidTransition as refused:
+        db.refresh(checkout)
+        return f"the session refused the payment ({refused.message})"[:200]
+    stats.record_conversion(db, checkout.page_id, revenue=payment.amount)
+    return None
+
+
+def _mismatch(checkout: CheckoutSession, payment: Payment) -> str | None:
+    if checkout.state not in _IN_PAYMENT:
+        return f"session already {checkout.state.value}"
+    if payment.amount != checkout.total or payment.currency != checkout.currency.upper():
+        return (f"amount {payment.amount} {payment.currency} does not match the session total "
+                f"{checkout.total} {checkout.currency.upper()}")
+    return None
+
+
+def _flag_for_review(db: Session, store: Store, checkout: CheckoutSession, payment: Payment, reason: str) -> None:
+    payment.needs_review = True
+    payment.review_reason = reason[:200]
+    log.warning("payment %s of store %s needs review: %s", payment.id, store.id, reason)
+    queue_email(
+        db, to=store.owner.email, template="payment_review",
+        subject=f"{store.name}: a payment needs your review",
+        store_name=store.name, store_id=store.id, payment_id=payment.id, reason=payment.review_reason,
+        amount=_formatted(payment), session_id=checkout.id,
+        session_state=checkout.state.value, email=payment.email,
+    )
+
+
+def _queue_receipt(db: Session, store: Store, checkout: CheckoutSession, payment: Payment) -> None:
+    if not payment.email:
+        log.info("payment %s has no email address: no receipt", payment.id)
+        return
+    queue_email(
+        db, to=payment.email, template="receipt", subject=f"Your receipt from {store.name}",
+        store_name=store.name, page_title=checkout.page.title, options=_chosen_options(db, checkout),
+        amount=_formatted(payment), payment_id=payment.id,
+        name=checkout.name, paid_at=payment.created_at,
+    )
+
+
+def _chosen_options(db: Session, checkout: CheckoutSession) -> list[tuple[str, str]]:
+    """[(variant name, option name)] the shopper chose, in the page's variant order."""
+    option_ids = [int(value) for value in (checkout.variant_options or {}).values() if str(value).isdigit()]
+    if not option_ids:
+        return []
+    rows = db.execute(
+        sa.select(Variant.name, VariantOption.name)
+        .join(VariantOption, VariantOption.variant_id == Variant.id)
+        .where(Variant.page_id == checkout.page_id, VariantOption.id.in_(option_ids))
+        .order_by(Variant.position, Variant.id)
+    )
+    return [(variant, option) for variant, option in rows]
+
+
+def _formatted(payment: Payment) -> str:
+    """The amount for people; a currency money.py does not know (the PSP's word is final) is
+    shown as minor units and code rather than losing the payment to a formatting error."""
+    if money.is_currency(payment.currency):
+        return money.format_money(payment.amount, payment.currency)
+    return f"{payment.amount} {payment.currency} (minor units)"
