@@ -10,6 +10,9 @@ from checkie.tasks import bind_app
 app = create_app()
 bind_app(app)
 
-import checkie.notifications.tasks  # noqa: E402,F401  (registers tasks)
+# Every domain's tasks, so the consumer registers them all. noqa: E402,F401 throughout.
+import checkie.checkout.tasks  # noqa: E402,F401
+import checkie.notifications.tasks  # noqa: E402,F401
+import checkie.providers.tasks  # noqa: E402,F401
 
 __all__ = ["huey", "app"]

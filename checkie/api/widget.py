@@ -1,0 +1,165 @@
+"""The public widget JSON API (SPEC §6.2): what `embed.js` and merchants' own front ends call
+from shoppers' browsers to open a checkout, fill it in, check a coupon and pay.
+
+No cookies, no CSRF (exempt in create_app), any origin (CORS `*` without credentials). Every
+route is rate limited per client IP, and the routes about one session per session id too,
+with `WIDGET_RATE_LIMIT` read at request time. A session id is the only credential: a session
+answers about itself and nothing else; an unknown id is a 404. The rules live in
+`checkie.checkout.services`; views load, call one service, commit and shape the answer
+(`widget_views`)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, make_response, request
+from flask_limiter.util import get_remote_address
+
+from checkie.api import widget_views as views
+from checkie.catalog.coupons import evaluate_coupon
+from checkie.checkout import idempotency, services
+from checkie.errors import ValidationFailed
+from checkie.extensions import db, limiter
+
+bp = Blueprint("widget", __name__, url_prefix="/api/widget")
+
+PREFIX = "/api/widget/"
+CORS_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, PATCH, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+    "Access-Control-Max-Age": "600",
+}
+LIMITED_METHODS = ["GET", "POST", "PATCH"]
+
+
+# ---------- CORS and rate limits ----------
+
+@bp.before_request
+def answer_preflight() -> Response | None:
+    """A browser's CORS preflight: 204 with what the widget accepts (no body, no rate limit)."""
+    if request.method == "OPTIONS":
+        response = make_response("", 204)
+        response.headers.update(CORS_HEADERS)
+        return response
+    return None
+
+
+@bp.after_app_request
+def allow_any_origin(response: Response) -> Response:
+    """Every widget answer, errors and 429s included (also for unknown widget URLs), may be
+    read by any site: the API is public and uses no cookies, so `*` without credentials."""
+    if request.path.startswith(PREFIX):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "Idempotent-Replayed, Retry-After"
+    return response
+
+
+def widget_rate_limit() -> str:
+    return current_app.config["WIDGET_RATE_LIMIT"]
+
+
+def _session_key() -> str:
+    """The session a request is about (from the URL, else the JSON body), else the client IP."""
+    session_id = (request.view_args or {}).get("session_id")
+    if session_id is None:
+        body = request.get_json(silent=True)
+        session_id = body.get("sessionId") if isinstance(body, dict) else None
+    if not isinstance(session_id, str) or not session_id:
+        return get_remote_address()
+    return f"session:{session_id[:64]}"  # ids are at most 64 characters; longer input is not one
+
+
+per_ip = limiter.limit(widget_rate_limit, methods=LIMITED_METHODS)
+per_session = limiter.limit(widget_rate_limit, key_func=_session_key, methods=LIMITED_METHODS)
+
+
+def _client_info() -> dict:
+    return {"ip": request.remote_addr, "userAgent": request.user_agent.string[:500]}
+
+
+# ---------- routes ----------
+
+@bp.get("/pages/<store_slug>/<page_slug>")
+@per_ip
+def open_checkout(store_slug: str, page_slug: str):
+    """Open a checkout session on a published page (counts a view and a session)."""
+    page = views.find_published_page(db.session, store_slug, page_slug)
+    session = services.open_session(db.session, page, client_info=_client_info())
+    db.session.commit()
+    return jsonify(views.opened_view(session, page))
+
+
+@bp.patch("/sessions/<session_id>")
+@per_ip
+@per_session
+def update_checkout(session_id: str):
+    """Change what the shopper entered: email, name, options, answers, coupon (all optional)."""
+    changes = views.update_arguments(views.json_body())
+    session = services.get_session(db.session, session_id, for_update=True)
+    services.update_session(db.session, session, **changes)
+    db.session.commit()
+    return jsonify(views.session_view(db.session, session))
+
+
+@bp.post("/validate-coupon")
+@per_ip
+@per_session
+def validate_coupon():
+    """Would this code apply to the session now? Answers only; the session is not changed."""
+    body = views.json_body()
+    session_id = views.required_text(body, "sessionId", max_length=64)
+    code = views.required_text(body, "code", max_length=100)
+    session = services.get_session(db.session, session_id)
+    evaluation = evaluate_coupon(
+        db.session, session.page.store, code, page=session.page, subtotal=session.subtotal, currency=session.currency
+    )
+    db.session.rollback()
+    return jsonify(views.coupon_check_view(evaluation, session.subtotal))
+
+
+@bp.post("/checkout")
+@per_ip
+@per_session
+def pay():
+    """Ask the provider for the payment. A decline is a 200 with `error` (the session is open
+    again, or expired after the third); authentication is a `nextAction`."""
+    body = views.json_body()
+    session_id = views.required_text(body, "sessionId", max_length=64)
+    payment_method = body.get("paymentMethod")
+    if payment_method is not None and not isinstance(payment_method, str):
+        raise ValidationFailed.on("paymentMethod", "Send a string.")
+    return idempotency.run_idempotent(
+        db.session, f"widget:{session_id}", request.headers.get(idempotency.HEADER),
+        idempotency.current_fingerprint(), lambda: _pay(session_id, payment_method),
+    )
+
+
+def _pay(session_id: str, payment_method: str | None) -> Response:
+    session = services.get_session(db.session, session_id, for_update=True)
+    attempt = services.initiate_payment(db.session, session, payment_method=payment_method)
+    db.session.commit()
+    return jsonify(views.checkout_view(session, attempt))
+
+
+@bp.get("/sessions/<session_id>/status")
+@per_ip
+@per_session
+def checkout_status(session_id: str):
+    """Where the session stands: for polling after a redirect or while a payment settles."""
+    session = services.get_session(db.session, session_id)
+    return jsonify(views.status_view(db.session, session))
+
+
+@bp.post("/sessions/<session_id>/abandon")
+@per_ip
+@per_session
+def abandon_checkout(session_id: str):
+    """The shopper closed the checkout (ABANDON): 409 once it is past the point of no return."""
+    session = services.get_session(db.session, session_id, for_update=True)
+    services.abandon_session(db.session, session)
+    db.session.commit()
+    return jsonify({"sessionId": session.id, "status": "abandoned"})
+
+
+@bp.get("/embed/<embed_id>")
+@per_ip
+def embed_details(embed_id: str):
+    """An embed's settings and its page, for `embed.js` (404 while the page is not published)."""
+    return jsonify(views.embed_view(views.find_public_embed(db.session, embed_id)))

@@ -1,0 +1,210 @@
+"""JSON shapes of the public widget API (SPEC §6.2): camelCase keys, amounts in minor units,
+states in lower case. Plain functions from domain objects to dicts, shared by `api/widget.py`'s
+views; reading only (nothing here writes or commits)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, request
+from sqlalchemy.orm import Session, selectinload
+
+from checkie.catalog import embeds
+from checkie.catalog.coupons import CouponEvaluation
+from checkie.catalog.models import Coupon, Embed, Page, PageStatus, Variant
+from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.errors import NotFound, ValidationFailed
+from checkie.payments.models import AttemptStatus, Payment, PaymentAttempt
+from checkie.stores.models import Store
+
+#: The one kind of next action the widget knows: send the shopper to the PSP's page (3DS).
+REDIRECT_TO_URL = "redirect_to_url"
+
+
+# ---------- reading requests ----------
+
+def json_body() -> dict:
+    """The request's JSON object (an empty body is an empty object); anything else is a 422."""
+    body = request.get_json(silent=True)
+    if body is None and not request.get_data():
+        return {}
+    if not isinstance(body, dict):
+        raise ValidationFailed("Send a JSON object.")
+    return body
+
+
+def required_text(body: Mapping, name: str, *, max_length: int = 255) -> str:
+    """A non-empty string field of the body; 422 naming `name` otherwise."""
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed.on(name, "This field is required.")
+    if len(value) > max_length:
+        raise ValidationFailed.on(name, f"Use at most {max_length} characters.")
+    return value.strip()
+
+
+#: PATCH body keys → `checkout.services.update_session` arguments.
+UPDATE_ARGUMENTS = {
+    "email": "email", "name": "name", "variantOptions": "variant_options", "customFields": "custom_fields",
+    "couponCode": "coupon_code",
+}
+
+
+def update_arguments(body: Mapping) -> dict:
+    """PATCH body → `update_session` keyword arguments, only for the keys sent (an absent key
+    leaves that part of the session alone). The service checks types and values and answers
+    422 under these same JSON names."""
+    return {argument: body[key] for key, argument in UPDATE_ARGUMENTS.items() if key in body}
+
+
+# ---------- loading ----------
+
+def find_published_page(db: Session, store_slug: str, page_slug: str) -> Page:
+    """A published page by its public address, with what the widget shows preloaded; NotFound
+    for anything else (draft, archived, unknown) so shoppers cannot probe for unpublished pages."""
+    page = db.scalar(
+        sa.select(Page)
+        .join(Store, Store.id == Page.store_id)
+        .where(Store.slug == store_slug, Page.slug == page_slug, Page.status == PageStatus.PUBLISHED)
+        .options(selectinload(Page.variants).selectinload(Variant.options), selectinload(Page.custom_fields))
+    )
+    if page is None:
+        raise NotFound("Page not found.")
+    return page
+
+
+def find_public_embed(db: Session, embed_id: str) -> Embed:
+    """An embed by its public id whose page is on sale; NotFound otherwise."""
+    embed = embeds.find_embed(db, embed_id)
+    if embed is None or embed.page.status is not PageStatus.PUBLISHED:
+        raise NotFound("Embed not found.")
+    return embed
+
+
+def latest_attempt(db: Session, session: CheckoutSession) -> PaymentAttempt | None:
+    return db.scalar(
+        sa.select(PaymentAttempt).where(PaymentAttempt.session_id == session.id).order_by(PaymentAttempt.number.desc())
+    )
+
+
+def session_payment(db: Session, session: CheckoutSession) -> Payment | None:
+    return db.scalar(sa.select(Payment).where(Payment.session_id == session.id).order_by(Payment.id))
+
+
+# ---------- shapes ----------
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _enum_value(value) -> str | None:
+    return getattr(value, "value", value)
+
+
+def amount_view(subtotal: int, discount: int, total: int, currency: str) -> dict:
+    return {"subtotal": subtotal, "discount": discount, "total": total, "currency": currency}
+
+
+def session_amount(session: CheckoutSession) -> dict:
+    return amount_view(session.subtotal, session.discount, session.total, session.currency)
+
+
+def coupon_view(coupon: Coupon | None) -> dict | None:
+    if coupon is None:
+        return None
+    return {"code": coupon.code, "percentOff": coupon.percent_off, "amountOff": coupon.amount_off,
+            "currency": coupon.currency}
+
+
+def page_view(page: Page) -> dict:
+    """What a shopper needs to render the checkout: never the page's draft state or stats."""
+    return {
+        "id": page.id, "slug": page.slug, "title": page.title, "description": page.description,
+        "pricing": {
+            "type": _enum_value(page.pricing_type), "amount": page.amount, "currency": page.currency,
+            "interval": _enum_value(page.interval), "intervalCount": page.interval_count,
+            "trialDays": page.trial_days,
+        },
+        "variants": [
+            {"id": variant.id, "name": variant.name,
+             "options": [{"id": o.id, "name": o.name, "priceDelta": o.price_delta} for o in variant.options]}
+            for variant in page.variants
+        ],
+        "customFields": [
+            {"id": f.id, "key": f.key, "label": f.label, "type": _enum_value(f.type), "required": f.required,
+             "options": f.options}
+            for f in page.custom_fields
+        ],
+        "allowCoupons": page.allow_coupons,
+    }
+
+
+def opened_view(session: CheckoutSession, page: Page) -> dict:
+    """The answer to opening a checkout: the session, its page and the starting amounts."""
+    return {
+        "sessionId": session.id, "expiresAt": _iso(session.expires_at),
+        "store": {"name": page.store.name, "slug": page.store.slug},
+        "page": page_view(page), "amount": session_amount(session),
+    }
+
+
+def session_view(db: Session, session: CheckoutSession) -> dict:
+    coupon = db.get(Coupon, session.coupon_id) if session.coupon_id else None
+    return {
+        "sessionId": session.id, "status": _enum_value(session.state), "email": session.email,
+        "amount": session_amount(session), "customFields": dict(session.custom_fields or {}),
+        "variantOptions": dict(session.variant_options or {}), "coupon": coupon_view(coupon),
+    }
+
+
+def coupon_check_view(evaluation: CouponEvaluation, subtotal: int) -> dict:
+    if not evaluation.valid:
+        return {"valid": False, "reason": _enum_value(evaluation.reason)}
+    return {
+        "valid": True, "coupon": coupon_view(evaluation.coupon),
+        "amount": amount_view(subtotal, evaluation.discount, evaluation.total, evaluation.currency),
+    }
+
+
+def _next_action(session: CheckoutSession, attempt: PaymentAttempt | None) -> dict | None:
+    if session.state is not CheckoutState.AWAITING_ACTION or attempt is None or not attempt.next_action_url:
+        return None
+    return {"type": REDIRECT_TO_URL, "url": attempt.next_action_url}
+
+
+def checkout_view(session: CheckoutSession, attempt: PaymentAttempt) -> dict:
+    """The answer to a payment attempt: where the session stands now, what the shopper must do
+    next (authenticate), or why the card was refused (the session is open again, or expired
+    after the third refusal)."""
+    view: dict = {"sessionId": session.id, "status": _enum_value(session.state)}
+    client_secret = getattr(attempt, "client_secret", None)
+    if client_secret:
+        view["clientSecret"] = client_secret
+    next_action = _next_action(session, attempt)
+    if next_action:
+        view["nextAction"] = next_action
+    if attempt.status is AttemptStatus.FAILED:
+        view["error"] = {"code": attempt.failure_code or "payment_failed",
+                         "message": attempt.failure_message or "The payment was not accepted."}
+    return view
+
+
+def status_view(db: Session, session: CheckoutSession) -> dict:
+    view: dict = {"sessionId": session.id, "status": _enum_value(session.state), "attempts": session.attempt_count}
+    if session.state is CheckoutState.COMPLETED:
+        payment = session_payment(db, session)
+        if payment is not None:
+            view["paymentId"] = payment.id
+    next_action = _next_action(session, latest_attempt(db, session))
+    if next_action:
+        view["nextAction"] = next_action
+    return view
+
+
+def embed_view(embed: Embed) -> dict:
+    return {
+        "embedId": embed.public_id, "type": _enum_value(embed.type),
+        "iframeUrl": embeds.iframe_url(embed, current_app.config["APP_URL"]),
+        "page": page_view(embed.page), "settings": embeds.check_settings(None) | (embed.settings or {}),
+    }

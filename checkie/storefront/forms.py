@@ -1,0 +1,125 @@
+"""Forms of the hosted checkout: the shopper's details (with the page's own controls) and the
+test-mode card form.
+
+A page's variants and custom fields are not known until the page is, so their controls are
+read from the submitted data by name (`variant_<id>`, `field_<key>`, as in
+templates/storefront/_page_summary.html); the fixed fields and the CSRF token are WTForms."""
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from checkie.catalog.models import FieldType, Page
+
+#: Service field names (checkout.services' ValidationFailed) → control names on the page.
+_SERVICE_FIELDS = {"email": "email", "name": "name", "couponCode": "coupon_code"}
+_EXPIRY = re.compile(r"^\s*(0[1-9]|1[0-2])\s*/\s*(\d{2}|\d{4})\s*$")
+
+
+class DetailsForm(FlaskForm):
+    """What the shopper types; `coupon_action` says whether the coupon box was used (apply or
+    remove): the coupon changes only then, never as a side effect of saving other details."""
+
+    email = StringField("Email", validators=[Optional(), Length(max=254)])
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    coupon_code = StringField("Coupon code", validators=[Optional(), Length(max=50)])
+    coupon_action = HiddenField()
+
+    def changes(self, page: Page, data: MultiDict) -> dict:
+        """Keyword arguments for checkout.services.update_session; `data` is the posted form."""
+        changes: dict = {
+            "email": (self.email.data or "").strip() or None,
+            "name": (self.name.data or "").strip() or None,
+            "variant_options": variant_choices(page, data),
+            "custom_fields": field_answers(page, data),
+        }
+        if self.coupon_action.data == "apply":
+            changes["coupon_code"] = (self.coupon_code.data or "").strip() or None
+        elif self.coupon_action.data == "remove":
+            changes["coupon_code"] = None
+        return changes
+
+
+class CardForm(FlaskForm):
+    """The TEST MODE card form: only Stripe's test numbers are accepted (checkie.providers.test
+    maps them to payment methods); expiry and CVC are checked for shape only."""
+
+    card_number = StringField("Card number", validators=[DataRequired("Enter the card number.")])
+    card_expiry = StringField(
+        "Expiry (MM/YY)",
+        validators=[DataRequired("Enter the expiry date."), Regexp(_EXPIRY, message="Enter the expiry as MM/YY.")],
+    )
+    card_cvc = StringField(
+        "CVC", validators=[DataRequired("Enter the CVC."), Regexp(r"^\s*\d{3,4}\s*$", message="Enter the 3 or 4 digits.")]
+    )
+    #: Set by validation: the test provider's payment method for the number.
+    payment_method: str | None = None
+
+    def validate_card_number(self, field: StringField) -> None:
+        method = test_payment_method(field.data or "")
+        if method is None:
+            raise ValidationError(
+                "This card number is not accepted in test mode. Use a test card such as 4242 4242 4242 4242."
+            )
+        self.payment_method = method
+
+
+def test_payment_method(number: str) -> str | None:
+    """The test provider's payment method for a card number ("4242 4242-4242 4242" too), None
+    when it is not one of the test cards."""
+    from checkie.providers.test import map_test_card
+
+    digits = re.sub(r"[\s-]", "", number)
+    return map_test_card(digits) if digits.isdigit() else None
+
+
+def variant_choices(page: Page, data: MultiDict) -> dict[str, int]:
+    """{"<variant id>": option id} for the variants the shopper picked; an unknown option id is
+    passed on as it is, so the service refuses it with its own message."""
+    choices: dict[str, int] = {}
+    for variant in page.variants:
+        raw = (data.get(f"variant_{variant.id}") or "").strip()
+        if raw.isdigit():
+            choices[str(variant.id)] = int(raw)
+    return choices
+
+
+def field_answers(page: Page, data: MultiDict) -> dict[str, object]:
+    """{field key: answer} as typed; an unticked checkbox is sent by browsers as nothing."""
+    answers: dict[str, object] = {}
+    for field in page.custom_fields:
+        name = f"field_{field.key}"
+        if field.type == FieldType.CHECKBOX:
+            answers[field.key] = name in data
+        elif name in data:
+            answers[field.key] = data.get(name, "")
+    return answers
+
+
+def control_errors(fields: dict[str, list[str]] | None) -> tuple[dict[str, list[str]], list[str]]:
+    """A service's field errors keyed by the page's control names, and those that fit no control.
+    `customFields.size` → `field_size`, `variantOptions.12` → `variant_12`."""
+    by_control: dict[str, list[str]] = {}
+    general: list[str] = []
+    for name, messages in (fields or {}).items():
+        control = _control_name(name)
+        if control:
+            by_control.setdefault(control, []).extend(messages)
+        else:
+            general.extend(messages)
+    return by_control, general
+
+
+def _control_name(service_field: str) -> str | None:
+    if service_field in _SERVICE_FIELDS:
+        return _SERVICE_FIELDS[service_field]
+    head, _, key = service_field.partition(".")
+    if head == "customFields" and key:
+        return f"field_{key}"
+    if head == "variantOptions" and key:
+        return f"variant_{key}"
+    return None

@@ -1,0 +1,327 @@
+"""The hosted checkout over HTTP: open, save details (plain and htmx), pay with each test card,
+and the views of every outcome."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.payments.models import Payment, PaymentAttempt
+from tests.fixtures import csrf_token_from
+from tests.storefront.factories import make_shop_page, session_id_from
+
+HTMX = {"HX-Request": "true"}
+VISA = "4242 4242 4242 4242"
+DECLINED = "4000 0000 0000 0002"
+INSUFFICIENT = "4000 0000 0000 9995"
+THREE_D_SECURE = "4000 0027 6000 3184"
+
+
+@pytest.fixture
+def shop_page(db, store):
+    page = make_shop_page(db, store)
+    db.commit()
+    return page
+
+
+def open_checkout(client, page) -> tuple[str, str]:
+    """Open a session as a shopper does; returns (session id, CSRF token)."""
+    response = client.get(f"/c/{page.store.slug}/{page.slug}")
+    assert response.status_code == 303
+    session_id = session_id_from(response.headers["Location"])
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    return session_id, csrf_token_from(html)
+
+
+def details(page, token: str, **overrides) -> dict:
+    variant = page.variants[0]
+    data = {
+        "csrf_token": token, "email": "sam@example.com", "name": "Sam Shopper",
+        f"variant_{variant.id}": str(variant.options[1].id), "field_company": "Initech", "field_colour": "Blue",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def card(number: str = VISA, **overrides) -> dict:
+    return {"card_number": number, "card_expiry": "12/34", "card_cvc": "123", **overrides}
+
+
+def load(db, session_id: str) -> CheckoutSession:
+    db.expire_all()
+    return db.get(CheckoutSession, session_id)
+
+
+def pay(client, page, session_id, token, number=VISA, **overrides):
+    return client.post(f"/c/s/{session_id}/pay", data={**details(page, token, **overrides), **card(number)})
+
+
+# ---------------------------------------------------------------- opening and showing
+
+
+def test_opening_a_page_starts_a_session_and_redirects_to_it(client, db, shop_page):
+    response = client.get("/c/acme/tee")
+    assert response.status_code == 303
+    session_id = session_id_from(response.headers["Location"])
+    checkout = load(db, session_id)
+    assert checkout.state is CheckoutState.OPEN and checkout.total == 2000
+
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "T-shirt" in html and "Soft organic cotton." in html and "$20.00" in html
+    assert "TEST MODE" in html and 'name="card_number"' in html
+    assert 'for="checkout-email"' in html and 'for="checkout-field_company"' in html
+    assert 'name="variant_' in html and 'type="radio"' in html
+    assert 'name="coupon_code"' in html
+    assert "htmx.min.js" in html and "css/checkout.css" in html
+    assert "sidebar" not in html and "Acme Goods" in html  # the store's name, no dashboard chrome
+
+
+def test_unpublished_page_and_unknown_session_are_404(client, db, store):
+    make_shop_page(db, store, publish=False)
+    db.commit()
+    assert client.get("/c/acme/tee").status_code == 404
+    assert client.get("/c/nope/tee").status_code == 404
+    assert client.get("/c/s/cs_doesnotexist").status_code == 404
+    assert client.get("/c/s/cs_doesnotexist/status").status_code == 404
+
+
+# ---------------------------------------------------------------- saving details
+
+
+def test_saving_valid_details_redirects_and_stores_them(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token))
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/c/s/{session_id}")
+    checkout = load(db, session_id)
+    assert (checkout.email, checkout.name) == ("sam@example.com", "Sam Shopper")
+    assert checkout.custom_fields == {"company": "Initech", "colour": "Blue"}
+    assert checkout.total == 2500  # size L: +5.00
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    assert 'value="sam@example.com"' in html and 'value="Initech"' in html and "$25.00" in html
+
+
+def test_saving_invalid_details_shows_errors_beside_the_fields(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, email="not-an-email", field_colour="Green"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<small id="checkout-email-error" class="field-error">Enter a valid email address.</small>' in html
+    assert '<small id="checkout-field_colour-error" class="field-error">Choose one of the options.</small>' in html
+    assert 'aria-describedby="checkout-email-error" aria-invalid="true"' in html
+    assert 'value="not-an-email"' in html  # what was typed stays
+    checkout = load(db, session_id)
+    assert checkout.email is None
+    # The valid parts were saved all the same: the total follows the chosen size.
+    assert checkout.total == 2500 and checkout.name == "Sam Shopper"
+
+
+def test_htmx_save_returns_only_the_summary_with_errors_out_of_band(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token), headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html and "<form" not in html
+    assert html.lstrip().startswith('<section id="checkout-summary"')
+    assert "$25.00" in html
+    assert 'id="checkout-email-error" class="field-error" hx-swap-oob="true"></small>' in html
+    assert "HX-Request" in response.headers["Vary"]
+
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, email="nope"), headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<form" not in html
+    assert 'hx-swap-oob="true">Enter a valid email address.</small>' in html
+
+
+def test_coupon_apply_and_remove(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(
+        f"/c/s/{session_id}", data=details(shop_page, token, coupon_code="save10", coupon_action="apply"), headers=HTMX
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="checkout-coupon"')
+    assert "SAVE10" in html and "Remove" in html
+    assert '<section id="checkout-summary"' in html and 'hx-swap-oob="true"' in html
+    assert "−$2.50" in html and "$22.50" in html
+    assert load(db, session_id).total == 2250
+
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, coupon_code="NOPE", coupon_action="apply"))
+    assert response.status_code == 422
+    assert "This code does not exist." in response.get_data(as_text=True)
+
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, coupon_action="remove"))
+    assert response.status_code == 303
+    checkout = load(db, session_id)
+    assert checkout.coupon_id is None and checkout.total == 2500
+
+
+# ---------------------------------------------------------------- paying
+
+
+def test_refused_card_number_is_422_and_changes_nothing(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = pay(client, shop_page, session_id, token, number="4111 1111 1111 1111")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<small id="checkout-card_number-error" class="field-error">This card number is not accepted in test mode.' in html
+    checkout = load(db, session_id)
+    assert checkout.state is CheckoutState.OPEN and checkout.attempt_count == 0 and checkout.email is None
+    assert db.scalar(sa.select(sa.func.count(PaymentAttempt.id))) == 0
+
+
+def test_bad_expiry_and_cvc_are_refused_beside_their_fields(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(
+        f"/c/s/{session_id}/pay", data={**details(shop_page, token), **card(card_expiry="13/99", card_cvc="12")}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter the expiry as MM/YY." in html and "Enter the 3 or 4 digits." in html
+    assert load(db, session_id).attempt_count == 0
+
+
+def test_paying_without_a_required_field_shows_the_guard_error(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = pay(client, shop_page, session_id, token, field_company="")
+    assert response.status_code == 422
+    assert '<small id="checkout-field_company-error" class="field-error">This field is required.</small>' in \
+        response.get_data(as_text=True)
+    checkout = load(db, session_id)
+    assert checkout.state is CheckoutState.OPEN and checkout.attempt_count == 0
+    assert checkout.email == "sam@example.com"  # the details were kept
+
+
+def test_paying_with_4242_completes_and_shows_the_receipt(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    client.post(f"/c/s/{session_id}", data=details(shop_page, token, coupon_code="SAVE10", coupon_action="apply"))
+    response = pay(client, shop_page, session_id, token)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/c/s/{session_id}")
+    checkout = load(db, session_id)
+    assert checkout.state is CheckoutState.COMPLETED
+    payment = db.scalar(sa.select(Payment).where(Payment.session_id == session_id))
+    assert payment.amount == 2250
+
+    page = client.get(f"/c/s/{session_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Thank you" in html and "T-shirt" in html and "$22.50" in html and "SAVE10" in html
+    assert "A receipt was sent to <strong>sam@example.com</strong>" in html
+    assert 'href="https://shop.example/thanks"' in html and "Continue" in html
+
+    # The session is done: more changes are a conflict.
+    again = pay(client, shop_page, session_id, token)
+    assert again.status_code == 409
+    assert "This checkout can no longer be changed" in again.get_data(as_text=True)
+    assert client.post(f"/c/s/{session_id}", data=details(shop_page, token)).status_code == 409
+
+
+@pytest.mark.parametrize(("number", "reason"), [(DECLINED, "Your card was declined."), (INSUFFICIENT, "Insufficient funds.")])
+def test_a_decline_shows_the_reason_and_attempts_left(client, db, shop_page, number, reason):
+    session_id, token = open_checkout(client, shop_page)
+    response = pay(client, shop_page, session_id, token, number=number)
+    assert response.status_code == 303
+    assert load(db, session_id).state is CheckoutState.OPEN
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    assert reason in html and "2 attempts left." in html
+    assert 'value="sam@example.com"' in html  # still filled in
+
+
+def test_three_declines_expire_the_checkout(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    for left in (2, 1):
+        pay(client, shop_page, session_id, token, number=DECLINED)
+        assert f"{left} attempt{'s' if left > 1 else ''} left." in client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    pay(client, shop_page, session_id, token, number=DECLINED)
+    assert load(db, session_id).state is CheckoutState.EXPIRED
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    assert "This checkout has expired" in html
+    assert 'href="/c/acme/tee"' in html and "Start again" in html
+
+
+def test_3ds_card_redirects_to_the_authentication_page_and_back(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = pay(client, shop_page, session_id, token, number=THREE_D_SECURE)
+    assert response.status_code == 303
+    attempt = db.scalar(sa.select(PaymentAttempt).where(PaymentAttempt.session_id == session_id))
+    assert response.headers["Location"] == f"/test-provider/3ds/{attempt.id}"
+    assert load(db, session_id).state is CheckoutState.AWAITING_ACTION
+
+    waiting = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    assert "Confirm your payment" in waiting and f'href="/test-provider/3ds/{attempt.id}"' in waiting
+
+    threeds = client.get(response.headers["Location"])
+    assert threeds.status_code == 200
+    done = client.post(response.headers["Location"], data={"csrf_token": csrf_token_from(threeds.get_data(as_text=True)),
+                                                           "outcome": "complete"})
+    assert done.status_code == 303 and done.headers["Location"] == f"/c/s/{session_id}"
+    assert load(db, session_id).state is CheckoutState.COMPLETED
+    assert "Thank you" in client.get(f"/c/s/{session_id}").get_data(as_text=True)
+
+
+def test_failed_authentication_says_so(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    location = pay(client, shop_page, session_id, token, number=THREE_D_SECURE).headers["Location"]
+    threeds = client.get(location)
+    client.post(location, data={"csrf_token": csrf_token_from(threeds.get_data(as_text=True)), "outcome": "fail"})
+    assert load(db, session_id).state is CheckoutState.OPEN
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    assert "Authentication failed." in html and "2 attempts left." in html
+
+
+# ---------------------------------------------------------------- processing and polling
+
+
+def test_processing_view_polls_the_status_fragment(client, db, shop_page):
+    session_id, _ = open_checkout(client, shop_page)
+    checkout = load(db, session_id)
+    checkout.state = CheckoutState.PROCESSING  # set-up only: as if the provider had not answered yet
+    db.commit()
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    assert "Processing your payment" in html
+    assert f'hx-get="/c/s/{session_id}/status" hx-trigger="every 2s"' in html
+    assert f'<a href="/c/s/{session_id}">Refresh</a>' in html
+
+    fragment = client.get(f"/c/s/{session_id}/status", headers=HTMX)
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in body and body.lstrip().startswith('<section id="checkout-status"')
+    plain = client.get(f"/c/s/{session_id}/status")
+    assert plain.status_code == 303 and plain.headers["Location"].endswith(f"/c/s/{session_id}")
+
+    checkout = load(db, session_id)
+    checkout.state = CheckoutState.COMPLETED
+    db.commit()
+    decided = client.get(f"/c/s/{session_id}/status", headers=HTMX)
+    assert decided.headers["HX-Redirect"] == f"/c/s/{session_id}"
+
+
+def test_abandoned_checkout_shows_the_expired_page(client, db, shop_page):
+    session_id, _ = open_checkout(client, shop_page)
+    from checkie.checkout import services
+
+    services.abandon_session(db, load(db, session_id))
+    db.commit()
+    response = client.get(f"/c/s/{session_id}")
+    assert response.status_code == 200
+    assert "This checkout was cancelled" in response.get_data(as_text=True)
+
+
+def test_checkout_page_with_its_assets_fits_the_budget(client, db, shop_page):
+    """SPEC §12: the hosted checkout in test mode is at most 60 KB transferred (gzip)."""
+    import gzip
+    import re
+
+    session_id, _ = open_checkout(client, shop_page)
+    html = client.get(f"/c/s/{session_id}").get_data()
+    assets = re.findall(rb'(?:href|src)="(/static/[^"]+\.(?:css|js))"', html)
+    assert any(b"htmx" in asset for asset in assets) and any(b"checkout.css" in asset for asset in assets)
+    total = len(gzip.compress(html))
+    for asset in assets:
+        response = client.get(asset.decode())
+        assert response.status_code == 200
+        total += len(gzip.compress(response.get_data()))
+        response.close()
+    assert total <= 60 * 1024, f"{total} bytes gzip"
