@@ -63,13 +63,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 def register_blueprints(app: Flask) -> None:
     from checkie.api import api_keys as api_api_keys
     from checkie.api import auth as api_auth
+    from checkie.api import balance as api_balance
+    from checkie.api import checkout_sessions as api_checkout_sessions
     from checkie.api import coupons as api_coupons
     from checkie.api import custom_fields as api_custom_fields
+    from checkie.api import customers as api_customers
     from checkie.api import docs as api_docs
     from checkie.api import embeds as api_embeds
-    from checkie.api import init_api
+    from checkie.api import init_api, psp_webhooks, widget
     from checkie.api import members as api_members
     from checkie.api import pages as api_pages
+    from checkie.api import payments as api_payments
     from checkie.api import stores as api_stores
     from checkie.api import users as api_users
     from checkie.api import variants as api_variants
@@ -77,15 +81,21 @@ def register_blueprints(app: Flask) -> None:
         account,
         api_keys,
         auth,
+        balance,
         coupons,
         custom_fields,
+        customers,
         embeds,
         mailbox,
         pages,
+        payments,
+        sessions,
         stores,
         team,
     )
     from checkie.ops import views as ops
+    from checkie.storefront import checkout as storefront
+    from checkie.storefront import test_provider
 
     for blueprint in (
         ops.bp,
@@ -98,9 +108,19 @@ def register_blueprints(app: Flask) -> None:
         custom_fields.bp,
         coupons.bp,
         embeds.bp,
+        sessions.bp,
+        payments.bp,
+        customers.bp,
+        balance.bp,
         mailbox.bp,
+        storefront.bp,
+        test_provider.bp,
         api_docs.bp,
     ):
+        app.register_blueprint(blueprint)
+    # Called by shoppers' browsers from any origin (widget) and by PSPs (webhooks): no cookies, no CSRF.
+    for blueprint in (widget.bp, psp_webhooks.bp):
+        csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     init_api(
         app,
@@ -115,5 +135,9 @@ def register_blueprints(app: Flask) -> None:
             api_custom_fields.blp,
             api_coupons.blp,
             api_embeds.blp,
+            api_checkout_sessions.blp,
+            api_payments.blp,
+            api_customers.blp,
+            api_balance.blp,
         ],
     )

@@ -94,16 +94,33 @@ def _emailed_path(session, to: str, kind_hint: str) -> str:
     raise AssertionError(f"no emailed link containing {kind_hint!r} to {to}")
 
 
+def authenticating_attempt_id(session, checkout) -> int:
+    from checkie.payments.models import PaymentAttempt
+
+    return session.scalar(sa.select(PaymentAttempt.id).where(PaymentAttempt.session_id == checkout.id))
+
+
 def _catalog(session, store) -> dict:
-    """A page with a custom field and an embed, and a coupon, through the catalog services."""
+    """A published page with a custom field and an embed, a coupon (catalog services), and a
+    paid checkout session with its customer and payment (rows as the payment flow leaves them)."""
     from checkie.catalog import coupons, embeds, fields, pages
+    from checkie.checkout.models import CheckoutState
+    from checkie.payments.models import AttemptStatus
+    from tests.payments.report_factories import make_customer, make_payment, make_session
 
     page = pages.create_page(session, store, title="Linen tote bag", amount=2400, description="Hand-stitched.")
     field = fields.create_field(session, page, label="Gift note", type="text")
     embeds.create_embed(session, page, type="inline")
+    pages.publish_page(session, page)
     coupon = coupons.create_coupon(session, store, code="WELCOME10", percent_off=10)
+    customer = make_customer(session, store)
+    checkout = make_session(session, store, page=page)
+    payment = make_payment(session, store, session=checkout, customer=customer)
+    authenticating = make_session(session, store, page=page, state=CheckoutState.AWAITING_ACTION,
+                                  attempts=[(AttemptStatus.REQUIRES_ACTION, "pi_test_templates", None)])
     session.flush()
-    return {"page_id": page.id, "field_id": field.id, "coupon_id": coupon.id}
+    return {"attempt_id": authenticating_attempt_id(session, authenticating), "page_id": page.id, "field_id": field.id, "coupon_id": coupon.id, "session_id": checkout.id,
+            "payment_id": payment.id, "customer_id": customer.id, "store_slug": store.slug, "page_slug": page.slug}
 
 
 @pytest.fixture

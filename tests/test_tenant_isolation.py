@@ -31,6 +31,7 @@ from tests.fixtures import (
     make_store,
     make_user,
 )
+from tests.payments.report_factories import make_customer, make_payment, make_session
 from tests.stores.helpers import login_as
 
 #: Bodies that would succeed on the caller's own store, so only the tenant check can refuse them.
@@ -74,19 +75,27 @@ OWN_API_ENDPOINTS = {
     "api_coupons.CouponDeactivate", "api_coupons.CouponActivate",
 }
 #: Path arguments that name an object inside a store (everything but the store itself).
-OBJECT_ARGUMENTS = {"member_id", "key_id", "page_id", "variant_id", "option_id", "field_id", "embed_id", "coupon_id"}
+OBJECT_ARGUMENTS = {
+    "member_id", "key_id", "page_id", "variant_id", "option_id", "field_id", "embed_id", "coupon_id",
+    "payment_id", "session_id", "customer_id",
+}
 
 
 def make_catalog(db, store) -> dict:
-    """A page with a variant, an option, a field and an embed, and a coupon: one of each id."""
+    """A page with a variant, an option, a field and an embed, a coupon, and a paid checkout
+    session with its customer: one of each id."""
     page = create_page(db, store, title=f"{store.name} page", amount=1000)
     variant = add_variant(db, page, name="Size")
     option = add_option(db, variant, name="Large", price_delta=100)
     field = create_field(db, page, label="Company", type="text")
     embed = create_embed(db, page, type="inline")
     coupon = create_coupon(db, store, code=f"SAVE{store.id}", percent_off=10)
+    customer = make_customer(db, store)
+    checkout = make_session(db, store, page=page)
+    payment = make_payment(db, store, session=checkout, customer=customer)
     return {"page_id": page.id, "variant_id": variant.id, "option_id": option.id, "field_id": field.id,
-            "embed_id": embed.id, "coupon_id": coupon.id}
+            "embed_id": embed.id, "coupon_id": coupon.id, "payment_id": payment.id, "session_id": checkout.id,
+            "customer_id": customer.id}
 
 
 @pytest.fixture

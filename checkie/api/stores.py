@@ -7,16 +7,17 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload
 
 from checkie.api.common import auth_required, current_principal, paginate
+from checkie.api.payment_schemas import StoreOverviewSchema
 from checkie.api.schemas import PageArgsSchema
 from checkie.api.store_schemas import (
     StoreCreateSchema,
     StoreListSchema,
     StoreSchema,
-    StoreStatsSchema,
     StoreUpdateSchema,
     store_view,
 )
 from checkie.extensions import db
+from checkie.payments import reports
 from checkie.stores import access, services
 from checkie.stores.models import MemberStatus, Role, Store, StoreMember
 
@@ -103,9 +104,10 @@ class StoreById(MethodView):
 @blp.route("/<int:store_id>/stats")
 class StoreStats(MethodView):
     @auth_required(blp)
-    @blp.response(200, StoreStatsSchema)
+    @blp.response(200, StoreOverviewSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, store_id: int):
-        """Overview numbers. All zeros until payments and checkout pages exist."""
+        """Overview numbers: payments and revenue per currency; page views, checkout sessions,
+        conversions and the conversion rate from the pages' counters."""
         store, _ = access.store_for_principal(db.session, current_principal(), store_id)
-        return services.store_stats(db.session, store)
+        return reports.store_overview(db.session, store)

@@ -9,6 +9,7 @@ from checkie.dashboard.forms.stores import DeleteStoreForm, StoreForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
+from checkie.payments import reports
 from checkie.stores import access, services
 from checkie.stores.models import Role, Store
 from checkie.web import render_page
@@ -57,7 +58,12 @@ def new():
 @bp.get("/dashboard/stores/<int:store_id>")
 @store_required(Role.VIEWER)
 def show(store: Store):
-    return render_page("dashboard/stores/show.html", store=store, stats=services.store_stats(db.session, store))
+    """The overview: totals, and gross revenue per day over the last 30 days as an inline SVG
+    chart, in the store's currency (or, without payments in it, the first currency it has)."""
+    stats = reports.store_overview(db.session, store)
+    currency = stats.revenue[0]["currency"] if stats.revenue else store.currency
+    chart = reports.revenue_by_day(db.session, store.id, currency, days=30)
+    return render_page("dashboard/stores/show.html", store=store, stats=stats, chart=chart, chart_currency=currency)
 
 
 def _render_settings(store: Store, *, form: StoreForm | None = None, delete_form: DeleteStoreForm | None = None,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -159,21 +158,3 @@ def delete_store(db: Session, store: Store) -> None:
     Who may do this (the owner) is checked by the caller through `checkie.stores.access`."""
     db.delete(store)
     db.flush()
-
-
-@dataclass(frozen=True)
-class StoreStats:
-    """The overview numbers. Zeros until payments and checkout pages exist: nothing is estimated."""
-
-    payments: int = 0
-    #: One entry per currency: {"currency": "USD", "amount": <minor units>}.
-    revenue: list[dict] = field(default_factory=list)
-    conversion_rate: float = 0.0
-    page_views: int = 0
-    checkout_sessions: int = 0
-
-
-def store_stats(db: Session, store: Store) -> StoreStats:
-    """Totals for the store overview. Payments, pages and sessions do not exist yet, so every
-    number is an honest zero; the domains that add them will fill this in."""
-    return StoreStats()

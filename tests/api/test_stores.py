@@ -106,7 +106,9 @@ def test_read_a_store_and_its_stats(client, store, auth):
     assert response.status_code == 200 and response.json["slug"] == "acme" and response.json["role"] == "owner"
     stats = client.get(f"/api/stores/{store.id}/stats", headers=auth)
     assert stats.status_code == 200
-    assert stats.json == {"payments": 0, "revenue": [], "conversionRate": 0.0, "pageViews": 0, "checkoutSessions": 0}
+    assert stats.json == {
+        "payments": 0, "revenue": [], "conversionRate": 0.0, "pageViews": 0, "checkoutSessions": 0, "conversions": 0
+    }
 
 
 def test_admins_and_api_keys_update_viewers_cannot(client, app, db, user, store):

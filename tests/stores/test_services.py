@@ -134,11 +134,6 @@ def test_delete_store_cascades_members_invitations_and_keys(db, user, store):
     assert db.scalar(sa.select(sa.func.count(ApiKey.id))) == 0
 
 
-def test_store_stats_are_honest_zeros_before_payments_exist(db, store):
-    stats = services.store_stats(db, store)
-    assert (stats.payments, stats.revenue, stats.conversion_rate, stats.page_views, stats.checkout_sessions) == (0, [], 0.0, 0, 0)
-
-
 def test_store_to_open_prefers_the_last_store_then_the_first_by_name(db, user):
     zeta = services.create_store(db, owner=user, name="Zeta", currency="USD")
     alpha = services.create_store(db, owner=user, name="Alpha", currency="USD")

@@ -1,0 +1,73 @@
+"""JSON shapes for the merchant's view of checkout sessions (camelCase, minor units)."""
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from checkie.api.schemas import CamelSchema, list_schema
+from checkie.checkout.models import CheckoutState
+from checkie.payments.models import AttemptStatus
+
+
+class SessionAmountSchema(CamelSchema):
+    subtotal = fields.Integer(required=True)
+    discount = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    currency = fields.String(required=True)
+
+
+class TransitionSchema(CamelSchema):
+    from_state = fields.Enum(CheckoutState, by_value=True, required=True, data_key="from")
+    event = fields.String(required=True)
+    to_state = fields.Enum(CheckoutState, by_value=True, required=True, data_key="to")
+    at = fields.DateTime(required=True)
+
+
+class AttemptSchema(CamelSchema):
+    number = fields.Integer(required=True)
+    status = fields.Enum(AttemptStatus, by_value=True, required=True)
+    provider_intent_id = fields.String(required=True, allow_none=True)
+    failure_code = fields.String(required=True, allow_none=True)
+
+
+class CheckoutSessionSchema(CamelSchema):
+    id = fields.String(required=True)
+    state = fields.Enum(CheckoutState, by_value=True, required=True)
+    page_id = fields.Integer(required=True)
+    email = fields.String(required=True, allow_none=True)
+    name = fields.String(required=True, allow_none=True)
+    amount = fields.Nested(SessionAmountSchema, required=True)
+    attempt_count = fields.Integer(required=True, metadata={"description": "How many payment attempts were made (at most 3)."})
+    expires_at = fields.DateTime(required=True)
+    created_at = fields.DateTime(required=True)
+    completed_at = fields.DateTime(required=True, allow_none=True)
+
+
+class CheckoutSessionDetailSchema(CheckoutSessionSchema):
+    transitions = fields.List(fields.Nested(TransitionSchema), required=True)
+    attempts = fields.List(fields.Nested(AttemptSchema), required=True)
+
+
+CheckoutSessionListSchema = list_schema(CheckoutSessionSchema, "CheckoutSessionList")
+
+
+class SessionListArgsSchema(CamelSchema):
+    """`cursor` is the previous page's `nextCursor` (opaque)."""
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=[validate.Length(max=200), validate.Regexp(r"^[A-Za-z0-9_-]*$")])
+    state = fields.Enum(CheckoutState, by_value=True)
+
+
+def session_view(checkout, *, attempts: list | None = None) -> dict:
+    """The merchant's view of a session; with `attempts`, the detail (transitions and attempts)."""
+    view = {
+        "id": checkout.id, "state": checkout.state, "page_id": checkout.page_id, "email": checkout.email,
+        "name": checkout.name, "attempt_count": checkout.attempt_count, "expires_at": checkout.expires_at,
+        "created_at": checkout.created_at, "completed_at": checkout.completed_at,
+        "amount": {"subtotal": checkout.subtotal, "discount": checkout.discount, "total": checkout.total,
+                   "currency": checkout.currency},
+    }
+    if attempts is not None:
+        view["transitions"] = list(checkout.transitions)
+        view["attempts"] = attempts
+    return view

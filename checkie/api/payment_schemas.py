@@ -1,0 +1,143 @@
+"""JSON shapes for payments, customers, the balance and store stats (camelCase on the wire,
+minor units for every amount)."""
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import fields, validate, validates_schema
+
+from checkie.api.schemas import CamelSchema, PageArgsSchema, list_schema
+from checkie.payments.models import PaymentStatus, TransactionType
+from checkie.payments.reports import MAX_REPORT_DAYS, Period
+from checkie.stores.access import MAX_ID
+
+#: Dates far enough apart for any real range, near enough that day arithmetic never overflows.
+_DATES = validate.Range(min=date(1970, 1, 1), max=date(9998, 12, 31))
+
+
+def _minor(description: str = "Minor units.") -> fields.Integer:
+    return fields.Integer(required=True, metadata={"description": description})
+
+
+class PaymentSchema(CamelSchema):
+    id = fields.Integer(required=True)
+    amount = _minor()
+    fee = _minor("Minor units: the platform's fee.")
+    net = _minor("Minor units: amount − fee.")
+    currency = fields.String(required=True)
+    status = fields.Enum(PaymentStatus, by_value=True, required=True)
+    amount_refunded = _minor()
+    customer_id = fields.Integer(required=True, allow_none=True)
+    checkout_session_id = fields.String(required=True, allow_none=True, attribute="session_id")
+    page_id = fields.Integer(required=True, allow_none=True)
+    email = fields.String(required=True, allow_none=True)
+    needs_review = fields.Boolean(
+        required=True, metadata={"description": "Captured money that did not fit its checkout session."}
+    )
+    review_reason = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+PaymentListSchema = list_schema(PaymentSchema, "PaymentList")
+
+
+class PaymentFilterArgsSchema(CamelSchema):
+    status = fields.Enum(PaymentStatus, by_value=True)
+    email = fields.String(validate=validate.Length(max=254), metadata={"description": "An address, or part of one."})
+    page_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    date_from = fields.Date(data_key="from", validate=_DATES, metadata={"description": "First UTC day (inclusive)."})
+    date_to = fields.Date(data_key="to", validate=_DATES, metadata={"description": "Last UTC day (inclusive)."})
+    needs_review = fields.Boolean()
+
+
+class PaymentListArgsSchema(PageArgsSchema, PaymentFilterArgsSchema):
+    pass
+
+
+class CustomerSchema(CamelSchema):
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+CustomerListSchema = list_schema(CustomerSchema, "CustomerList")
+
+
+class CustomerListArgsSchema(PageArgsSchema):
+    search = fields.String(validate=validate.Length(max=200), metadata={"description": "Part of an email or name."})
+
+
+class AvailableBalanceSchema(CamelSchema):
+    currency = fields.String(required=True)
+    available = _minor()
+
+
+class BalanceSchema(CamelSchema):
+    balances = fields.List(fields.Nested(AvailableBalanceSchema), required=True)
+
+
+class BalanceTransactionSchema(CamelSchema):
+    id = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    type = fields.Enum(TransactionType, by_value=True, required=True)
+    amount = _minor("Signed minor units: + credits the store, − debits it.")
+    balance_after = _minor()
+    sequence = fields.Integer(required=True)
+    payment_id = fields.Integer(required=True, allow_none=True)
+    description = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+BalanceTransactionListSchema = list_schema(BalanceTransactionSchema, "BalanceTransactionList")
+
+
+class LedgerArgsSchema(PageArgsSchema):
+    currency = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+
+
+class ReportArgsSchema(CamelSchema):
+    period = fields.Enum(Period, by_value=True, load_default=Period.DAY)
+    date_from = fields.Date(data_key="from", validate=_DATES,
+                            metadata={"description": "First UTC day (inclusive); default 29 days before `to`."})
+    date_to = fields.Date(data_key="to", validate=_DATES, metadata={"description": "Last UTC day (inclusive); default today."})
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        from marshmallow import ValidationError
+
+        if "date_from" in data and "date_to" in data:
+            if data["date_to"] < data["date_from"]:
+                raise ValidationError("The end date must not be before the start date.", "to")
+            if (data["date_to"] - data["date_from"]).days >= MAX_REPORT_DAYS:
+                raise ValidationError(f"A report spans at most {MAX_REPORT_DAYS} days.", "to")
+
+
+class ReportRowSchema(CamelSchema):
+    start = fields.Date(required=True, metadata={"description": "First UTC day of the bucket."})
+    currency = fields.String(required=True)
+    gross = _minor("Minor units: payments received.")
+    fees = _minor("Minor units: platform fees (positive).")
+    refunds = _minor("Minor units: refunded (positive).")
+    net = _minor("Minor units: gross − fees − refunds.")
+
+
+class ReportSchema(CamelSchema):
+    period = fields.Enum(Period, by_value=True, required=True)
+    rows = fields.List(fields.Nested(ReportRowSchema), required=True)
+
+
+class StoreRevenueSchema(CamelSchema):
+    currency = fields.String(required=True)
+    amount = _minor()
+
+
+class StoreOverviewSchema(CamelSchema):
+    """Real numbers: payments and revenue from the payments, the rest from the pages' counters."""
+
+    payments = fields.Integer(required=True)
+    revenue = fields.List(fields.Nested(StoreRevenueSchema), required=True)
+    page_views = fields.Integer(required=True)
+    checkout_sessions = fields.Integer(required=True)
+    conversions = fields.Integer(required=True)
+    conversion_rate = fields.Float(required=True, metadata={"description": "Conversions / checkout sessions, 0–1."})

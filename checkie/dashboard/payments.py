@@ -1,0 +1,81 @@
+"""Dashboard: a store's payments — the filtered list (status, UTC date range, email search,
+needs review), its CSV export, and one payment with its attempts, session and customer.
+
+Read-only, so viewers see everything. The filter form is a plain GET form; with htmx it swaps
+the `payment_list` block and pushes the URL. Keyset pagination by id, newest first."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from checkie.dashboard.guards import store_required
+from checkie.extensions import db
+from checkie.payments import reports
+from checkie.payments.models import PaymentStatus
+from checkie.stores.models import Role, Store
+from checkie.web import render_page
+
+bp = Blueprint("payments", __name__, url_prefix="/dashboard/stores/<int:store_id>/payments")
+PAGE_SIZE = 50
+STATUSES = [(s.value, s.value.replace("_", " ").capitalize()) for s in PaymentStatus]
+
+
+def _date(name: str) -> date | None:
+    try:
+        value = date.fromisoformat(request.args.get(name, "").strip())
+    except ValueError:
+        return None
+    return value if date(1970, 1, 1) <= value <= date(9998, 12, 31) else None
+
+
+def current_filters() -> tuple[reports.PaymentFilters, dict]:
+    """The filters in the query string (what is malformed is ignored), and the same as URL args."""
+    status = request.args.get("status", "")
+    email = request.args.get("q", "").strip()[:254]
+    filters = reports.PaymentFilters(
+        status=PaymentStatus(status) if status in {s.value for s in PaymentStatus} else None,
+        email=email or None, date_from=_date("from"), date_to=_date("to"),
+        needs_review=True if request.args.get("review") == "1" else None,
+    )
+    args = {
+        "status": filters.status.value if filters.status else None, "q": filters.email,
+        "from": filters.date_from.isoformat() if filters.date_from else None,
+        "to": filters.date_to.isoformat() if filters.date_to else None, "review": "1" if filters.needs_review else None,
+    }
+    return filters, args
+
+
+@bp.get("")
+@store_required(Role.VIEWER)
+def index(store: Store):
+    filters, args = current_filters()
+    before = request.args.get("before", type=int)
+    before = before if before and 0 < before < 2**63 else None
+    rows, more = reports.list_payments(db.session, store.id, filters, before_id=before, limit=PAGE_SIZE)
+    return render_page(
+        "dashboard/payments/index.html", block="payment_list", store=store, payments=rows, more=more,
+        paged=bool(before), args=args, filtered=any(args.values()), statuses=STATUSES,
+    )
+
+
+@bp.get("/export.csv")
+@store_required(Role.VIEWER)
+def export(store: Store):
+    """The filtered list as CSV, streamed in keyset batches (any size, little memory)."""
+    filters, _ = current_filters()
+    body = stream_with_context(reports.payments_csv(db.session, store.id, filters))
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="payments-{store.slug}.csv"'
+    return response
+
+
+@bp.get("/<int:payment_id>")
+@store_required(Role.VIEWER)
+def show(store: Store, payment_id: int):
+    payment = reports.get_payment(db.session, store.id, payment_id)
+    customer = reports.get_customer(db.session, store.id, payment.customer_id) if payment.customer_id else None
+    return render_page(
+        "dashboard/payments/show.html", store=store, payment=payment, customer=customer,
+        attempts=reports.payment_attempts(db.session, payment),
+    )

@@ -1,0 +1,48 @@
+"""Dashboard: the store overview — revenue, payments, conversions and rate, and the revenue
+chart drawn on the server as inline SVG."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from checkie.catalog import stats as page_stats
+from checkie.database import utcnow
+from tests.catalog.coupon_helpers import make_page
+from tests.fixtures import make_store
+from tests.payments.report_factories import make_payment
+from tests.stores.helpers import login_as
+
+
+def test_overview_numbers_and_chart(client, db, user, store):
+    page = make_page(db, store)
+    page_stats.record_view(db, page.id, 40)
+    page_stats.record_session(db, page.id, 8)
+    page_stats.record_conversion(db, page.id, revenue=3000)
+    page_stats.record_conversion(db, page.id, revenue=1500)
+    make_payment(db, store, amount=3000)
+    make_payment(db, store, amount=1500, created_at=utcnow() - timedelta(days=2))
+    make_payment(db, store, amount=800, currency="EUR")
+    make_payment(db, store, amount=99900, created_at=utcnow() - timedelta(days=45))  # outside the chart
+    make_payment(db, make_store(db, name="Other"), amount=77700)
+    db.commit()
+    login_as(client, user)
+    html = client.get(f"/dashboard/stores/{store.id}").get_data(as_text=True)
+    assert "$1,044.00" in html  # all-time USD revenue
+    assert re.search(r"Payments</span>\s*<span class=\"stat-value\">4<", html)
+    assert re.search(r"Conversions</span>\s*<span class=\"stat-value\">2<", html)
+    assert "25.0 %" in html and "€8.00" in html
+    assert "<svg" in html and 'role="img"' in html
+    bars = re.findall(r'data-day="([0-9-]+)" data-amount="(\d+)"', html)
+    assert len(bars) == 30
+    amounts = [int(a) for _, a in bars]
+    assert amounts[-1] == 3000 and amounts[-3] == 1500 and sum(amounts) == 4500
+    tallest = re.search(r'height="([0-9.]+)" fill="currentColor" fill-opacity="0.7"\s+data-day="[0-9-]+" data-amount="3000"', html)
+    assert tallest and float(tallest.group(1)) == 150.0  # the peak fills the chart
+    assert "$45.00 in the last 30 days" in html
+
+
+def test_overview_with_nothing_yet(client, db, user, store):
+    login_as(client, user)
+    html = client.get(f"/dashboard/stores/{store.id}").get_data(as_text=True)
+    assert "$0.00" in html and "0.0 %" in html and "No payments yet" in html
+    assert html.count('data-amount="0"') == 30
