@@ -24,7 +24,7 @@ JUNIT_XML := build/junit.xml
 # `make run` serves at HOST:PORT, so links in emails and the printed URL point there too.
 RUN_ENV := APP_URL="$${APP_URL:-http://$(HOST):$(PORT)}"
 
-.PHONY: help run test install install-dev migrate seed worker clean
+.PHONY: help run test install install-dev migrate seed worker clean bench
 .DEFAULT_GOAL := help
 
 help:
@@ -69,6 +69,10 @@ test: install-dev
 	@rm -f $(JUNIT_XML) build/pytest-exit-code
 	@rc=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --junitxml=$(JUNIT_XML) $(PYTEST_ARGS) || rc=$$?; \
 		echo $$rc > build/pytest-exit-code; exit $$rc
+
+# SPEC §12 budgets under gunicorn on loopback (PostgreSQL + Redis as for `make test`); see bench/README.md.
+bench: install-dev
+	@bash bench/run
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,503 @@
+"""The performance harness of SPEC §12 (`make bench`, or `bench/run`). See bench/README.md.
+
+One run, on loopback only:
+  1. a throwaway PostgreSQL database (migrated) and a unique Huey queue / rate-limit prefix in Redis;
+  2. the seed (bench/seed.py): a store and a published page with 2 variants and 5 custom fields;
+  3. Checkie under gunicorn in the production profile, a Huey consumer, and the bare Flask + Jinja
+     page (bench/hello_app.py) under the very same gunicorn settings on another port;
+  4. wrk at 32 connections against the hello page and the hosted checkout page, interleaved
+     (hello, checkout, hello, checkout …), then against opening a session (informational);
+  5. complete one-time checkouts per second through the widget API (bench/checkout_load.py);
+  6. the page weight: the hosted checkout HTML plus the CSS/JS it loads, gzip.
+It prints a table of the budgets (PASS/MISS), writes it to build/bench.txt (the raw figures to
+build/bench.json, server logs to build/bench/), and removes every process, the database and its
+Redis keys on the way out, Ctrl-C and failures included. Exit status: 0 all budgets met, 1 a
+budget missed, 2 the harness itself failed.
+"""
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+BUILD = ROOT / "build"
+LOGS = BUILD / "bench"
+
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+SETTINGS = {
+    "workers": _int("BENCH_WORKERS", 4),           # gunicorn worker processes (both apps)
+    "threads": _int("BENCH_THREADS", 4),           # gthread threads per worker (both apps)
+    "connections": _int("BENCH_CONNECTIONS", 32),  # wrk -c
+    "wrk_threads": _int("BENCH_WRK_THREADS", 2),   # wrk -t
+    "seconds": _int("BENCH_SECONDS", 10),          # each wrk measurement
+    "rounds": _int("BENCH_ROUNDS", 2),             # hello/checkout pairs, interleaved
+    "shoppers": _int("BENCH_SHOPPERS", 32),        # concurrent checkouts
+    "checkout_seconds": _int("BENCH_CHECKOUT_SECONDS", 20),
+    "consumer_workers": _int("BENCH_CONSUMER_WORKERS", 4),
+    "profile": os.environ.get("BENCH_PROFILE", "") not in ("", "0"),  # py-spy after the measurements
+}
+
+BUDGETS = {"ratio": 0.5, "p99_ms": 25.0, "checkouts_per_s": 150.0, "page_kb": 60.0}
+
+
+class HarnessError(RuntimeError):
+    pass
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------- processes and cleanup
+
+
+class Run:
+    """Everything this run started or created, so that `cleanup` can undo it all."""
+
+    def __init__(self) -> None:
+        self.token = "bench-" + secrets.token_hex(4)
+        self.database = "checkie_" + self.token.replace("-", "_")
+        self.database_created = False
+        self.processes: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
+        # A process group of its own: stopping it stops the gunicorn master and its workers.
+        with open(LOGS / f"{name}.log", "wb") as out:
+            process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        self.processes.append((name, process))
+        return process
+
+    def cleanup(self) -> None:
+        for name, process in reversed(self.processes):
+            _stop(name, process)
+        self.processes.clear()
+        _drop_redis_keys(self.token)
+        if self.database_created:
+            try:
+                _admin_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+                log(f"dropped database {self.database}")
+            except Exception as error:  # noqa: BLE001 - report, keep cleaning
+                log(f"could not drop database {self.database}: {error}")
+
+
+def _stop(name: str, process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)  # the group this run created (start_new_session), nothing else
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    log(f"{name} (pid {process.pid}) did not stop")
+
+
+def _admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(statement)
+
+
+def _drop_redis_keys(token: str) -> None:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+        keys = list(client.scan_iter(match=f"*{token}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except Exception as error:  # noqa: BLE001
+        log(f"could not remove the Redis keys of {token}: {error}")
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+# ---------------------------------------------------------------- preparing
+
+
+def ensure_wrk() -> str:
+    path = shutil.which("wrk")
+    if path:
+        return path
+    if os.geteuid() != 0:
+        raise HarnessError("wrk is missing: apt-get install -y wrk")
+    log("installing wrk (apt-get install -y wrk)")
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(install, check=True, stdout=subprocess.DEVNULL)
+    return shutil.which("wrk") or "wrk"
+
+
+def app_environment(run: Run, port: int) -> dict:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("CHECKIE_", "HUEY_", "RATELIMIT_", "GUNICORN_", "STRIPE_", "SMTP_"))
+           and key not in {"DATABASE_URL", "REDIS_URL", "APP_URL", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR",
+                           "PAYMENT_PROVIDER", "PROXY_HOPS"}}
+    env.update({
+        "CHECKIE_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "JWT_SECRET": secrets.token_hex(32),
+        "ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "DATABASE_URL": PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0]
+                        + "/" + run.database,
+        "REDIS_URL": REDIS_URL,
+        "APP_URL": f"http://127.0.0.1:{port}",  # the test provider's events are posted here
+        "PAYMENT_PROVIDER": "test",
+        "HUEY_NAME": run.token,
+        "RATELIMIT_KEY_PREFIX": run.token,
+        # The load comes from one IP; the real limit (30/minute) would refuse almost all of it.
+        "WIDGET_RATE_LIMIT": "1000000/minute",
+        "WEB_CONCURRENCY": str(SETTINGS["workers"]),
+        "GUNICORN_THREADS": str(SETTINGS["threads"]),
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def wait_for(url: str, process: subprocess.Popen, name: str, seconds: float = 40) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise HarnessError(f"{name} exited with {process.returncode}; see {LOGS / (name + '.log')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    raise HarnessError(f"{name} did not answer {url} within {seconds:.0f} s; see {LOGS / (name + '.log')}")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def open_checkout(base: str, shop: dict) -> str:
+    """GET /c/<store>/<page> → 303 to /c/s/<id>: the URL of a session's hosted checkout page."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(f"{base}/c/{shop['store']}/{shop['page']}", timeout=10)
+    except urllib.error.HTTPError as answer:
+        if answer.code == 303 and answer.headers.get("Location"):
+            location = answer.headers["Location"]
+            return location if location.startswith("http") else base + location
+        raise HarnessError(f"opening the hosted checkout answered {answer.code}") from None
+    raise HarnessError("opening the hosted checkout did not redirect to the session")
+
+
+def page_weight(url: str) -> dict:
+    """The hosted checkout HTML and every CSS/JS file it loads from /static, each gzipped."""
+    base = url.split("/c/", 1)[0]
+    with urllib.request.urlopen(url, timeout=10) as response:
+        html = response.read()
+    parts = {"html": len(gzip.compress(html))}
+    for asset in re.findall(rb'(?:href|src)="(/static/[^"?]+\.(?:css|js))(?:\?[^"]*)?"', html):
+        with urllib.request.urlopen(base + asset.decode(), timeout=10) as response:
+            parts[asset.decode()] = len(gzip.compress(response.read()))
+    return {"bytes": sum(parts.values()), "parts": parts, "html_bytes_raw": len(html)}
+
+
+# ---------------------------------------------------------------- measuring
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise HarnessError(f"cannot read wrk latency {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def wrk(binary: str, url: str, seconds: int, name: str) -> dict:
+    argv = [binary, "-t", str(SETTINGS["wrk_threads"]), "-c", str(SETTINGS["connections"]), "-d", f"{seconds}s",
+            "--latency", "--timeout", "5s", url]
+    result = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=seconds + 30)
+    output = result.stdout
+    with open(LOGS / "wrk.log", "a") as out:
+        out.write(f"### {name}: {' '.join(argv)}\n{output}{result.stderr}\n")
+    if result.returncode != 0:
+        raise HarnessError(f"wrk failed on {url}: {result.stderr.strip()}")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
+    if not (rps and p50 and p99):
+        raise HarnessError(f"cannot read wrk's output for {url}:\n{output}")
+    total = re.search(r"(\d+) requests in", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return {
+        "rps": float(rps.group(1)), "p50_ms": _ms(p50.group(1)), "p99_ms": _ms(p99.group(1)),
+        "requests": int(total.group(1)) if total else 0,
+        "errors": (int(non_2xx.group(1)) if non_2xx else 0)
+                  + (sum(int(n) for n in socket_errors.groups()) if socket_errors else 0),
+    }
+
+
+def combine(rounds: list[dict]) -> dict:
+    """Rounds of one target: mean requests/s and p50, the worst p99, all errors."""
+    return {
+        "rps": sum(r["rps"] for r in rounds) / len(rounds),
+        "p50_ms": sum(r["p50_ms"] for r in rounds) / len(rounds),
+        "p99_ms": max(r["p99_ms"] for r in rounds),
+        "errors": sum(r["errors"] for r in rounds),
+        "rounds": rounds,
+    }
+
+
+def queue_backlog(run: Run) -> int:
+    from huey import RedisHuey
+
+    return RedisHuey(run.token, url=REDIS_URL).pending_count()
+
+
+def drain(run: Run, seconds: float = 30) -> tuple[int, float]:
+    """Wait (bounded) for the consumer to empty the queue: (backlog at the start, seconds it took)."""
+    started, backlog = time.monotonic(), queue_backlog(run)
+    while queue_backlog(run) and time.monotonic() - started < seconds:
+        time.sleep(0.25)
+    return backlog, time.monotonic() - started
+
+
+def database_counts(env: dict) -> dict:
+    import psycopg
+
+    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url, connect_timeout=5) as connection:
+        def count(sql: str) -> int:
+            return connection.execute(sql).fetchone()[0]
+
+        return {
+            "completed_sessions": count("SELECT count(*) FROM checkout_sessions WHERE state = 'completed'"),
+            "payments": count("SELECT count(*) FROM payments"),
+            "provider_events": count("SELECT count(*) FROM provider_events"),
+        }
+
+
+# ---------------------------------------------------------------- report
+
+
+def report(results: dict) -> tuple[str, bool]:
+    hello, page, opening = results["hello"], results["checkout_page"], results["open_session"]
+    checkouts, weight = results["checkouts"], results["page_weight"]
+    ratio = page["rps"] / hello["rps"] if hello["rps"] else 0.0
+    results["ratio"] = ratio
+    kb = weight["bytes"] / 1024
+    rows = [
+        ("checkout page req/s ÷ hello req/s", f"≥ {BUDGETS['ratio']}", f"{ratio:.2f}",
+         ratio >= BUDGETS["ratio"] and page["errors"] == 0),
+        (f"checkout page p99 at {SETTINGS['connections']} connections", f"≤ {BUDGETS['p99_ms']:.0f} ms",
+         f"{page['p99_ms']:.1f} ms", page["p99_ms"] <= BUDGETS["p99_ms"] and page["errors"] == 0),
+        ("one-time checkouts/s (widget API, test provider)", f"≥ {BUDGETS['checkouts_per_s']:.0f}, 0 errors",
+         f"{checkouts['checkouts_per_s']:.1f}, {checkouts['errors']} errors",
+         checkouts["checkouts_per_s"] >= BUDGETS["checkouts_per_s"] and checkouts["errors"] == 0),
+        ("checkout page + CSS/JS, gzip", f"≤ {BUDGETS['page_kb']:.0f} KB", f"{kb:.1f} KB", kb <= BUDGETS["page_kb"]),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = [
+        f"Checkie benchmarks (SPEC §12) — {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs",
+        (f"gunicorn gthread, {SETTINGS['workers']} workers × {SETTINGS['threads']} threads, both apps; "
+         f"wrk -t{SETTINGS['wrk_threads']} -c{SETTINGS['connections']}, {SETTINGS['rounds']} × "
+         f"{SETTINGS['seconds']} s per page, interleaved"),
+        "",
+        f"{'budget'.ljust(width)}  {'target':<16} {'measured':<20} result",
+    ]
+    lines += [f"{name.ljust(width)}  {target:<16} {measured:<20} {'PASS' if ok else 'MISS'}"
+              for name, target, measured, ok in rows]
+
+    def line(label: str, figures: dict) -> str:
+        return (f"  {label:<34} {figures['rps']:8.0f} req/s   p50 {figures['p50_ms']:6.1f} ms   "
+                f"p99 {figures['p99_ms']:6.1f} ms   errors {figures['errors']}")
+
+    steps = ", ".join(f"{step} {v['p50']:.0f}/{v['p99']:.0f}" for step, v in checkouts["latency_ms"].items())
+    lines += [
+        "",
+        "details",
+        line("hello (Flask + Jinja)", hello),
+        line("checkout page GET /c/s/<id>", page),
+        line("open session GET /c/<store>/<page>", opening) + "  (303; informational)",
+        (f"  checkouts: {checkouts['completed_in_window']} completed in {checkouts['window_s']:.0f} s by "
+         f"{checkouts['concurrency']} shoppers; p50/p99 ms per request: {steps}"),
+        (f"  worker: {results['backlog']} queued tasks at the end of the window, drained in "
+         f"{results['drain_s']:.1f} s; database: {results['counts']}"),
+        f"  page weight: {weight['parts']} (HTML {weight['html_bytes_raw']} bytes raw)",
+        (f"  load average (1/5/15 min): before {results['load']['before']}, after the wrk runs "
+         f"{results['load']['after_wrk']}, after the checkouts {results['load']['after_checkouts']}"),
+    ]
+    if checkouts["errors"]:
+        lines.append(f"  checkout errors: {checkouts['error_kinds']} e.g. {checkouts['error_samples']}")
+    return "\n".join(lines) + "\n", all(row[3] for row in rows)
+
+
+# ---------------------------------------------------------------- main
+
+
+def measure(run: Run) -> dict:
+    binary = ensure_wrk()
+    results: dict = {"settings": SETTINGS, "load": {"before": loadavg()}}
+    log(f"load average before the run: {results['load']['before']} ({os.cpu_count()} CPUs)")
+    port, hello_port = free_port(), free_port()
+    env = app_environment(run, port)
+
+    _admin_sql(f'CREATE DATABASE "{run.database}"')
+    run.database_created = True
+    log(f"database {run.database}: migrating and seeding")
+    with open(LOGS / "migrate.log", "wb") as out:
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                       stdout=out, stderr=subprocess.STDOUT)
+    seeded = subprocess.run([str(BIN / "python"), "bench/seed.py"], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, check=True,
+                            capture_output=True, text=True)
+    shop = json.loads(seeded.stdout.strip().splitlines()[-1])
+
+    gunicorn = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")]
+    web = run.start("checkie", [*gunicorn, "--bind", f"127.0.0.1:{port}", "wsgi:app"], env)
+    hello_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{hello_port}"}
+    hello = run.start("hello", [*gunicorn, "--bind", f"127.0.0.1:{hello_port}", "--pythonpath", "bench",
+                                "hello_app:app"], hello_env)
+    run.start("worker", [str(BIN / "huey_consumer"), "checkie.worker.huey", "--workers",
+                         str(SETTINGS["consumer_workers"]), "--worker-type", "thread"], env)
+    base, hello_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}/"
+    wait_for(base + "/readyz", web, "checkie")
+    wait_for(hello_url, hello, "hello")
+
+    page_url = open_checkout(base, shop)
+    results["page_weight"] = page_weight(page_url)
+    log(f"serving: checkie {base}, hello {hello_url}; checkout page {page_url}")
+
+    for url, name in ((hello_url, "warm-up hello"), (page_url, "warm-up checkout page")):
+        wrk(binary, url, 2, name)
+    rounds: dict[str, list] = {"hello": [], "checkout_page": []}
+    for number in range(1, SETTINGS["rounds"] + 1):
+        for key, url in (("hello", hello_url), ("checkout_page", page_url)):
+            figures = wrk(binary, url, SETTINGS["seconds"], f"{key} round {number}")
+            log(f"{key} round {number}: {figures['rps']:.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
+                f"p99 {figures['p99_ms']:.1f} ms, errors {figures['errors']}")
+            rounds[key].append(figures)
+    results["hello"], results["checkout_page"] = combine(rounds["hello"]), combine(rounds["checkout_page"])
+    opening = wrk(binary, f"{base}/c/{shop['store']}/{shop['page']}", max(SETTINGS["seconds"] // 2, 3), "open session")
+    results["open_session"] = combine([opening])
+    log(f"open session: {opening['rps']:.0f} req/s, p99 {opening['p99_ms']:.1f} ms")
+    results["load"]["after_wrk"] = loadavg()
+    drain(run)
+
+    log(f"checkouts: {SETTINGS['shoppers']} shoppers for {SETTINGS['checkout_seconds']} s (after a 3 s warm-up)")
+    load = checkout_load(base, shop, SETTINGS["checkout_seconds"])
+    if load.returncode != 0:
+        raise HarnessError(f"the checkout load generator failed:\n{load.stderr}")
+    results["checkouts"] = json.loads(load.stdout.strip().splitlines()[-1])
+    results["load"]["after_checkouts"] = loadavg()
+    results["backlog"], results["drain_s"] = drain(run)
+    results["counts"] = database_counts(env)
+    log(f"checkouts: {results['checkouts']['checkouts_per_s']:.1f}/s, errors {results['checkouts']['errors']}")
+    if SETTINGS["profile"]:
+        profile(run, binary, web, page_url, base, shop)
+    return results
+
+
+def checkout_load(base: str, shop: dict, seconds: int, warmup: int = 3) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "python"), "bench/checkout_load.py", "--base", base, "--shop", json.dumps(shop),
+         "--concurrency", str(SETTINGS["shoppers"]), "--warmup", str(warmup), "--duration", str(seconds)],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=seconds + warmup + 60,
+    )
+
+
+def profile(run: Run, binary: str, web: subprocess.Popen, page_url: str, base: str, shop: dict) -> None:
+    """BENCH_PROFILE=1: after the measurements (which it must not slow down), sample every
+    gunicorn worker with py-spy (raw collapsed stacks, idle threads included) while wrk loads the
+    checkout page, then while shoppers run checkouts; bench/profile_summary.py reads them."""
+    py_spy = shutil.which("py-spy", path=f"{BIN}:{os.environ.get('PATH', '')}")
+    if not py_spy:
+        log("BENCH_PROFILE: py-spy is not installed (.venv/bin/pip install py-spy); skipped")
+        return
+    seconds = 8
+    for name, load in (("page", lambda: wrk(binary, page_url, seconds, "profiled checkout page")),
+                       ("checkouts", lambda: checkout_load(base, shop, seconds, warmup=0))):
+        output = LOGS / f"profile-{name}.txt"
+        spy = run.start(f"py-spy-{name}", [py_spy, "record", "--pid", str(web.pid), "--subprocesses", "--idle",
+                                           "--rate", "250", "--duration", str(seconds + 1), "--format", "raw",
+                                           "--output", str(output), "--nonblocking"], os.environ.copy())
+        time.sleep(1)
+        load()
+        spy.wait(30)
+        log(f"profile of the {name}: {output} (summary: .venv/bin/python bench/profile_summary.py {output})")
+
+
+def main() -> int:
+    if not (BIN / "python").exists():
+        print("bench: run `make install-dev` first (needs .venv)", file=sys.stderr)
+        return 2
+    LOGS.mkdir(parents=True, exist_ok=True)
+    for stale in LOGS.glob("*.log"):
+        stale.unlink()
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    run = Run()
+    try:
+        results = measure(run)
+    except KeyboardInterrupt:
+        log("interrupted; cleaning up")
+        return 130
+    except (HarnessError, subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+        log(f"failed: {error}")
+        if isinstance(error, subprocess.CalledProcessError) and error.stderr:
+            print(error.stderr if isinstance(error.stderr, str) else error.stderr.decode(), file=sys.stderr)
+        return 2
+    finally:
+        run.cleanup()
+    table, all_met = report(results)
+    BUILD.mkdir(exist_ok=True)
+    (BUILD / "bench.txt").write_text(table)
+    (BUILD / "bench.json").write_text(json.dumps(results, indent=2, default=str))
+    print()
+    print(table, end="")
+    print(f"\n(written to {BUILD / 'bench.txt'}; raw figures in build/bench.json, server logs in build/bench/)")
+    return 0 if all_met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
