@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from checkie.catalog import stats
 from checkie.catalog.answers import validate_answers
@@ -23,7 +23,7 @@ from checkie.catalog.coupons import (
     release_redemption,
     reserve_redemption,
 )
-from checkie.catalog.models import Coupon, Page, PageStatus
+from checkie.catalog.models import Coupon, Page, PageStatus, Variant
 from checkie.checkout import guards, pricing
 from checkie.checkout.models import (
     CheckoutSession,
@@ -87,13 +87,22 @@ def open_session(db: Session, page: Page, *, client_info: dict) -> CheckoutSessi
     return session
 
 
-def get_session(db: Session, session_id: str, *, for_update: bool = False) -> CheckoutSession:
-    """The session with this public id; NotFound for any other string."""
+def get_session(db: Session, session_id: str, *, for_update: bool = False, with_page: bool = False) -> CheckoutSession:
+    """The session with this public id; NotFound for any other string. `with_page` loads its
+    page, store, variants with options and fields up front, for views that render them all."""
     if not isinstance(session_id, str) or not session_id.startswith(SESSION_PREFIX) or len(session_id) > 64:
         raise NotFound("Checkout session not found.")
     stmt = sa.select(CheckoutSession).where(CheckoutSession.id == session_id)
     if for_update:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    elif with_page:
+        # Four queries up front instead of one lazy query per relationship while rendering.
+        page = joinedload(CheckoutSession.page, innerjoin=True)
+        stmt = stmt.options(
+            page.joinedload(Page.store, innerjoin=True),
+            page.selectinload(Page.variants).selectinload(Variant.options),
+            page.selectinload(Page.custom_fields),
+        )
     session = db.scalar(stmt)
     if session is None:
         raise NotFound("Checkout session not found.")

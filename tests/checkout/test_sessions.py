@@ -228,3 +228,25 @@ def test_a_session_past_its_expiry_refuses_changes_and_payment_before_the_task_r
     db.rollback()
     refused = db.get(CheckoutSession, session.id)
     assert (refused.email, refused.attempt_count, refused.state) == ("ada@example.com", 0, CheckoutState.OPEN)
+
+
+def test_with_page_loads_what_a_checkout_view_renders_in_a_few_queries(app, db, store):
+    session_id, store_name = open_checkout(db, make_page(db, store, sizes={"S": 0, "L": 500})).id, store.name
+    db.commit()
+    db.expunge_all()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        loaded = services.get_session(db, session_id, with_page=True)
+        after_load = len(statements)
+        page = loaded.page
+        rendered = (page.store.name, [o.name for v in page.variants for o in v.options], [f.key for f in page.custom_fields])
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert rendered == (store_name, ["S", "L"], ["notes"])
+    assert after_load <= 4 and len(statements) == after_load, statements  # nothing lazy-loaded while rendering
