@@ -61,6 +61,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_blueprints(app: Flask) -> None:
+    from checkie import docs
     from checkie.api import api_keys as api_api_keys
     from checkie.api import auth as api_auth
     from checkie.api import balance as api_balance
@@ -95,7 +96,7 @@ def register_blueprints(app: Flask) -> None:
     )
     from checkie.ops import views as ops
     from checkie.storefront import checkout as storefront
-    from checkie.storefront import test_provider
+    from checkie.storefront import embed, test_provider
 
     for blueprint in (
         ops.bp,
@@ -116,10 +117,12 @@ def register_blueprints(app: Flask) -> None:
         storefront.bp,
         test_provider.bp,
         api_docs.bp,
+        docs.bp,
     ):
         app.register_blueprint(blueprint)
-    # Called by shoppers' browsers from any origin (widget) and by PSPs (webhooks): no cookies, no CSRF.
-    for blueprint in (widget.bp, psp_webhooks.bp):
+    # Called by shoppers' browsers from any origin (widget), by PSPs (webhooks) and from inside
+    # merchants' iframes (embed, authenticated by the session id in the URL): no cookies, no CSRF.
+    for blueprint in (widget.bp, psp_webhooks.bp, embed.bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     init_api(

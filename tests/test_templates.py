@@ -106,11 +106,15 @@ def _catalog(session, store) -> dict:
     from checkie.catalog import coupons, embeds, fields, pages
     from checkie.checkout.models import CheckoutState
     from checkie.payments.models import AttemptStatus
-    from tests.payments.report_factories import make_customer, make_payment, make_session
+    from tests.payments.report_factories import (
+        make_customer,
+        make_payment,
+        make_session,
+    )
 
     page = pages.create_page(session, store, title="Linen tote bag", amount=2400, description="Hand-stitched.")
     field = fields.create_field(session, page, label="Gift note", type="text")
-    embeds.create_embed(session, page, type="inline")
+    embed = embeds.create_embed(session, page, type="inline")
     pages.publish_page(session, page)
     coupon = coupons.create_coupon(session, store, code="WELCOME10", percent_off=10)
     customer = make_customer(session, store)
@@ -119,7 +123,8 @@ def _catalog(session, store) -> dict:
     authenticating = make_session(session, store, page=page, state=CheckoutState.AWAITING_ACTION,
                                   attempts=[(AttemptStatus.REQUIRES_ACTION, "pi_test_templates", None)])
     session.flush()
-    return {"attempt_id": authenticating_attempt_id(session, authenticating), "page_id": page.id, "field_id": field.id, "coupon_id": coupon.id, "session_id": checkout.id,
+    return {"attempt_id": authenticating_attempt_id(session, authenticating), "public_id": embed.public_id,
+            "page_id": page.id, "field_id": field.id, "coupon_id": coupon.id, "session_id": checkout.id,
             "payment_id": payment.id, "customer_id": customer.id, "store_slug": store.slug, "page_slug": page.slug}
 
 

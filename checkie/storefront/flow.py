@@ -1,0 +1,198 @@
+"""The checkout's steps, shared by the hosted pages (checkout.py) and the framed ones
+(embed.py): saving details, paying, and what the templates need to show a session.
+
+The two families differ only in where their forms and links lead (`Links`) and in the layout
+around the same templates, so the rules live here once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Response, current_app, request
+
+from checkie.catalog.models import Coupon
+from checkie.checkout import services
+from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.checkout.states import MAX_ATTEMPTS
+from checkie.database import utcnow
+from checkie.errors import ValidationFailed
+from checkie.extensions import db
+from checkie.payments.models import AttemptStatus, PaymentAttempt
+from checkie.storefront.forms import CardForm, DetailsForm, control_errors
+from checkie.web import render_page
+
+WAITING = frozenset({CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION})
+ENDED = frozenset({CheckoutState.EXPIRED, CheckoutState.ABANDONED})
+#: Failure codes (the test provider's and Stripe's) in the shopper's words.
+DECLINE_REASONS = {
+    "card_declined": "Your card was declined.",
+    "generic_decline": "Your card was declined.",
+    "insufficient_funds": "Insufficient funds.",
+    "authentication_failed": "Authentication failed.",
+    "payment_intent_authentication_failure": "Authentication failed.",
+    "expired_card": "Your card has expired.",
+    "incorrect_cvc": "The card's security code is incorrect.",
+}
+CONFLICT_MESSAGE = "This checkout can no longer be changed."
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where a session's forms and links lead: `session` (its page), `save`, `pay`, `status`
+    (what the processing view polls), `start` (a new session on the same page) and `action`
+    (the 3-D Secure step of the last attempt, when it waits for one)."""
+
+    session: str
+    save: str
+    pay: str
+    status: str
+    start: str
+    action: str | None = None
+
+
+def client_info() -> dict:
+    return {"ip": request.remote_addr, "userAgent": request.user_agent.string[:300]}
+
+
+# ---------------------------------------------------------------- steps
+
+
+def save_details(checkout: CheckoutSession, changes: dict) -> dict[str, list[str]]:
+    """Save the changes; when some are invalid, save the others all the same (a bad email must
+    not keep the total from following the chosen size) and return the errors by control."""
+    try:
+        services.update_session(db.session, checkout, **changes)
+        return {}
+    except ValidationFailed as error:
+        db.session.rollback()
+        refused = error
+    errors = service_errors(refused)
+    valid = _without_invalid(changes, refused.fields or {})
+    if valid:
+        try:
+            services.update_session(db.session, services.get_session(db.session, checkout.id), **valid)
+        except ValidationFailed:
+            db.session.rollback()
+    return errors
+
+
+def _without_invalid(changes: dict, fields: dict) -> dict:
+    """`changes` minus what the service refused (`customFields.<key>` drops only that answer)."""
+    names = {"email": "email", "name": "name", "couponCode": "coupon_code", "variantOptions": "variant_options"}
+    bad_keys = {name.partition(".")[2] for name in fields if name.startswith("customFields.")}
+    if "customFields" in fields or any(name not in names and not name.startswith("customFields.") for name in fields):
+        return {}
+    valid = {key: value for key, value in changes.items() if key not in {names[n] for n in fields if n in names}}
+    if "custom_fields" in valid:
+        valid["custom_fields"] = {k: v for k, v in valid["custom_fields"].items() if k not in bad_keys}
+    return valid
+
+
+def start_payment(checkout: CheckoutSession, details: DetailsForm, payment_method: str) -> PaymentAttempt:
+    """Details first (refused: nothing saved); a session the guard refuses keeps the details."""
+    try:
+        services.update_session(db.session, checkout, **details.changes(checkout.page, request.form))
+    except ValidationFailed:
+        db.session.rollback()
+        raise
+    try:
+        with db.session.begin_nested():
+            attempt = services.initiate_payment(db.session, checkout, payment_method=payment_method)
+    except ValidationFailed:
+        db.session.commit()
+        raise
+    db.session.commit()
+    return attempt
+
+
+def local_url(url: str) -> str:
+    """Our own pages (the test provider's 3DS page is built on APP_URL) as a path, so the shopper
+    stays on the host they are using; other sites' URLs as they are."""
+    base = current_app.config.get("APP_URL", "").rstrip("/")
+    if base and url.startswith(base + "/"):
+        return url[len(base):]
+    return url
+
+
+def form_errors(form) -> dict[str, list[str]]:
+    errors = {name: list(messages) for name, messages in form.errors.items() if name != "csrf_token"}
+    if form.errors.get("csrf_token"):
+        errors["form"] = ["This form has expired. Please try again."]
+    return errors
+
+
+def service_errors(error: ValidationFailed) -> dict[str, list[str]]:
+    by_control, general = control_errors(error.fields)
+    if general or not by_control:
+        by_control["form"] = general or [error.message]
+    return by_control
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def render_checkout(checkout: CheckoutSession, details: DetailsForm, card: CardForm, links: Links, *,
+                    errors: dict | None = None, status: int = 200, block: str | None = None, **extra) -> Response:
+    """templates/storefront/checkout.html (or one of its blocks for htmx); `extra` reaches the
+    template as is (the embed passes its `layout` and `frame`)."""
+    submitted = request.method == "POST"
+    return render_page(
+        "storefront/checkout.html", block=block, status=status, details=details, card=card, errors=errors or {},
+        selected=_selected(checkout, submitted), values=_values(checkout, submitted), **context(checkout, links),
+        **extra,
+    )
+
+
+def context(checkout: CheckoutSession, links: Links) -> dict:
+    page = checkout.page
+    attempt = last_attempt(checkout)
+    return {
+        "checkout": checkout, "page": page, "store": page.store, "attempt": attempt, "links": links,
+        "coupon": db.session.get(Coupon, checkout.coupon_id) if checkout.coupon_id else None,
+        "decline": _decline_notice(attempt), "chosen": _chosen_options(checkout),
+        "attempts_left": max(MAX_ATTEMPTS - checkout.attempt_count, 0),
+        "past_expiry": checkout.expires_at <= utcnow(), "conflict_message": CONFLICT_MESSAGE,
+        "action_url": links.action,
+    }
+
+
+def last_attempt(checkout: CheckoutSession) -> PaymentAttempt | None:
+    return db.session.scalar(
+        sa.select(PaymentAttempt).where(PaymentAttempt.session_id == checkout.id).order_by(PaymentAttempt.number.desc())
+        .limit(1)
+    )
+
+
+def _decline_notice(attempt: PaymentAttempt | None) -> str | None:
+    """Why the last payment failed, in words, while the session is back to open."""
+    if attempt is None or attempt.status is not AttemptStatus.FAILED:
+        return None
+    return DECLINE_REASONS.get(attempt.failure_code or "", "Your payment did not go through.")
+
+
+def _chosen_options(checkout: CheckoutSession) -> list[tuple[str, str]]:
+    """[(variant name, option name)] of the session's choice, in the page's order."""
+    chosen = checkout.variant_options or {}
+    return [
+        (variant.name, option.name)
+        for variant in checkout.page.variants for option in variant.options
+        if chosen.get(str(variant.id)) == option.id
+    ]
+
+
+def _selected(checkout: CheckoutSession, submitted: bool) -> dict[int, int]:
+    """{variant id: option id} to show checked: what was just posted, else what is saved."""
+    saved = {int(k): v for k, v in (checkout.variant_options or {}).items()}
+    if not submitted:
+        return saved
+    posted = {}
+    for variant in checkout.page.variants:
+        raw = request.form.get(f"variant_{variant.id}", "")
+        posted[variant.id] = int(raw) if raw.isdigit() else saved.get(variant.id)
+    return posted
+
+
+def _values(checkout: CheckoutSession, submitted: bool) -> dict[str, object]:
+    if not submitted:
+        return dict(checkout.custom_fields or {})
+    return {field.key: request.form.get(f"field_{field.key}", "") for field in checkout.page.custom_fields}
