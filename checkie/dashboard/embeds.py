@@ -1,4 +1,21 @@
-"""Dashboard: a page's embeds — list them with the code to paste (and a copy button), create, delete."""
+"""Dashboard: a page's embeds — list them with a live preview and the code to paste (and a copy
+button), create, delete.
+
+The preview is rendered into the dashboard page itself, not framed. Neither candidate frame
+source would work or be harmless here:
+- `/embed/<public id>` opens a checkout session and counts a page view (it is the shopper's
+  entry point), so every visit to this screen would skew the page's stats; and an embed with
+  allowed origins refuses to be framed by Checkie's own origin (`frame-ancestors` lists only
+  the merchant's sites), so its preview would be blank.
+- `pages.preview` (the read-only preview) sends `frame-ancestors 'none'` like every non-embed
+  page (SPEC §9), so browsers refuse to frame it too.
+So each embed shows, inside a box styled with the embed's theme: for `inline`, the checkout as
+the frame lays it out (store, title, price, the disabled details form; no session, no view);
+for `button`, the button with its text; for `link`, the link with its text. The button and the
+link lead to the read-only preview (what the overlay or the checkout would show), never to
+the live checkout, so trying them creates no session either. No frame, no inline script or
+style: it keeps to the dashboard's CSP as it is.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, request, url_for
@@ -17,12 +34,30 @@ bp = Blueprint("embeds", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/embeds"
 
 
+def _lowest_total(page: Page) -> tuple[int, bool]:
+    """The price a shopper sees first (minor units): the base amount with each variant's cheapest
+    option, and whether choices can change it (the preview then says "From")."""
+    lowest, varies = page.amount, False
+    for variant in page.variants:
+        deltas = [option.price_delta for option in variant.options]
+        if deltas:
+            lowest += min(deltas)
+            varies = varies or min(deltas) != max(deltas)
+    return lowest, varies
+
+
 def _render(store: Store, page: Page, *, form: EmbedForm | None = None, status: int = 200, **context):
     app_url = current_app.config["APP_URL"]
-    listed = [(embed, embeds.embed_code(embed, app_url)) for embed in embeds.list_embeds(db.session, page)]
+    defaults = embeds.check_settings(None)
+    listed = [
+        (embed, embeds.embed_code(embed, app_url), {**defaults, **(embed.settings or {})})
+        for embed in embeds.list_embeds(db.session, page)
+    ]
+    lowest, varies = _lowest_total(page)
     return render_page(
         "dashboard/embeds/index.html", block="embeds", status=status, store=store, page=page, embeds=listed,
-        form=form or EmbedForm(formdata=None),
+        form=form or EmbedForm(formdata=None), preview_total=lowest, preview_from=varies,
+        preview_url=url_for("pages.preview", store_id=store.id, page_id=page.id),
         checkout_url=embeds.checkout_url(page, app_url), **context,
     )
 

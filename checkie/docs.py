@@ -1,0 +1,29 @@
+"""Public documentation pages for merchants' developers: `/docs/embeds` describes the embed
+snippet, its data attributes, allowed origins, the postMessage contract between the checkout
+frame and the host page, and the widget JSON endpoint `embed.js` reads. No login: merchants
+link their developers here, and the README points at it."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+
+from checkie.web import render_page
+
+bp = Blueprint("docs", __name__)
+
+#: The messages the checkout frame posts to the host page, in the order a purchase sends them:
+#: (type, payload keys and their meaning, when it is sent). `embed.js` re-emits each one as a
+#: DOM CustomEvent of the same name on the embed element, with the payload as `event.detail`.
+EMBED_MESSAGES = (
+    ("checkie:ready", "{}", "The checkout has loaded inside the frame."),
+    ("checkie:resize", '{"height": 812}', "The content's height changed (CSS pixels); embed.js sets the iframe's height."),
+    ("checkie:attempt_failed", '{"code": "card_declined"}', "A payment attempt failed; the shopper can try again in the frame."),
+    ("checkie:awaiting_action", "{}", "The payment needs the shopper's action (3-D Secure); the frame shows that step."),
+    ("checkie:completed", '{"sessionId": "…", "paymentId": 42}', "The payment succeeded: the ids of the checkout session and the payment."),
+    ("checkie:closed", "{}", "The overlay of a button embed was closed (its close button or Escape)."),
+)
+
+
+@bp.get("/docs/embeds")
+def embeds():
+    """How to put a checkout on your own site (no login)."""
+    return render_page("docs/embeds.html", app_url=current_app.config["APP_URL"].rstrip("/"), messages=EMBED_MESSAGES)
