@@ -2,7 +2,8 @@
    Posts {type: "checkie:<name>", embedId, payload} to the parent window, only to the host
    origin the server validated (<body data-origin>; absent: nothing is posted, never to "*"):
    ready, resize {height} (on load, on every size change, after htmx swaps), and what the page
-   shows: attempt_failed {code}, awaiting_action, completed {sessionId, paymentId}. */
+   shows: attempt_failed {code}, awaiting_action, completed {sessionId, paymentId}; and closed
+   when Escape is pressed inside the frame. */
 (function () {
   "use strict";
   var body = document.body;
@@ -30,6 +31,12 @@
   if (window.ResizeObserver) new ResizeObserver(resize).observe(body);
   window.addEventListener("load", resize);
   document.addEventListener("htmx:afterSettle", resize);
+
+  // Escape pressed inside the frame never reaches the host page: ask embed.js to close its
+  // overlay (an inline embed ignores it).
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") post("closed");
+  });
 
   if (data.failureCode) post("attempt_failed", { code: data.failureCode });
   if (data.state === "awaiting_action") post("awaiting_action");

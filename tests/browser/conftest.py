@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.host_site import host_sites_fixture  # noqa: F401  (the `host_sites` fixture)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
