@@ -26,6 +26,10 @@ class EmbedSettingsSchema(Schema):
         metadata={"description": f"Text of the button or link (default “{embeds.DEFAULT_BUTTON_TEXT}”)."},
     )
     theme = fields.String(validate=validate.OneOf(embeds.THEMES), metadata={"description": "Default auto."})
+    brandColor = fields.String(  # noqa: N815
+        allow_none=True, validate=validate.Length(max=7),
+        metadata={"description": "The merchant's brand colour as #rrggbb: the checkout's buttons and links take it."},
+    )
 
 
 class EmbedSchema(CamelSchema):

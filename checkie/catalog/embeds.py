@@ -33,7 +33,9 @@ BUTTON_TEXT_MAX_LENGTH = 40
 MAX_ORIGINS = 20
 ORIGIN_MAX_LENGTH = 260
 #: The settings an embed understands, as the JSON API names them.
-SETTING_NAMES = ("buttonText", "theme")
+SETTING_NAMES = ("buttonText", "theme", "brandColor")
+#: The merchant's brand colour, `#rrggbb`: the checkout's buttons and links take it.
+BRAND_COLOR = re.compile(r"^#[0-9a-f]{6}$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -107,8 +109,9 @@ def check_origins(origins: Sequence[str] | None) -> list[str]:
 
 
 def check_settings(settings: Mapping[str, object] | None) -> dict[str, str]:
-    """`{"buttonText", "theme"}` with defaults filled in; unknown names are refused.
-    ValidationFailed on `settings`, `settings.buttonText` or `settings.theme`."""
+    """`{"buttonText", "theme"[, "brandColor"]}` with defaults filled in; unknown names are
+    refused. ValidationFailed on `settings`, `settings.buttonText`, `settings.theme` or
+    `settings.brandColor`."""
     settings = dict(settings or {})
     unknown = sorted(set(settings) - set(SETTING_NAMES))
     if unknown:
@@ -120,7 +123,14 @@ def check_settings(settings: Mapping[str, object] | None) -> dict[str, str]:
     theme = settings.get("theme") or DEFAULT_THEME
     if theme not in THEMES:
         raise ValidationFailed.on("settings.theme", "Choose auto, light or dark.")
-    return {"buttonText": button_text, "theme": theme}
+    checked = {"buttonText": button_text, "theme": theme}
+    color = settings.get("brandColor")
+    if color is not None and color != "":
+        color = color.strip().lower() if isinstance(color, str) else ""
+        if not BRAND_COLOR.match(color):
+            raise ValidationFailed.on("settings.brandColor", "Enter a colour as #rrggbb, e.g. #4f46e5.")
+        checked["brandColor"] = color
+    return checked
 
 
 # ---------- use cases ----------

@@ -58,7 +58,7 @@ NO_CSRF = {"csrf": False}
 @dataclass(frozen=True)
 class Frame:
     """What the frame's layout needs: the embed, the validated host origin (None: post nothing)
-    and the theme (auto|light|dark; there is no brand colour yet, so Pico's primary)."""
+    the theme (auto|light|dark) and the merchant's brand colour, if set."""
 
     embed: Embed
     origin: str | None
@@ -66,6 +66,10 @@ class Frame:
     @property
     def theme(self) -> str:
         return (self.embed.settings or {}).get("theme") or embeds.DEFAULT_THEME
+
+    @property
+    def brand_color(self) -> str | None:
+        return (self.embed.settings or {}).get("brandColor")
 
     def url(self, endpoint: str, **values) -> str:
         return url_for(endpoint, **values, origin=self.origin)
@@ -108,6 +112,21 @@ def start(public_id: str):
     checkout = services.open_session(db.session, embed.page, client_info=info)
     db.session.commit()
     return _show(checkout, _frame(embed))
+
+
+@bp.get("/embed/<public_id>/theme.css")
+def theme_css(public_id: str):
+    """The brand colour as Pico's primary colour. A stylesheet of our own origin, because the
+    CSP allows no inline style."""
+    embed = embeds.find_embed(db.session, public_id)
+    color = (embed.settings or {}).get("brandColor") if embed else None
+    if color is None or not embeds.BRAND_COLOR.match(color):
+        raise NotFound("No theme for this embed.")
+    g.embed = embed
+    css = render_template("storefront/embed/theme.css", color=color)
+    response = make_response(css, 200, {"Content-Type": "text/css; charset=utf-8"})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.get("/embed/s/<session_id>")

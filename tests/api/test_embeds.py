@@ -60,6 +60,7 @@ def test_create_with_only_a_type(client, page, auth):
     ({"type": "inline", "settings": {"theme": "neon"}}, "settings.theme"),
     ({"type": "inline", "settings": {"colour": "red"}}, "settings.colour"),
     ({"type": "button", "settings": {"buttonText": "x" * 41}}, "settings.buttonText"),
+    ({"type": "inline", "settings": {"brandColor": "teal"}}, "settings.brandColor"),
 ])
 def test_create_refuses_invalid_embeds_with_422(client, db, page, auth, payload, field):
     response = client.post(page_url(page), json=payload, headers=auth)
@@ -154,3 +155,8 @@ def test_api_keys_act_as_admin_of_their_own_store_only(client, db, user, store, 
 def test_a_token_is_required(client, page):
     assert client.get(page_url(page)).status_code == 401
     assert client.post(page_url(page), json={"type": "inline"}).status_code == 401
+
+
+def test_a_brand_colour_is_kept_lower_cased(client, page, auth):
+    body = client.post(page_url(page), json={"type": "inline", "settings": {"brandColor": "#0E7C66"}}, headers=auth).json
+    assert body["settings"] == {"buttonText": "Buy now", "theme": "auto", "brandColor": "#0e7c66"}

@@ -77,6 +77,7 @@ def test_a_plain_create_redirects_back_to_the_list(client, db, user, page):
     ({"type": "button", "button_text": "x" * 41, "theme": "auto"}, "button_text-error"),
     ({"type": "button", "button_text": "a\tb", "theme": "auto"}, "button_text-error"),
     ({"type": "button", "theme": "neon"}, "theme-error"),
+    ({"type": "inline", "theme": "auto", "brand_color": "teal"}, "brand_color-error"),
 ])
 def test_invalid_input_is_a_422_with_errors_beside_the_fields(client, db, user, page, data, error_id):
     login_as(client, user)

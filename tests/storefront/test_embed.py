@@ -377,3 +377,31 @@ def test_frame_script_posts_only_to_the_validated_origin():
         assert f'"{name}"' in script
     assert '"*"' not in script.split("*/", 1)[1] and "postMessage(" in script and "data.origin" in script
     assert "ResizeObserver" in script and "htmx:afterSettle" in script
+
+
+def test_the_brand_colour_reaches_the_frame_as_a_stylesheet_of_our_own(db, shop_page, shopper):
+    branded = create_embed(db, shop_page, type="inline", settings={"brandColor": "#0E7C66"})
+    db.commit()
+    assert branded.settings["brandColor"] == "#0e7c66"
+    _, html = open_frame(shopper, branded)
+    stylesheet = f"/embed/{branded.public_id}/theme.css?v=0e7c66"
+    assert f'href="{stylesheet}"' in html and "style=" not in html
+    css = shopper.get(stylesheet)
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    assert "--pico-primary: #0e7c66;" in css.get_data(as_text=True)
+
+
+def test_an_embed_without_a_brand_colour_keeps_picos_and_has_no_theme_stylesheet(embed, shopper):
+    _, html = open_frame(shopper, embed)
+    assert "theme.css" not in html
+    assert shopper.get(f"/embed/{embed.public_id}/theme.css").status_code == 404
+    assert shopper.get("/embed/emb_unknown/theme.css").status_code == 404
+
+
+@pytest.mark.parametrize("color", ["red", "#abc", "#12345g", "rgb(1,2,3)", "#1234567"])
+def test_a_brand_colour_must_be_hex_rrggbb(db, shop_page, color):
+    from checkie.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        create_embed(db, shop_page, type="inline", settings={"brandColor": color})
+    assert "settings.brandColor" in refused.value.fields

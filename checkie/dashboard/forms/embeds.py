@@ -20,20 +20,25 @@ THEME_CHOICES = [
     SelectChoice("auto", "Follow the visitor's setting"), SelectChoice("light", "Light"), SelectChoice("dark", "Dark"),
 ]
 #: The service names fields as the JSON API does; the form uses Python names.
-_FORM_NAMES = {"allowedOrigins": "allowed_origins", "settings.buttonText": "button_text", "settings.theme": "theme"}
+_FORM_NAMES = {
+    "allowedOrigins": "allowed_origins", "settings.buttonText": "button_text", "settings.theme": "theme",
+    "settings.brandColor": "brand_color",
+}
 
 
 class EmbedForm(FlaskForm):
     type = SelectField("Type", choices=TYPE_CHOICES, default=EmbedType.INLINE.value)
     button_text = StringField("Button text", validators=[Optional(), Length(max=embeds.BUTTON_TEXT_MAX_LENGTH)])
     theme = SelectField("Theme", choices=THEME_CHOICES, default=embeds.DEFAULT_THEME)
+    brand_color = StringField("Brand colour", validators=[Optional(), Length(max=7)], render_kw={"placeholder": "#4f46e5"})
     allowed_origins = TextAreaField("Allowed sites", validators=[Optional()])
 
     def origin_lines(self) -> list[str]:
         return [line.strip() for line in (self.allowed_origins.data or "").splitlines() if line.strip()]
 
     def settings(self) -> dict:
-        return {"buttonText": self.button_text.data or None, "theme": self.theme.data}
+        return {"buttonText": self.button_text.data or None, "theme": self.theme.data,
+                "brandColor": self.brand_color.data or None}
 
 
 def apply_embed_errors(form: EmbedForm, error: ValidationFailed) -> None:
