@@ -236,14 +236,14 @@ def _show(checkout: CheckoutSession, frame: Frame) -> Response:
         payment = session_payment(db.session, checkout)
         return render_page("storefront/embed/success.html", payment=payment, **_context(checkout, frame))
     if checkout.state in flow.ENDED:
-        return render_page("storefront/embed/expired.html", **_context(checkout, frame))
+        return render_page("storefront/expired.html", **_context(checkout, frame))
     details = DetailsForm(formdata=None, data={"email": checkout.email, "name": checkout.name}, meta=NO_CSRF)
     return _render_checkout(checkout, frame, details)
 
 
 def _conflict(checkout: CheckoutSession, frame: Frame) -> Response:
     db.session.rollback()
-    return render_page("storefront/embed/expired.html", status=409, conflict=True, **_context(checkout, frame))
+    return render_page("storefront/expired.html", status=409, conflict=True, **_context(checkout, frame))
 
 
 def _action_url(checkout: CheckoutSession, frame: Frame, attempt: PaymentAttempt | None) -> str | None:
