@@ -92,8 +92,10 @@ class StoreById(MethodView):
     @blp.response(204)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def delete(self, store_id: int):
-        """Delete the store with its members and API keys (the owner only; never an API key)."""
+        """Delete the store with its members and API keys (the owner only; never an API key).
+        409 once the store has taken payments: their records and the ledger are kept."""
         store, _ = access.store_for_principal(
             db.session, current_principal(), store_id, required=Role.OWNER, people_only="delete the store"
         )

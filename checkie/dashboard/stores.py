@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from checkie.dashboard.forms import apply_errors, see_other
 from checkie.dashboard.forms.stores import DeleteStoreForm, StoreForm
 from checkie.dashboard.guards import store_required
-from checkie.errors import ValidationFailed
+from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
 from checkie.payments import reports
 from checkie.stores import access, services
@@ -103,7 +103,11 @@ def delete(store: Store):
     form = DeleteStoreForm()
     if form.validate_on_submit() and form.confirm_name.data.strip() == store.name:
         name = store.name
-        services.delete_store(db.session, store)
+        try:
+            services.delete_store(db.session, store)
+        except Conflict as refused:
+            form.confirm_name.errors = [refused.message]
+            return _render_settings(store, delete_form=form, block="danger_zone", status=422)
         db.session.commit()
         session.pop("store_id", None)
         flash(f"{name} was deleted.", "success")

@@ -150,3 +150,13 @@ def test_only_the_owner_deletes_and_the_answer_is_an_empty_204(client, app, db, 
     assert response.status_code == 204 and response.data == b""
     assert db.scalar(sa.select(sa.func.count(Store.id))) == 0
     assert client.get(url, headers=auth).status_code == 404
+
+
+def test_a_store_that_has_taken_payments_cannot_be_deleted(client, db, store, auth):
+    from tests.payments.report_factories import make_payment
+
+    make_payment(db, store)
+    db.commit()
+    response = client.delete(f"/api/stores/{store.id}", headers=auth)
+    assert response.status_code == 409 and response.json["error"]["code"] == "conflict"
+    assert client.get(f"/api/stores/{store.id}", headers=auth).status_code == 200

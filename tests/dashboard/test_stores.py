@@ -138,6 +138,20 @@ def test_delete_with_the_wrong_name_keeps_the_store(client, db, user, store):
     assert db.scalar(sa.select(sa.func.count(Store.id))) == 1
 
 
+def test_a_store_that_has_taken_payments_is_kept_and_says_why(client, db, user, store):
+    from tests.payments.report_factories import make_payment
+
+    make_payment(db, store)
+    db.commit()
+    login_as(client, user)
+    url = f"/dashboard/stores/{store.id}/delete"
+    response = post_form(client, url, {"confirm_name": "Acme Goods"}, page=settings_url(store), headers=HX)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in body and 'id="confirm_name-error"' in body
+    assert "has taken payments" in body
+    assert db.scalar(sa.select(sa.func.count(Store.id))) == 1
+
+
 def test_htmx_delete_answers_hx_redirect(client, db, user, store):
     login_as(client, user)
     url = f"/dashboard/stores/{store.id}/delete"
