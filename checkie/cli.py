@@ -21,6 +21,7 @@ DEMO_PASSWORD = "checkie-demo-password"
 DEMO_NAME = "Demo Merchant"
 DEMO_STORE_NAME = "Demo Store"
 DEMO_CURRENCY = "USD"
+DEMO_PAGE_SLUG = "t-shirt"
 
 
 def seed_demo(session: Session) -> tuple[User, Store, bool]:
@@ -42,7 +43,24 @@ def seed_demo(session: Session) -> tuple[User, Store, bool]:
     if store is None:
         store = create_store(session, owner=user, name=DEMO_STORE_NAME, currency=DEMO_CURRENCY)
         created = True
+        seed_demo_page(session, store)
     return user, store, created
+
+
+def seed_demo_page(session: Session, store: Store) -> None:
+    """A published page with a variant and a field, so a newcomer can buy something with the
+    test card straight away (only with a new demo store: a merchant's edits are never undone)."""
+    from checkie.catalog import fields, pages, variants
+
+    page = pages.create_page(
+        session, store, title="Demo T-shirt", slug=DEMO_PAGE_SLUG, amount=2500,
+        description="Organic cotton. Pay with the test card 4242 4242 4242 4242.", allow_coupons=True,
+    )
+    size = variants.add_variant(session, page, name="Size")
+    for name, delta in (("S", 0), ("M", 0), ("L", 200)):
+        variants.add_option(session, size, name=name, price_delta=delta)
+    fields.create_field(session, page, label="Name to print on the back", type="text")
+    pages.publish_page(session, page)
 
 
 @click.command("seed-demo")
@@ -60,6 +78,7 @@ def seed_demo_command() -> None:
     click.echo(f"  Email:     {DEMO_EMAIL}")
     click.echo(f"  Password:  {DEMO_PASSWORD}")
     click.echo(f"  Store:     {store.name} ({store.currency}, slug {store.slug})")
+    click.echo(f"  Try it:    {app_url}/c/{store.slug}/{DEMO_PAGE_SLUG} (test card 4242 4242 4242 4242)")
 
 
 def init_cli(app: Flask) -> None:

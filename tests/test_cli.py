@@ -53,3 +53,18 @@ def test_seed_demo_is_refused_in_production(app, monkeypatch):
     assert "production" in result.output
     users, stores, _ = _demo_rows(app)
     assert users == [] and stores == []
+
+
+def test_the_demo_store_has_a_published_page_a_newcomer_can_buy_with_the_test_card(app, client):
+    runner = app.test_cli_runner()
+    output = runner.invoke(args=["seed-demo"]).output
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        store = _db.session.scalar(sa.select(Store).where(Store.name == DEMO_STORE_NAME))
+        url = f"/c/{store.slug}/t-shirt"
+        _db.session.remove()
+    assert url in output
+    opened = client.get(url)
+    assert opened.status_code == 303
+    page = client.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "Demo T-shirt" in page and "$25.00" in page and "Name to print on the back" in page
