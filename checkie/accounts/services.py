@@ -10,13 +10,13 @@ from __future__ import annotations
 import unicodedata
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from checkie.accounts import emails, links, refresh
 from checkie.accounts.models import TokenPurpose, User, new_session_epoch
 from checkie.database import utcnow
+from checkie.emails import EmailNotValidError, normalized_email
 from checkie.errors import AuthenticationFailed, Conflict, ValidationFailed
 from checkie.security import DUMMY_PASSWORD_HASH, hash_password, verify_password
 from checkie.stores.access import stores_of_user
@@ -39,7 +39,7 @@ def _valid_email(raw: str) -> str:
     so sign-up works offline and never waits on a resolver; `.test` addresses (reserved by
     RFC 2606, they never receive mail) are allowed for demos and tests."""
     try:
-        return validate_email(raw.strip(), check_deliverability=False, test_environment=True).normalized.lower()
+        return normalized_email(raw.strip()).lower()
     except EmailNotValidError as exc:
         raise ValidationFailed.on("email", str(exc)) from None
 

@@ -8,9 +8,8 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from email_validator import EmailNotValidError, validate_email
-
 from checkie.catalog.models import CustomField, FieldType, Page
+from checkie.emails import EmailNotValidError, normalized_email
 from checkie.errors import ValidationFailed
 
 TEXT_MAX_LENGTH = 500
@@ -63,7 +62,7 @@ def _clean_number(value: object, field: CustomField) -> str:
 def _clean_email(value: object, field: CustomField) -> str:
     text = _as_text(value, EMAIL_MAX_LENGTH)
     try:
-        return validate_email(text, check_deliverability=False).normalized
+        return normalized_email(text)
     except EmailNotValidError:
         raise _Invalid("Enter a valid email address.") from None
 

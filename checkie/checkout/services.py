@@ -12,7 +12,6 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy.orm import Session, joinedload
 
@@ -32,6 +31,7 @@ from checkie.checkout.models import (
 )
 from checkie.checkout.states import FINAL_STATES, CheckoutEvent, accepts, next_state
 from checkie.database import utcnow
+from checkie.emails import EmailNotValidError, normalized_email
 from checkie.errors import Conflict, NotFound, ValidationFailed
 from checkie.payments.models import PaymentAttempt
 from checkie.stores.models import Store
@@ -223,7 +223,7 @@ def _check_contact(email, name, errors: dict, changes: dict) -> None:
             errors["email"] = ["Enter a valid email address."]
         else:
             try:
-                changes["email"] = validate_email(text, check_deliverability=False).normalized
+                changes["email"] = normalized_email(text)
             except EmailNotValidError:
                 errors["email"] = ["Enter a valid email address."]
     if name is not UNSET:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from checkie.accounts.models import User
 from checkie.database import utcnow
+from checkie.emails import EmailNotValidError, normalized_email
 from checkie.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from checkie.notifications.services import queue_email
 from checkie.security import hash_token, new_token
@@ -37,10 +37,10 @@ class InvitationInvalid(NotFound):
 def normalize_email(email: str) -> str:
     """Lower-cased and validated (syntax only: an invitation must not depend on DNS)."""
     try:
-        result = validate_email((email or "").strip(), check_deliverability=False)
+        address = normalized_email((email or "").strip())
     except EmailNotValidError:
         raise ValidationFailed.on("email", "Enter a valid email address.") from None
-    return result.normalized.lower()
+    return address.lower()
 
 
 def assignable_role(role: Role | str) -> Role:
