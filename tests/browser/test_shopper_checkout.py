@@ -116,3 +116,43 @@ def test_shopper_buys_twice_and_the_merchant_sees_both(new_page, browser_session
     unexpected = [error for error in browser_session.errors if "status of 422" not in error]
     assert unexpected == []
     assert any("status of 422" in error for error in browser_session.errors)
+
+
+def test_a_save_still_queued_when_the_shopper_pays_is_never_sent(new_page, browser_session, store_id):
+    """htmx queues a field change behind a save in flight. Hold that save and the payment post
+    at the network: when the save returns, the queued one must not follow the payment (the
+    server would refuse it with a 409, the session being no longer open)."""
+    page = new_page()
+    page.goto("/c/paper-crane/tee")
+    expect(page.get_by_role("heading", level=1, name="T-shirt")).to_be_visible()
+    posts: list[str] = []
+    held: dict = {}
+
+    def intercept(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        kind = "pay" if route.request.url.split("?")[0].endswith("/pay") else "save"
+        posts.append(kind)
+        if kind not in held:
+            held[kind] = route  # answered below, in the order the test chooses
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/c/s/cs_"), intercept)
+    page.get_by_label("Company").fill("Initech")
+    page.get_by_label("Email").fill("sam@example.com")  # Company's change: the save that is held
+    page.get_by_label("Name", exact=True).fill("Sam Shopper")  # Email's change: queued behind it
+    _fill_card(page, "4242 4242 4242 4242")  # Name's change: queued too
+    page.get_by_role("button", name="Pay").click(no_wait_after=True)
+    while "pay" not in held:
+        page.wait_for_timeout(20)
+
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        held["save"].continue_()
+    page.wait_for_timeout(500)  # time for a queued save to go out, were it going to
+    assert posts == ["save", "pay"]
+
+    held["pay"].continue_()
+    expect(page.get_by_role("heading", level=1, name="Thank you, your payment went through")).to_be_visible()
+    expect(page.get_by_text("A receipt was sent to sam@example.com")).to_be_visible()
+    assert browser_session.errors == []
