@@ -211,6 +211,7 @@ def _html_pages(app, world) -> list[str]:
 
 def _check(response, path: str, problems: list[str], *, fragment: bool = False) -> bool:
     if response.mimetype != "text/html":
+        response.close()  # a streamed CSV export: end its generator here, inside this test's context
         return False
     html = response.get_data(as_text=True)
     full_page = "<html" in html
