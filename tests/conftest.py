@@ -34,6 +34,7 @@ import sqlalchemy as sa  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
 from checkie import create_app  # noqa: E402
+from checkie.catalog import snapshot  # noqa: E402
 from checkie.extensions import db as _db  # noqa: E402
 from checkie.extensions import limiter  # noqa: E402
 
@@ -76,11 +77,13 @@ def _empty_all_tables(app) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_state(request):
-    """Each test starts with empty tables and fresh rate-limit counters."""
+    """Each test starts with empty tables, fresh rate-limit counters and no cached page views
+    (ids start again at 1, so a view cached by the previous test could match a new page)."""
     yield
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
         _empty_all_tables(app)
+        snapshot.forget_all()
         with app.app_context():
             limiter.reset()
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from checkie.database import BigId, UTCDateTime, str_enum, utcnow
 from checkie.extensions import db
@@ -89,6 +89,10 @@ class Page(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Incremented by the database on every change to what shoppers see of the page (below:
+    #: `_bump_page_versions`); catalog.snapshot caches its read-only views under it. Read it with
+    #: a query, not from a loaded Page: the increment happens behind the ORM's back.
+    version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
 
     store: Mapped[Store] = relationship()
     variants: Mapped[list["Variant"]] = relationship(
@@ -236,3 +240,63 @@ class PageStats(db.Model):
     revenue: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
     page: Mapped[Page] = relationship(back_populates="stats")
+
+
+# ---------------------------------------------------------------- page versions
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _bump_page_versions(session: Session, _context, _instances) -> None:
+    """Increment `pages.version` for every page whose shopper-facing data this flush changes:
+    the page row, its variants, options and custom fields, or its store's name or slug. One
+    UPDATE in the same transaction, so a view cached under the old version is never served
+    once the change is committed. Coupons, embeds and stats are not part of a page's view."""
+    page_ids: set[int] = set()
+    store_ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Store):
+            if obj not in session.new and _changed(obj, "name", "slug"):
+                store_ids.add(obj.id)
+            continue
+        if not isinstance(obj, _PAGE_PARTS):
+            continue
+        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+            continue
+        page_id = _page_id_of(obj)
+        if page_id is not None:
+            page_ids.add(page_id)
+    if not page_ids and not store_ids:
+        return
+    connection = session.connection()
+    pages = Page.__table__
+    condition = sa.or_(
+        pages.c.id.in_(sorted(page_ids)) if page_ids else sa.false(),
+        pages.c.store_id.in_(sorted(store_ids)) if store_ids else sa.false(),
+    )
+    connection.execute(sa.update(pages).where(condition).values(version=pages.c.version + 1))
+
+
+_PAGE_PARTS = (Page, Variant, VariantOption, CustomField)
+
+
+def _page_id_of(obj) -> int | None:
+    """The id of the saved page `obj` belongs to (None for a new page and for other classes)."""
+    if isinstance(obj, Page):
+        return obj.id
+    if isinstance(obj, (Variant, CustomField)):
+        return obj.page_id if obj.page_id is not None else _saved_id(obj.page)
+    if isinstance(obj, VariantOption):
+        variant = obj.variant
+        if variant is None:
+            return None
+        return variant.page_id if variant.page_id is not None else _saved_id(variant.page)
+    return None
+
+
+def _saved_id(obj) -> int | None:
+    return obj.id if obj is not None else None
+
+
+def _changed(obj, *names: str) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
