@@ -5,7 +5,8 @@ Same throwaway database, seed and production environment as bench/run, but the a
 process through Flask's test client. For the hosted checkout page and for each step of a widget
 checkout it reports the SQL statements per request (round trips to PostgreSQL, counted with a
 SQLAlchemy listener; the pool's pre-ping included), the CPU milliseconds of this process per
-request, and the wall milliseconds. --cprofile adds the functions with the most cumulative time.
+request, and the wall milliseconds. --cprofile adds the functions with the most cumulative time;
+--sql prints the statements of the last request of each kind.
 Cleans up the database and its Redis keys at the end.
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--sql", action="store_true", help="print the statements of one request of each kind")
     args = parser.parse_args()
     harness.LOGS.mkdir(parents=True, exist_ok=True)
     run = harness.Run()
@@ -44,13 +46,13 @@ def main() -> int:
         shop = json.loads(seeded.stdout.strip().splitlines()[-1])
         os.environ.clear()
         os.environ.update({**env, "LOG_JSON": "0", "ACCESS_LOG": "0"})  # logs are measured by bench/run, not here
-        measure(shop, args.requests, args.cprofile)
+        measure(shop, args.requests, args.cprofile, args.sql)
     finally:
         run.cleanup()
     return 0
 
 
-def measure(shop: dict, count: int, with_cprofile: bool) -> None:
+def measure(shop: dict, count: int, with_cprofile: bool, with_sql: bool = False) -> None:
     sys.path.insert(0, str(harness.ROOT))
     from sqlalchemy import event
 
@@ -59,32 +61,39 @@ def measure(shop: dict, count: int, with_cprofile: bool) -> None:
 
     app = create_app()
     statements = {"n": 0}
+    last_request: list[str] = []
     with app.app_context():
         engine = db.engine
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _count(*_args, **_kwargs):
+    def _count(_conn, _cursor, statement, *_args, **_kwargs):
         statements["n"] += 1
+        last_request.append(" ".join(statement.split())[:160])
 
     # A pre-ping is a `SELECT 1` psycopg sends outside this hook; count checkouts from the pool.
     @event.listens_for(engine, "checkout")
     def _ping(*_args, **_kwargs):
         statements["n"] += 1
+        last_request.append("(pool checkout: pre-ping)")
 
     client = app.test_client()
     widget = "/api/widget"
     opened = client.get(f"/c/{shop['store']}/{shop['page']}")
     page_path = opened.headers["Location"]
-    rows: list[tuple[str, float, float, float]] = []
+    print(f"{'request':<38} {'SQL/req':>8} {'CPU ms/req':>11} {'wall ms/req':>12}   (in-process, {count} each)")
 
     def timed(name: str, fn, n: int = count) -> None:
         fn()  # warm: templates compiled, statements cached
         statements["n"] = 0
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(n):
+            last_request.clear()
             fn()
-        rows.append((name, statements["n"] / n, 1000 * (time.process_time() - cpu) / n,
-                     1000 * (time.perf_counter() - wall) / n))
+        if with_sql:
+            print(f"--- {name}: the statements of its last request")
+            print("\n".join(f"  {line}" for line in last_request))
+        row = (name, statements["n"] / n, 1000 * (time.process_time() - cpu) / n, 1000 * (time.perf_counter() - wall) / n)
+        print(f"{row[0]:<38} {row[1]:8.1f} {row[2]:11.2f} {row[3]:12.2f}", flush=True)
 
     def ok(response, status=200):
         assert response.status_code == status, (response.status_code, response.get_data()[:300])
@@ -109,9 +118,6 @@ def measure(shop: dict, count: int, with_cprofile: bool) -> None:
     todo = iter(sessions)
     timed("widget status", lambda: ok(client.get(f"{widget}/sessions/{next(todo)}/status")), n=count)
 
-    print(f"{'request':<38} {'SQL/req':>8} {'CPU ms/req':>11} {'wall ms/req':>12}   (in-process, {count} each)")
-    for name, sql, cpu, wall in rows:
-        print(f"{name:<38} {sql:8.1f} {cpu:11.2f} {wall:12.2f}")
     print("(SQL/req counts statements plus one pool checkout — the pre-ping round trip — per request)")
 
     if with_cprofile:

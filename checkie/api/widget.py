@@ -81,9 +81,9 @@ def _client_info() -> dict:
 def open_checkout(store_slug: str, page_slug: str):
     """Open a checkout session on a published page (counts a view and a session)."""
     page = views.find_published_page(db.session, store_slug, page_slug)
-    session = services.open_session(db.session, page, client_info=_client_info())
-    db.session.commit()
-    return jsonify(views.opened_view(session, page))
+    opened = views.opened_view(services.open_session(db.session, page, client_info=_client_info()), page)
+    db.session.commit()  # after the answer is read off the session: committing expires it
+    return jsonify(opened)
 
 
 @bp.patch("/sessions/<session_id>")
@@ -92,10 +92,13 @@ def open_checkout(store_slug: str, page_slug: str):
 def update_checkout(session_id: str):
     """Change what the shopper entered: email, name, options, answers, coupon (all optional)."""
     changes = views.update_arguments(views.json_body())
-    session = services.get_session(db.session, session_id, for_update=True)
+    session = services.lock_session_by_id(db.session, session_id)
     services.update_session(db.session, session, **changes)
+    # Shaped before the commit, from what was just flushed: after it, every attribute would
+    # be re-read from the database (another connection checkout and a SELECT).
+    answer = views.session_view(db.session, session)
     db.session.commit()
-    return jsonify(views.session_view(db.session, session))
+    return jsonify(answer)
 
 
 @bp.post("/validate-coupon")
@@ -132,10 +135,11 @@ def pay():
 
 
 def _pay(session_id: str, payment_method: str | None) -> Response:
-    session = services.get_session(db.session, session_id, for_update=True)
+    session = services.lock_session_by_id(db.session, session_id)
     attempt = services.initiate_payment(db.session, session, payment_method=payment_method)
+    answer = views.checkout_view(session, attempt)  # before the commit expires what it reads
     db.session.commit()
-    return jsonify(views.checkout_view(session, attempt))
+    return jsonify(answer)
 
 
 @bp.get("/sessions/<session_id>/status")
@@ -152,10 +156,10 @@ def checkout_status(session_id: str):
 @per_session
 def abandon_checkout(session_id: str):
     """The shopper closed the checkout (ABANDON): 409 once it is past the point of no return."""
-    session = services.get_session(db.session, session_id, for_update=True)
+    session = services.lock_session_by_id(db.session, session_id)
     services.abandon_session(db.session, session)
     db.session.commit()
-    return jsonify({"sessionId": session.id, "status": "abandoned"})
+    return jsonify({"sessionId": session_id, "status": "abandoned"})
 
 
 @bp.get("/embed/<embed_id>")

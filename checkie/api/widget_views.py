@@ -8,15 +8,15 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app, request
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from checkie.catalog import embeds
+from checkie.catalog import embeds, snapshot
 from checkie.catalog.coupons import CouponEvaluation
-from checkie.catalog.models import Coupon, Embed, Page, PageStatus, Variant
+from checkie.catalog.models import Coupon, Embed, Page, PageStatus
+from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.errors import NotFound, ValidationFailed
 from checkie.payments.models import AttemptStatus, Payment, PaymentAttempt
-from checkie.stores.models import Store
 
 #: The one kind of next action the widget knows: send the shopper to the PSP's page (3DS).
 REDIRECT_TO_URL = "redirect_to_url"
@@ -60,15 +60,10 @@ def update_arguments(body: Mapping) -> dict:
 
 # ---------- loading ----------
 
-def find_published_page(db: Session, store_slug: str, page_slug: str) -> Page:
-    """A published page by its public address, with what the widget shows preloaded; NotFound
-    for anything else (draft, archived, unknown) so shoppers cannot probe for unpublished pages."""
-    page = db.scalar(
-        sa.select(Page)
-        .join(Store, Store.id == Page.store_id)
-        .where(Store.slug == store_slug, Page.slug == page_slug, Page.status == PageStatus.PUBLISHED)
-        .options(selectinload(Page.variants).selectinload(Variant.options), selectinload(Page.custom_fields))
-    )
+def find_published_page(db: Session, store_slug: str, page_slug: str) -> PageView:
+    """The view of a published page by its public address; NotFound for anything else (draft,
+    archived, unknown) so shoppers cannot probe for unpublished pages."""
+    page = snapshot.published_page(db, store_slug, page_slug)
     if page is None:
         raise NotFound("Page not found.")
     return page
@@ -117,7 +112,7 @@ def coupon_view(coupon: Coupon | None) -> dict | None:
             "currency": coupon.currency}
 
 
-def page_view(page: Page) -> dict:
+def page_view(page: Page | PageView) -> dict:
     """What a shopper needs to render the checkout: never the page's draft state or stats."""
     return {
         "id": page.id, "slug": page.slug, "title": page.title, "description": page.description,
@@ -140,7 +135,7 @@ def page_view(page: Page) -> dict:
     }
 
 
-def opened_view(session: CheckoutSession, page: Page) -> dict:
+def opened_view(session: CheckoutSession, page: PageView) -> dict:
     """The answer to opening a checkout: the session, its page and the starting amounts."""
     return {
         "sessionId": session.id, "expiresAt": _iso(session.expires_at),
@@ -196,9 +191,10 @@ def status_view(db: Session, session: CheckoutSession) -> dict:
         payment = session_payment(db, session)
         if payment is not None:
             view["paymentId"] = payment.id
-    next_action = _next_action(session, latest_attempt(db, session))
-    if next_action:
-        view["nextAction"] = next_action
+    if session.state is CheckoutState.AWAITING_ACTION:  # the only state with a next action to read
+        next_action = _next_action(session, latest_attempt(db, session))
+        if next_action:
+            view["nextAction"] = next_action
     return view
 
 

@@ -43,6 +43,11 @@ def record_session(db: Session, page_id: int, n: int = 1) -> bool:
     return _add(db, page_id, sessions=n)
 
 
+def record_opened(db: Session, page_id: int) -> bool:
+    """Count one view and one session at once: what opening a checkout means (one UPDATE)."""
+    return _add(db, page_id, views=1, sessions=1)
+
+
 def record_conversion(db: Session, page_id: int, *, revenue: int) -> bool:
     """Count one completed checkout bringing `revenue` (minor units of the page currency)."""
     if revenue < 0:

@@ -1,20 +1,24 @@
-"""The guards of the state table (SPEC §4), evaluated against a locked session."""
+"""The guards of the state table (SPEC §4), evaluated against a locked session.
+
+`page` is the session's page (a catalog Page or its catalog.snapshot view: the same
+attributes); without it the session's `page` relationship is loaded."""
 from __future__ import annotations
 
 from checkie.catalog.answers import validate_answers
-from checkie.catalog.models import PricingType
+from checkie.catalog.models import Page, PricingType
+from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession
 from checkie.checkout.states import MAX_ATTEMPTS, Guard
 from checkie.errors import ValidationFailed
 
 
-def payment_problems(session: CheckoutSession) -> dict[str, list[str]]:
+def payment_problems(session: CheckoutSession, *, page: Page | PageView | None = None) -> dict[str, list[str]]:
     """Why the session cannot be paid yet, by field (empty: it can). Field names are those of
     `update_session`'s errors: `email`, `customFields.<key>`, `total`."""
     problems: dict[str, list[str]] = {}
     if not session.email and session.customer_id is None:
         problems["email"] = ["Enter your email address."]
-    page = session.page
+    page = page if page is not None else session.page
     try:
         validate_answers(page, session.custom_fields or {})
     except ValidationFailed as error:
@@ -26,8 +30,8 @@ def payment_problems(session: CheckoutSession) -> dict[str, list[str]]:
     return problems
 
 
-def is_valid_for_payment(session: CheckoutSession) -> bool:
-    return not payment_problems(session)
+def is_valid_for_payment(session: CheckoutSession, *, page: Page | PageView | None = None) -> bool:
+    return not payment_problems(session, page=page)
 
 
 def can_retry(session: CheckoutSession) -> bool:
@@ -46,11 +50,19 @@ def is_amount_valid(session: CheckoutSession, amount: int | None, currency: str 
     )
 
 
-def evaluate(guard: str, session: CheckoutSession, *, amount: int | None = None, currency: str | None = None) -> bool:
+def reads_page(guard: str) -> bool:
+    """Whether evaluating `guard` needs the session's page."""
+    return Guard(guard) is Guard.IS_VALID_FOR_PAYMENT
+
+
+def evaluate(
+    guard: str, session: CheckoutSession, *, amount: int | None = None, currency: str | None = None,
+    page: Page | PageView | None = None,
+) -> bool:
     """Evaluate a guard by its name in the table."""
     guard = Guard(guard)
     if guard is Guard.IS_VALID_FOR_PAYMENT:
-        return is_valid_for_payment(session)
+        return is_valid_for_payment(session, page=page)
     if guard is Guard.CAN_RETRY:
         return can_retry(session)
     return is_amount_valid(session, amount, currency)

@@ -1,9 +1,9 @@
 """`Idempotency-Key` for JSON views (SPEC §6.6): a retried request does its work once.
 
 - No header: the view runs normally.
-- First request with a key: a row (scope, key, fingerprint) is inserted and committed in a
-  short transaction of its own, so concurrent requests see it at once; then the view runs and
-  its status and body are stored on the row.
+- First request with a key: a row (scope, key, fingerprint) is inserted and committed at once
+  (one autocommitted statement on a connection of its own), so concurrent requests see it;
+  then the view runs and its status and body are stored on the row.
 - Same key, same fingerprint (method, path with query, SHA-256 of the body), response stored:
   the stored response is replayed with `Idempotent-Replayed: true`; the view does not run.
 - Same key, another fingerprint: 422 `idempotency_key_reused`.
@@ -92,19 +92,34 @@ def run_idempotent(
 
 
 def _claim(scope: str, key: str, fingerprint: str) -> tuple[bool, sa.Row | None]:
-    """Insert the key row in a committed transaction of its own. (True, None) when this request
-    owns the key; (False, row) when another request does (row None: it vanished meanwhile)."""
+    """Insert the key row, committed at once. (True, None) when this request owns the key;
+    (False, row) when another request does (row None: it vanished meanwhile).
+
+    One statement: an absent key is inserted and an expired one (which counts as absent) is
+    taken over in place (ON CONFLICT … DO UPDATE … WHERE expired); a live key is left alone and
+    read. Two requests racing for a key queue on its row or its unique index, and the second
+    finds the first one's live key."""
     now = utcnow()
-    with db.engine.begin() as conn:
-        conn.execute(_table.delete().where(_table.c.scope == scope, _table.c.key == key, _table.c.expires_at <= now))
+    with _autocommit() as conn:
         insert = _insert_for(conn.dialect.name)(_table).values(
             scope=scope, key=key, request_hash=fingerprint, created_at=now, expires_at=now + KEY_TTL
         )
-        inserted = conn.execute(insert.on_conflict_do_nothing(index_elements=["scope", "key"]).returning(_table.c.id))
-        if inserted.first() is not None:
+        claim = insert.on_conflict_do_update(
+            index_elements=["scope", "key"],
+            set_={"request_hash": insert.excluded.request_hash, "created_at": insert.excluded.created_at,
+                  "expires_at": insert.excluded.expires_at, "response_status": None, "response_body": None},
+            where=_table.c.expires_at <= now,
+        )
+        if conn.execute(claim.returning(_table.c.id)).first() is not None:
             return True, None
         row = conn.execute(sa.select(_table).where(_table.c.scope == scope, _table.c.key == key)).first()
         return False, row
+
+
+def _autocommit() -> sa.Connection:
+    """A connection of its own whose every statement commits by itself: key rows must be seen
+    by concurrent requests at once, and need no BEGIN/COMMIT round trips around one statement."""
+    return db.engine.execution_options(isolation_level="AUTOCOMMIT").connect()
 
 
 def _insert_for(dialect: str):
@@ -125,7 +140,7 @@ def _run_and_store(scope: str, key: str, fn: Callable[[], object]) -> Response:
     if response.status_code >= 500:
         _release(where)
         return response
-    with db.engine.begin() as conn:
+    with _autocommit() as conn:
         conn.execute(_table.update().where(where).values(
             response_status=response.status_code, response_body=response.get_data(as_text=True)
         ))
@@ -136,7 +151,7 @@ def _release(where) -> None:
     """Forget the key. The request failed, so its own transaction is rolled back first (it
     would be at teardown anyway; on SQLite it would otherwise hold the write lock we need)."""
     db.session.rollback()
-    with db.engine.begin() as conn:
+    with _autocommit() as conn:
         conn.execute(_table.delete().where(where))
 
 

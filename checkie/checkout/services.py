@@ -13,17 +13,19 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from checkie.catalog import stats
+from checkie.catalog import snapshot, stats
 from checkie.catalog.answers import validate_answers
 from checkie.catalog.coupons import (
     evaluate_coupon,
     release_redemption,
     reserve_redemption,
 )
-from checkie.catalog.models import Coupon, Page, PageStatus, Variant
+from checkie.catalog.models import Coupon, Page, PageStatus
+from checkie.catalog.snapshot import PageView
 from checkie.checkout import guards, pricing
+from checkie.checkout.locks import held_lock, lock_session, lock_session_of_id, remember_new_attempt, session_page
 from checkie.checkout.models import (
     CheckoutSession,
     CheckoutSessionTransition,
@@ -66,15 +68,15 @@ def new_session_id() -> str:
     return SESSION_PREFIX + secrets.token_urlsafe(24)
 
 
-def open_session(db: Session, page: Page, *, client_info: dict) -> CheckoutSession:
-    """A new open session on a published page, with the first option of every variant chosen
-    and its amounts computed; counts a view and a session on the page. NotFound for a page
-    shoppers may not see."""
+def open_session(db: Session, page: Page | PageView, *, client_info: dict) -> CheckoutSession:
+    """A new open session on a published page (a Page or its catalog.snapshot view), with the
+    first option of every variant chosen and its amounts computed; counts a view and a session
+    on the page. NotFound for a page shoppers may not see."""
     if page.status is not PageStatus.PUBLISHED:
         raise NotFound("Checkout page not found.")
     choice = pricing.default_variant_options(page)
     session = CheckoutSession(
-        id=new_session_id(), store_id=page.store_id, page_id=page.id, page=page, state=CheckoutState.OPEN,
+        id=new_session_id(), store_id=page.store_id, page_id=page.id, state=CheckoutState.OPEN,
         variant_options=choice, custom_fields={}, currency=page.currency.upper(), attempt_count=0,
         coupon_reserved=False, expires_at=utcnow() + current_app.config["CHECKOUT_SESSION_TTL"],
         client_info=dict(client_info or {}),
@@ -82,41 +84,50 @@ def open_session(db: Session, page: Page, *, client_info: dict) -> CheckoutSessi
     pricing.apply_amounts(session, pricing.amounts_for(db, page, choice, None))
     db.add(session)
     db.flush()
-    stats.record_view(db, page.id)
-    stats.record_session(db, page.id)
+    stats.record_opened(db, page.id)
     return session
 
 
-def get_session(db: Session, session_id: str, *, for_update: bool = False, with_page: bool = False) -> CheckoutSession:
-    """The session with this public id; NotFound for any other string. `with_page` loads its
-    page, store, variants with options and fields up front, for views that render them all."""
+def _check_session_id(session_id: object) -> None:
+    """Refuse anything that cannot be a session id before asking the database."""
     if not isinstance(session_id, str) or not session_id.startswith(SESSION_PREFIX) or len(session_id) > 64:
         raise NotFound("Checkout session not found.")
-    stmt = sa.select(CheckoutSession).where(CheckoutSession.id == session_id)
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    elif with_page:
-        # Four queries up front instead of one lazy query per relationship while rendering.
-        page = joinedload(CheckoutSession.page, innerjoin=True)
-        stmt = stmt.options(
-            page.joinedload(Page.store, innerjoin=True),
-            page.selectinload(Page.variants).selectinload(Variant.options),
-            page.selectinload(Page.custom_fields),
-        )
-    session = db.scalar(stmt)
+
+
+def get_session(db: Session, session_id: str) -> CheckoutSession:
+    """The session with this public id; NotFound for any other string. To change it, use
+    `lock_session_by_id` (locked once per transaction)."""
+    _check_session_id(session_id)
+    session = db.scalar(sa.select(CheckoutSession).where(CheckoutSession.id == session_id))
     if session is None:
         raise NotFound("Checkout session not found.")
     return session
 
 
-def lock_session(db: Session, session: CheckoutSession) -> CheckoutSession:
-    """Lock the row for this transaction and re-read it, so decisions see the committed state."""
-    db.flush()
-    stmt = (
-        sa.select(CheckoutSession).where(CheckoutSession.id == session.id)
-        .with_for_update().execution_options(populate_existing=True)
-    )
-    return db.scalar(stmt)
+def session_and_page(db: Session, session_id: str) -> tuple[CheckoutSession, PageView]:
+    """The session and the cached view of its page, in one query: what the checkout pages
+    render from. NotFound like `get_session`."""
+    _check_session_id(session_id)
+    row = db.execute(
+        sa.select(CheckoutSession, Page.version).join(Page, Page.id == CheckoutSession.page_id)
+        .where(CheckoutSession.id == session_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("Checkout session not found.")
+    session, version = row
+    return session, snapshot.page_view(db, session.page_id, version)
+
+
+def lock_session_by_id(db: Session, session_id: str) -> CheckoutSession:
+    """The session with this public id, locked for this transaction (checkout.locks), as the
+    widget's writing views load it; NotFound for any other string."""
+    _check_session_id(session_id)
+    if held_lock(db, session_id):
+        return db.get(CheckoutSession, session_id)
+    session = lock_session_of_id(db, session_id)
+    if session is None:
+        raise NotFound("Checkout session not found.")
+    return session
 
 
 # ---------------------------------------------------------------- the one place state changes
@@ -133,7 +144,12 @@ def apply_event(
     event = CheckoutEvent(event)
     lock_session(db, session)
     from_state = session.state
-    to_state = next_state(from_state, event, lambda guard: guards.evaluate(guard, session, amount=amount, currency=currency))
+
+    def passes(guard: str) -> bool:
+        page = session_page(db, session) if guards.reads_page(guard) else None
+        return guards.evaluate(guard, session, amount=amount, currency=currency, page=page)
+
+    to_state = next_state(from_state, event, passes)
     if to_state is None:
         raise InvalidTransition(f"A {from_state.value} checkout session does not accept {event.value}.")
     session.state = to_state
@@ -183,7 +199,7 @@ def update_session(
     _refuse_past_expiry(session)
     if not accepts(session.state, CheckoutEvent.UPDATE_SESSION):
         raise InvalidTransition(f"A {session.state.value} checkout session can no longer be changed.")
-    page = session.page
+    page = session_page(db, session)
     errors: dict[str, list[str]] = {}
     changes: dict[str, object] = {}
     _check_contact(email, name, errors, changes)
@@ -193,9 +209,9 @@ def update_session(
         except ValueError as problem:
             errors["variantOptions"] = [str(problem)]
     if custom_fields is not UNSET:
-        _check_answers(session, custom_fields, errors, changes)
+        _check_answers(session, page, custom_fields, errors, changes)
     choice = changes.get("variant_options", session.variant_options)
-    coupon, refusal = _chosen_coupon(db, session, coupon_code, choice, errors, changes)
+    coupon, refusal = _chosen_coupon(db, session, page, coupon_code, choice, errors, changes)
     if not errors:
         try:
             amounts = pricing.amounts_for(db, page, choice, coupon, reserved=session.coupon_reserved)
@@ -238,12 +254,12 @@ def _check_contact(email, name, errors: dict, changes: dict) -> None:
             changes["name"] = text
 
 
-def _check_answers(session: CheckoutSession, answers, errors: dict, changes: dict) -> None:
+def _check_answers(session: CheckoutSession, page: PageView, answers, errors: dict, changes: dict) -> None:
     if not isinstance(answers, dict):
         errors["customFields"] = ["Send the answers as an object keyed by field key."]
         return
     try:
-        cleaned = validate_answers(session.page, answers, partial=True)
+        cleaned = validate_answers(page, answers, partial=True)
     except ValidationFailed as problem:
         for key, messages in (problem.fields or {"": [problem.message]}).items():
             errors[f"customFields.{key}" if key else "customFields"] = messages
@@ -254,7 +270,7 @@ def _check_answers(session: CheckoutSession, answers, errors: dict, changes: dic
 
 
 def _chosen_coupon(
-    db: Session, session: CheckoutSession, code, choice: dict, errors: dict, changes: dict
+    db: Session, session: CheckoutSession, page: PageView, code, choice: dict, errors: dict, changes: dict
 ) -> tuple[Coupon | None, str | None]:
     """The coupon the session will carry: the one given by `code` (checked now), none when the
     code is blank, or the current one when no code is given; and the refusal reason, if any."""
@@ -266,7 +282,6 @@ def _chosen_coupon(
     if not isinstance(code, str):
         errors["couponCode"] = [pricing.COUPON_MESSAGES[pricing.CouponReason.NOT_FOUND]]
         return None, pricing.CouponReason.NOT_FOUND.value
-    page = session.page
     evaluation = evaluate_coupon(
         db, page.store, code, page=page, subtotal=pricing.subtotal_for(page, choice), currency=session.currency
     )
@@ -295,7 +310,7 @@ def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: s
     _refuse_past_expiry(session)
     if not accepts(session.state, CheckoutEvent.INITIATE_PAYMENT):
         raise InvalidTransition(f"A {session.state.value} checkout session cannot start a payment.")
-    problems = guards.payment_problems(session)
+    problems = guards.payment_problems(session, page=session_page(db, session))
     if problems:
         reasons = " ".join(message for messages in problems.values() for message in messages)
         raise ValidationFailed(f"This checkout cannot be paid yet. {reasons}", fields=problems)
@@ -314,10 +329,12 @@ def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: s
         amount=session.total, currency=session.currency.lower(), metadata=metadata,
         payment_method=payment_method, attempt_id=attempt.id,
     )
+    # Not flushed on its own: the outcome below changes the attempt again, and one UPDATE
+    # carries both. Outcomes find the attempt through remember_new_attempt, not by a query.
     attempt.provider_intent_id = result.intent_id
-    db.flush()
+    remember_new_attempt(db, attempt)
     _apply_intent_result(db, provider.name, attempt, result, metadata)
-    db.refresh(attempt)
+    db.flush()
     return attempt
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from checkie.customers.models import Customer
@@ -18,21 +18,22 @@ def find_customer(db: Session, store_id: int, email: str) -> Customer | None:
 
 def find_or_create_customer(db: Session, store_id: int, *, email: str, name: str | None) -> Customer:
     """The store's customer with this email (lower-cased), created if new. Safe when two
-    payments create the same customer at once: the loser's insert fails on the unique
-    (store, email) constraint inside a savepoint and it reads the winner's row. A known
-    customer without a name takes this one; an existing name is kept."""
+    payments create the same customer at once: the insert is `ON CONFLICT DO NOTHING` on the
+    unique (store, email), so the loser waits for the winner's commit, inserts nothing and reads
+    the winner's row (no savepoint needed). A known customer without a name takes this one; an
+    existing name is kept. Any other integrity error (e.g. the store is gone) is raised."""
     email = normalize_email(email)
-    customer = find_customer(db, store_id, email)
-    if customer is None:
-        try:
-            with db.begin_nested():
-                customer = Customer(store_id=store_id, email=email, name=name or None)
-                db.add(customer)
-        except IntegrityError:
-            customer = find_customer(db, store_id, email)
-            if customer is None:  # not a duplicate after all (e.g. the store is gone)
-                raise
-    if name and not customer.name:
-        customer.name = name
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    customer = db.scalars(
+        insert(Customer).values(store_id=store_id, email=email, name=name or None)
+        .on_conflict_do_nothing(index_elements=["store_id", "email"])
+        .returning(Customer)
+    ).one_or_none()
+    if customer is None:  # known already
+        customer = find_customer(db, store_id, email)
+        if customer is None:
+            raise LookupError(f"customer {email} of store {store_id} conflicted on insert but cannot be read")
+        if name and not customer.name:
+            customer.name = name
     db.flush()
     return customer

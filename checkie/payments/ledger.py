@@ -1,10 +1,14 @@
 """The per-store ledger (SPEC §3 BalanceTransaction): append-only rows in minor units.
 
 Each store and currency has one StoreBalance row, the head of its chain. Every writer locks
-that row (`SELECT … FOR UPDATE`) before appending, so concurrent writers queue on it and the
-chain cannot fork: row n's `balance_after` is row n−1's plus row n's amount, sequences run
-1, 2, 3 … without gaps, and `available` always equals the sum of the ledger (reading a
-balance never sums the ledger). Nothing here commits.
+that row before appending, so concurrent writers queue on it and the chain cannot fork: row
+n's `balance_after` is row n−1's plus row n's amount, sequences run 1, 2, 3 … without gaps,
+and `available` always equals the sum of the ledger (reading a balance never sums the
+ledger). The lock is taken by the UPDATE that advances the head (`available + sum`,
+`last_sequence + n`, RETURNING the new values): one round trip instead of SELECT … FOR UPDATE
+and a later UPDATE. A concurrent writer's UPDATE waits for the lock and then adds to the
+committed head (PostgreSQL re-evaluates it on the newest row version), so the new rows'
+sequences and balances follow from what the UPDATE returned. Nothing here commits.
 """
 from __future__ import annotations
 
@@ -40,17 +44,20 @@ def post_entries(db: Session, store_id: int, currency: str, entries: list[Entry]
     """Append `entries` to the store's ledger in `currency`, in order, under the balance row's
     lock (created at zero if this is the currency's first entry). Returns the new rows."""
     currency = currency.upper()
-    head = _locked_head(db, store_id, currency)
+    db.flush()  # pending writes first: the head stays locked from here until commit
+    available, last_sequence = _advance_head(db, store_id, currency, sum(e.amount for e in entries), len(entries))
+    # Walk back from the head the UPDATE returned to where these entries start.
+    balance = available - sum(entry.amount for entry in entries)
+    sequence = last_sequence - len(entries)
     rows = []
     for entry in entries:
-        head.last_sequence += 1
-        head.available += entry.amount
+        sequence += 1
+        balance += entry.amount
         rows.append(BalanceTransaction(
             store_id=store_id, currency=currency, type=entry.type, amount=entry.amount,
-            balance_after=head.available, sequence=head.last_sequence,
+            balance_after=balance, sequence=sequence,
             payment_id=entry.payment_id, description=entry.description,
         ))
-    head.updated_at = utcnow()
     db.add_all(rows)
     db.flush()
     return rows
@@ -67,20 +74,31 @@ def balance_of(db: Session, store_id: int, currency: str) -> int:
     return head.available if head is not None else 0
 
 
-def _locked_head(db: Session, store_id: int, currency: str) -> StoreBalance:
-    """The StoreBalance row, created if missing, locked for this transaction. The insert runs
-    first on every call: on PostgreSQL a no-op when the row exists (ON CONFLICT DO NOTHING),
-    and on SQLite it takes the database's write lock before we read, so two embedded-profile
-    writers cannot both read the same head."""
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.execute(
-        insert(StoreBalance)
-        .values(store_id=store_id, currency=currency, available=0, last_sequence=0, updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["store_id", "currency"])
+def _advance_head(db: Session, store_id: int, currency: str, amount: int, count: int) -> tuple[int, int]:
+    """Add `amount` and `count` entries to the StoreBalance head, locking it for this
+    transaction, and return its new (available, last_sequence). The row is created at zero
+    first only when the UPDATE finds none: on PostgreSQL with ON CONFLICT DO NOTHING (a
+    concurrent creator wins, and our UPDATE then waits for its lock); on SQLite the UPDATE has
+    already taken the database's write lock, so no other writer reads the head meanwhile."""
+    balances = StoreBalance.__table__
+    advance = (
+        sa.update(balances)
+        .where(balances.c.store_id == store_id, balances.c.currency == currency)
+        .values(available=balances.c.available + amount, last_sequence=balances.c.last_sequence + count,
+                updated_at=utcnow())
+        .returning(balances.c.available, balances.c.last_sequence)
     )
-    return db.scalars(
-        sa.select(StoreBalance)
-        .where(StoreBalance.store_id == store_id, StoreBalance.currency == currency)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    head = db.execute(advance).one_or_none()
+    if head is None:
+        insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+        db.execute(
+            insert(balances)
+            .values(store_id=store_id, currency=currency, available=0, last_sequence=0, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["store_id", "currency"])
+        )
+        head = db.execute(advance).one()
+    # A StoreBalance loaded in this session must re-read the head, not keep the old numbers.
+    loaded = db.identity_map.get(Session.identity_key(StoreBalance, (store_id, currency)))
+    if loaded is not None:
+        db.expire(loaded, ["available", "last_sequence", "updated_at"])
+    return head.available, head.last_sequence

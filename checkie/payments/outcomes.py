@@ -6,7 +6,9 @@ idempotent: the second, third … 200th delivery of one outcome changes nothing.
 
 Locks are taken in one order everywhere — checkout session, then payment attempt, then the
 store's balance row (ledger) — the order initiate_payment already holds them in, so a
-synchronous answer and a webhook for the same intent queue rather than deadlock.
+synchronous answer and a webhook for the same intent queue rather than deadlock. Within
+initiate_payment the session is locked already and the attempt is a row this transaction
+inserted (checkout.locks): neither is looked up or locked again.
 
 Money that the PSP captured is never dropped: a success for a session that is already final,
 or for a different amount or currency than the session's total, is still recorded and
@@ -17,12 +19,13 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from checkie import money
 from checkie.catalog import stats
-from checkie.catalog.models import Variant, VariantOption
+from checkie.catalog.snapshot import PageView
+from checkie.checkout import locks
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.customers.models import Customer
 from checkie.customers.services import find_or_create_customer, normalize_email
@@ -48,30 +51,43 @@ def payment_succeeded(db: Session, *, provider: str, intent_id: str, amount: int
     receipt; then complete the session, or flag the payment for review when the session
     cannot take it. A repeated call returns the payment already recorded and does nothing
     else. None (logged) for an intent Checkie never created."""
+    if locks.new_attempt(db, provider, intent_id) is None:
+        # The common repeat (the PSP's event after the synchronous answer, retries): a recorded
+        # payment is never removed, so finding it needs no lock, and nothing else happens.
+        recorded = payment_by_provider_id(db, provider, intent_id)
+        if recorded is not None:
+            _check_metadata_store(provider, intent_id, metadata, recorded.store_id)
+            return recorded
     found = _locked(db, provider, intent_id)
     if found is None:
         return None
     checkout, attempt = found
-    named_store = (metadata or {}).get("store_id", checkout.store_id)
-    if str(named_store) != str(checkout.store_id):
-        log.warning("intent %s/%s: metadata names store %s, its session is store %s",
-                    provider, intent_id, named_store, checkout.store_id)
-    existing = payment_by_provider_id(db, provider, intent_id)
-    if existing is not None:
-        return existing
+    _check_metadata_store(provider, intent_id, metadata, checkout.store_id)
+    # A payment is recorded in the transaction that marks its attempt succeeded, so only a
+    # succeeded attempt can have one (the insert below still refuses a second one).
+    if attempt.status is AttemptStatus.SUCCEEDED or amount <= 0:
+        existing = payment_by_provider_id(db, provider, intent_id)
+        if existing is not None:
+            return existing
     if amount <= 0:
         log.error("ignoring a success of %s for intent %s/%s", amount, provider, intent_id)
         return None
-    payment = _insert_payment(db, checkout, provider=provider, intent_id=intent_id, amount=amount, currency=currency)
+    # Set before the first statement below flushes, so the attempt's pending changes (its
+    # intent id, on the synchronous path) and this one go out as one UPDATE.
+    attempt.status = AttemptStatus.SUCCEEDED
+    email, customer_id = _customer_of(db, checkout)
+    payment = _insert_payment(
+        db, checkout, provider=provider, intent_id=intent_id, amount=amount, currency=currency,
+        email=email, customer_id=customer_id,
+    )
     if payment is None:  # a concurrent delivery recorded it first (and credited it)
         return payment_by_provider_id(db, provider, intent_id)
-    _attach_customer(db, checkout, payment)
-    attempt.status = AttemptStatus.SUCCEEDED
+    # Only now: the session's UPDATE then carries this together with its completion.
+    checkout.customer_id = customer_id
     reason = _complete_session(db, checkout, payment)
-    store = db.get(Store, payment.store_id)
     if reason is not None:
-        _flag_for_review(db, store, checkout, payment, reason)
-    _queue_receipt(db, store, checkout, payment)
+        _flag_for_review(db, db.get(Store, payment.store_id), checkout, payment, reason)
+    _queue_receipt(db, checkout, payment)
     # Last: posting locks the store's balance row until commit, and every payment of the store
     # queues on that lock, so hold it for as little of the transaction as possible.
     ledger.post_entries(db, payment.store_id, payment.currency, [
@@ -80,6 +96,13 @@ def payment_succeeded(db: Session, *, provider: str, intent_id: str, amount: int
     ])
     db.flush()
     return payment
+
+
+def _check_metadata_store(provider: str, intent_id: str, metadata: dict | None, store_id: int) -> None:
+    named_store = (metadata or {}).get("store_id", store_id)
+    if str(named_store) != str(store_id):
+        log.warning("intent %s/%s: metadata names store %s, its session is store %s",
+                    provider, intent_id, named_store, store_id)
 
 
 def payment_failed(db: Session, *, provider: str, intent_id: str, code: str | None, message: str | None) -> None:
@@ -131,16 +154,16 @@ def payment_requires_action(db: Session, *, provider: str, intent_id: str, next_
 
 def _locked(db: Session, provider: str, intent_id: str) -> tuple[CheckoutSession, PaymentAttempt] | None:
     """The attempt for this intent and its session, both locked (session first), re-read so
-    that a waiting delivery sees what the one before it committed."""
-    session_id = db.scalar(
-        sa.select(PaymentAttempt.session_id).where(
-            PaymentAttempt.provider == provider, PaymentAttempt.provider_intent_id == intent_id
-        )
-    )
-    if session_id is None:
+    that a waiting delivery sees what the one before it committed. An attempt this transaction
+    inserted (initiate_payment's synchronous answer) is used as it is: its session is locked
+    already and nobody else can see the attempt yet."""
+    attempt = locks.new_attempt(db, provider, intent_id)
+    if attempt is not None:
+        return locks.lock_session(db, db.get(CheckoutSession, attempt.session_id)), attempt
+    checkout = locks.lock_session_of_intent(db, provider, intent_id)
+    if checkout is None:
         log.warning("payment outcome for unknown intent %s/%s ignored", provider, intent_id)
         return None
-    checkout = db.get(CheckoutSession, session_id, with_for_update=True, populate_existing=True)
     attempt = db.scalars(
         sa.select(PaymentAttempt)
         .where(PaymentAttempt.provider == provider, PaymentAttempt.provider_intent_id == intent_id)
@@ -150,33 +173,42 @@ def _locked(db: Session, provider: str, intent_id: str) -> tuple[CheckoutSession
     return checkout, attempt
 
 
-def _insert_payment(db: Session, checkout: CheckoutSession, *, provider: str, intent_id: str, amount: int, currency: str) -> Payment | None:
-    """The new Payment, or None when the unique (provider, provider_payment_id) says another
-    transaction recorded it (the savepoint keeps our transaction usable)."""
-    fee = ledger.fee_for(amount)
-    payment = Payment(
-        store_id=checkout.store_id, session_id=checkout.id, page_id=checkout.page_id, amount=amount, fee=fee,
-        net=amount - fee, currency=currency.upper(), provider=provider, provider_payment_id=intent_id,
-        email=normalize_email(checkout.email) if checkout.email else None, amount_refunded=0, needs_review=False,
-    )
-    try:
-        with db.begin_nested():
-            db.add(payment)
-    except IntegrityError:
-        return None
-    return payment
-
-
-def _attach_customer(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
-    """The session's email makes (or finds) the customer; a session that names its customer
-    without an email (is_valid_for_payment allows it) gives the payment that customer's email."""
+def _customer_of(db: Session, checkout: CheckoutSession) -> tuple[str | None, int | None]:
+    """The payment's email and customer: the session's email makes (or finds) the customer; a
+    session that names its customer without an email (is_valid_for_payment allows it) gives
+    the payment that customer's email."""
     if checkout.email:
         customer = find_or_create_customer(db, checkout.store_id, email=checkout.email, name=checkout.name)
-        checkout.customer_id = customer.id
-    elif checkout.customer_id is not None:
+        return normalize_email(checkout.email), customer.id
+    if checkout.customer_id is not None:
         customer = db.get(Customer, checkout.customer_id)
-        payment.email = customer.email if customer is not None else None
-    payment.customer_id = checkout.customer_id
+        return (customer.email if customer is not None else None), checkout.customer_id
+    return None, None
+
+
+def _insert_payment(
+    db: Session, checkout: CheckoutSession, *, provider: str, intent_id: str, amount: int, currency: str,
+    email: str | None, customer_id: int | None,
+) -> Payment | None:
+    """The new Payment, or None when the unique (provider, provider_payment_id) says another
+    transaction recorded it: INSERT … ON CONFLICT DO NOTHING, which leaves our transaction
+    usable without a savepoint."""
+    fee = ledger.fee_for(amount)
+    values = dict(
+        store_id=checkout.store_id, session_id=checkout.id, page_id=checkout.page_id, customer_id=customer_id,
+        amount=amount, fee=fee, net=amount - fee, currency=currency.upper(), provider=provider,
+        provider_payment_id=intent_id, email=email, amount_refunded=0, needs_review=False,
+    )
+    statement = (
+        _insert_for(db)(Payment).values(**values)
+        .on_conflict_do_nothing(index_elements=["provider", "provider_payment_id"])
+        .returning(Payment)
+    )
+    return db.scalars(statement).one_or_none()
+
+
+def _insert_for(db: Session):
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _complete_session(db: Session, checkout: CheckoutSession, payment: Payment) -> str | None:
@@ -190,13 +222,12 @@ def _complete_session(db: Session, checkout: CheckoutSession, payment: Payment) 
     if reason is not None:
         return reason
     try:
-        with db.begin_nested():
-            checkout_services.apply_event(
-                db, checkout, CheckoutEvent.PAYMENT_SUCCEEDED, amount=payment.amount, currency=payment.currency,
-                detail={"paymentId": payment.id, "intentId": payment.provider_payment_id},
-            )
+        # No savepoint needed: apply_event refuses before it changes anything.
+        checkout_services.apply_event(
+            db, checkout, CheckoutEvent.PAYMENT_SUCCEEDED, amount=payment.amount, currency=payment.currency,
+            detail={"paymentId": payment.id, "intentId": payment.provider_payment_id},
+        )
     except checkout_services.InvalidTransition as refused:
-        db.refresh(checkout)
         return f"the session refused the payment ({refused.message})"[:200]
     stats.record_conversion(db, checkout.page_id, revenue=payment.amount)
     return None
@@ -224,30 +255,26 @@ def _flag_for_review(db: Session, store: Store, checkout: CheckoutSession, payme
     )
 
 
-def _queue_receipt(db: Session, store: Store, checkout: CheckoutSession, payment: Payment) -> None:
+def _queue_receipt(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
     if not payment.email:
         log.info("payment %s has no email address: no receipt", payment.id)
         return
+    page = locks.session_page(db, checkout)  # the store's name comes with it
     queue_email(
-        db, to=payment.email, template="receipt", subject=f"Your receipt from {store.name}",
-        store_name=store.name, page_title=checkout.page.title, options=_chosen_options(db, checkout),
+        db, to=payment.email, template="receipt", subject=f"Your receipt from {page.store.name}",
+        store_name=page.store.name, page_title=page.title, options=_chosen_options(page, checkout),
         amount=_formatted(payment), payment_id=payment.id,
         name=checkout.name, paid_at=payment.created_at,
     )
 
 
-def _chosen_options(db: Session, checkout: CheckoutSession) -> list[tuple[str, str]]:
+def _chosen_options(page: PageView, checkout: CheckoutSession) -> list[tuple[str, str]]:
     """[(variant name, option name)] the shopper chose, in the page's variant order."""
-    option_ids = [int(value) for value in (checkout.variant_options or {}).values() if str(value).isdigit()]
-    if not option_ids:
-        return []
-    rows = db.execute(
-        sa.select(Variant.name, VariantOption.name)
-        .join(VariantOption, VariantOption.variant_id == Variant.id)
-        .where(Variant.page_id == checkout.page_id, VariantOption.id.in_(option_ids))
-        .order_by(Variant.position, Variant.id)
-    )
-    return [(variant, option) for variant, option in rows]
+    option_ids = {int(value) for value in (checkout.variant_options or {}).values() if str(value).isdigit()}
+    return [
+        (variant.name, option.name)
+        for variant in page.variants for option in variant.options if option.id in option_ids
+    ]
 
 
 def _formatted(payment: Payment) -> str:

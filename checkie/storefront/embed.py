@@ -15,6 +15,7 @@ validated, so static/js/embed-frame.js knows where to post its messages."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -31,8 +32,9 @@ from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, InputRequired
 
-from checkie.catalog import embeds
+from checkie.catalog import embeds, snapshot
 from checkie.catalog.models import Embed
+from checkie.catalog.snapshot import PageView
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.errors import DomainError, NotFound, ValidationFailed
@@ -109,9 +111,10 @@ def start(public_id: str):
         raise NotFound("Checkout not found.")
     g.embed = embed
     info = {**flow.client_info(), "embedId": embed.public_id}
-    checkout = services.open_session(db.session, embed.page, client_info=info)
+    page = snapshot.current_page(db.session, embed.page_id)
+    checkout = services.open_session(db.session, page, client_info=info)
     db.session.commit()
-    return _show(checkout, _frame(embed))
+    return _show(checkout, page, _frame(embed))
 
 
 @bp.get("/embed/<public_id>/theme.css")
@@ -131,46 +134,46 @@ def theme_css(public_id: str):
 
 @bp.get("/embed/s/<session_id>")
 def session(session_id: str):
-    checkout, frame = _load(session_id)
-    return _show(checkout, frame)
+    checkout, page, frame = _load(session_id)
+    return _show(checkout, page, frame)
 
 
 @bp.post("/embed/s/<session_id>")
 def save(session_id: str):
     """As the hosted page: htmx gets the summary (or coupon box), a plain post a 303."""
-    checkout, frame = _load(session_id)
+    checkout, page, frame = _load(session_id)
     if checkout.state is not CheckoutState.OPEN:
-        return _conflict(checkout, frame)
+        return _conflict(checkout, page, frame)
     form = DetailsForm(meta=NO_CSRF)
     if not form.validate_on_submit():
-        return _render_checkout(checkout, frame, form, errors=flow.form_errors(form), status=422)
+        return _render_checkout(checkout, page, frame, form, errors=flow.form_errors(form), status=422)
     try:
-        errors = flow.save_details(checkout, form.changes(checkout.page, request.form))
+        errors = flow.save_details(checkout, form.changes(page, request.form))
     except services.InvalidTransition:
-        return _conflict(checkout, frame)
+        return _conflict(checkout, page, frame)
     db.session.commit()
     if not errors and not request.htmx:
         return redirect(frame.url(".session", session_id=checkout.id), 303)
     block = "coupon" if form.coupon_action.data else "summary"
-    return _render_checkout(checkout, frame, form, errors=errors, status=422 if errors else 200, block=block)
+    return _render_checkout(checkout, page, frame, form, errors=errors, status=422 if errors else 200, block=block)
 
 
 @bp.post("/embed/s/<session_id>/pay")
 def pay(session_id: str):
     """As the hosted page, but 3-D Secure stays in the frame."""
-    checkout, frame = _load(session_id)
+    checkout, page, frame = _load(session_id)
     if checkout.state is not CheckoutState.OPEN:
-        return _conflict(checkout, frame)
+        return _conflict(checkout, page, frame)
     details, card = DetailsForm(meta=NO_CSRF), CardForm(meta=NO_CSRF)
     if not (card.validate_on_submit() & details.validate()):
         errors = {**flow.form_errors(details), **flow.form_errors(card)}
-        return _render_checkout(checkout, frame, details, card, errors=errors, status=422)
+        return _render_checkout(checkout, page, frame, details, card, errors=errors, status=422)
     try:
-        attempt = flow.start_payment(checkout, details, card.payment_method)
+        attempt = flow.start_payment(checkout, page, details, card.payment_method)
     except services.InvalidTransition:
-        return _conflict(checkout, frame)
+        return _conflict(checkout, page, frame)
     except ValidationFailed as error:
-        return _render_checkout(checkout, frame, details, card, errors=flow.service_errors(error), status=422)
+        return _render_checkout(checkout, page, frame, details, card, errors=flow.service_errors(error), status=422)
     action = _action_url(checkout, frame, attempt)
     return redirect(action or frame.url(".session", session_id=checkout.id), 303)
 
@@ -178,7 +181,7 @@ def pay(session_id: str):
 @bp.get("/embed/s/<session_id>/status")
 def status(session_id: str):
     """What the processing view polls; once decided, htmx reloads the frame's session page."""
-    checkout, frame = _load(session_id)
+    checkout, page, frame = _load(session_id)
     url = frame.url(".session", session_id=checkout.id)
     if not request.htmx:
         return redirect(url, 303)
@@ -186,13 +189,13 @@ def status(session_id: str):
         response = make_response("", 200)
         response.headers["HX-Redirect"] = url
         return response
-    return render_page("storefront/checkout.html", block="status", **_context(checkout, frame))
+    return render_page("storefront/checkout.html", block="status", **_context(checkout, page, frame))
 
 
 @bp.route("/embed/s/<session_id>/3ds/<int:attempt_id>", methods=["GET", "POST"])
 def authenticate(session_id: str, attempt_id: int):
     """The test provider's 3-D Secure step inside the frame, for this session's waiting attempt."""
-    checkout, frame = _load(session_id)
+    checkout, page, frame = _load(session_id)
     attempt = db.session.get(PaymentAttempt, attempt_id)
     if attempt is None or attempt.session_id != checkout.id:
         raise NotFound("There is no payment waiting for authentication here.")
@@ -205,7 +208,7 @@ def authenticate(session_id: str, attempt_id: int):
         db.session.commit()
         return redirect(frame.url(".session", session_id=checkout.id), 303)
     return render_page("storefront/embed/3ds.html", status=422 if form.is_submitted() else 200, form=form,
-                       authentication=attempt, **_context(checkout, frame))
+                       authentication=attempt, **_context(checkout, page, frame))
 
 
 # ---------------------------------------------------------------- helpers
@@ -220,30 +223,30 @@ def _frame(embed: Embed) -> Frame:
     return Frame(embed, origin)
 
 
-def _load(session_id: str) -> tuple[CheckoutSession, Frame]:
-    """A session opened through an embed that still exists; NotFound for any other."""
-    checkout = services.get_session(db.session, session_id, with_page=True)
+def _load(session_id: str) -> tuple[CheckoutSession, PageView, Frame]:
+    """A session opened through an embed that still exists, with its page; NotFound for any other."""
+    checkout, page = services.session_and_page(db.session, session_id)
     embed_id = (checkout.client_info or {}).get("embedId")
     embed = embeds.find_embed(db.session, embed_id) if isinstance(embed_id, str) else None
     if embed is None or embed.page_id != checkout.page_id:
         raise NotFound("Checkout session not found.")
     g.embed = embed
-    return checkout, _frame(embed)
+    return checkout, page, _frame(embed)
 
 
-def _show(checkout: CheckoutSession, frame: Frame) -> Response:
+def _show(checkout: CheckoutSession, page: PageView, frame: Frame) -> Response:
     if checkout.state is CheckoutState.COMPLETED:
         payment = session_payment(db.session, checkout)
-        return render_page("storefront/embed/success.html", payment=payment, **_context(checkout, frame))
+        return render_page("storefront/embed/success.html", payment=payment, **_context(checkout, page, frame))
     if checkout.state in flow.ENDED:
-        return render_page("storefront/expired.html", **_context(checkout, frame))
+        return render_page("storefront/expired.html", **_context(checkout, page, frame))
     details = DetailsForm(formdata=None, data={"email": checkout.email, "name": checkout.name}, meta=NO_CSRF)
-    return _render_checkout(checkout, frame, details)
+    return _render_checkout(checkout, page, frame, details)
 
 
-def _conflict(checkout: CheckoutSession, frame: Frame) -> Response:
+def _conflict(checkout: CheckoutSession, page: PageView, frame: Frame) -> Response:
     db.session.rollback()
-    return render_page("storefront/expired.html", status=409, conflict=True, **_context(checkout, frame))
+    return render_page("storefront/expired.html", status=409, conflict=True, **_context(checkout, page, frame))
 
 
 def _action_url(checkout: CheckoutSession, frame: Frame, attempt: PaymentAttempt | None) -> str | None:
@@ -256,21 +259,21 @@ def _action_url(checkout: CheckoutSession, frame: Frame, attempt: PaymentAttempt
     return flow.local_url(attempt.next_action_url)
 
 
-def _links(checkout: CheckoutSession, frame: Frame) -> flow.Links:
+def _links(checkout: CheckoutSession, frame: Frame, attempt: PaymentAttempt | None) -> flow.Links:
     return flow.Links(
         session=frame.url(".session", session_id=checkout.id), save=frame.url(".save", session_id=checkout.id),
         pay=frame.url(".pay", session_id=checkout.id), status=frame.url(".status", session_id=checkout.id),
         start=frame.url(".start", public_id=frame.embed.public_id),
-        action=_action_url(checkout, frame, flow.last_attempt(checkout)),
+        action=_action_url(checkout, frame, attempt),
     )
 
 
-def _render_checkout(checkout: CheckoutSession, frame: Frame, details: DetailsForm, card: CardForm | None = None,
-                     **options) -> Response:
+def _render_checkout(checkout: CheckoutSession, page: PageView, frame: Frame, details: DetailsForm,
+                     card: CardForm | None = None, **options) -> Response:
     card = card or CardForm(formdata=None, meta=NO_CSRF)
-    return flow.render_checkout(checkout, details, card, _links(checkout, frame), layout=LAYOUT, frame=frame,
-                                **options)
+    return flow.render_checkout(checkout, page, details, card, partial(_links, checkout, frame), layout=LAYOUT,
+                                frame=frame, **options)
 
 
-def _context(checkout: CheckoutSession, frame: Frame) -> dict:
-    return {**flow.context(checkout, _links(checkout, frame)), "layout": LAYOUT, "frame": frame}
+def _context(checkout: CheckoutSession, page: PageView, frame: Frame) -> dict:
+    return {**flow.context(checkout, page, partial(_links, checkout, frame)), "layout": LAYOUT, "frame": frame}

@@ -5,12 +5,14 @@ The two families differ only in where their forms and links lead (`Links`) and i
 around the same templates, so the rules live here once."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Response, current_app, request
 
 from checkie.catalog.models import Coupon
+from checkie.catalog.snapshot import PageView
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.checkout.states import MAX_ATTEMPTS
@@ -88,10 +90,10 @@ def _without_invalid(changes: dict, fields: dict) -> dict:
     return valid
 
 
-def start_payment(checkout: CheckoutSession, details: DetailsForm, payment_method: str) -> PaymentAttempt:
+def start_payment(checkout: CheckoutSession, page: PageView, details: DetailsForm, payment_method: str) -> PaymentAttempt:
     """Details first (refused: nothing saved); a session the guard refuses keeps the details."""
     try:
-        services.update_session(db.session, checkout, **details.changes(checkout.page, request.form))
+        services.update_session(db.session, checkout, **details.changes(page, request.form))
     except ValidationFailed:
         db.session.rollback()
         raise
@@ -131,25 +133,31 @@ def service_errors(error: ValidationFailed) -> dict[str, list[str]]:
 # ---------------------------------------------------------------- rendering
 
 
-def render_checkout(checkout: CheckoutSession, details: DetailsForm, card: CardForm, links: Links, *,
-                    errors: dict | None = None, status: int = 200, block: str | None = None, **extra) -> Response:
+#: Builds a session's Links from its last payment attempt (None before the first).
+LinksFor = Callable[[PaymentAttempt | None], Links]
+
+
+def render_checkout(checkout: CheckoutSession, page: PageView, details: DetailsForm, card: CardForm,
+                    links_for: LinksFor, *, errors: dict | None = None, status: int = 200, block: str | None = None,
+                    **extra) -> Response:
     """templates/storefront/checkout.html (or one of its blocks for htmx); `extra` reaches the
     template as is (the embed passes its `layout` and `frame`)."""
     submitted = request.method == "POST"
     return render_page(
         "storefront/checkout.html", block=block, status=status, details=details, card=card, errors=errors or {},
-        selected=_selected(checkout, submitted), values=_values(checkout, submitted), **context(checkout, links),
-        **extra,
+        selected=_selected(checkout, page, submitted), values=_values(checkout, page, submitted),
+        **context(checkout, page, links_for), **extra,
     )
 
 
-def context(checkout: CheckoutSession, links: Links) -> dict:
-    page = checkout.page
+def context(checkout: CheckoutSession, page: PageView, links_for: LinksFor) -> dict:
+    """What every session template shows, from the session and the cached view of its page."""
     attempt = last_attempt(checkout)
+    links = links_for(attempt)
     return {
         "checkout": checkout, "page": page, "store": page.store, "attempt": attempt, "links": links,
         "coupon": db.session.get(Coupon, checkout.coupon_id) if checkout.coupon_id else None,
-        "decline": _decline_notice(attempt), "chosen": _chosen_options(checkout),
+        "decline": _decline_notice(attempt), "chosen": _chosen_options(checkout, page),
         "attempts_left": max(MAX_ATTEMPTS - checkout.attempt_count, 0),
         "past_expiry": checkout.expires_at <= utcnow(), "conflict_message": CONFLICT_MESSAGE,
         "action_url": links.action,
@@ -157,6 +165,8 @@ def context(checkout: CheckoutSession, links: Links) -> dict:
 
 
 def last_attempt(checkout: CheckoutSession) -> PaymentAttempt | None:
+    if not checkout.attempt_count:  # counted as each attempt is made: none yet, nothing to read
+        return None
     return db.session.scalar(
         sa.select(PaymentAttempt).where(PaymentAttempt.session_id == checkout.id).order_by(PaymentAttempt.number.desc())
         .limit(1)
@@ -170,29 +180,29 @@ def _decline_notice(attempt: PaymentAttempt | None) -> str | None:
     return DECLINE_REASONS.get(attempt.failure_code or "", "Your payment did not go through.")
 
 
-def _chosen_options(checkout: CheckoutSession) -> list[tuple[str, str]]:
+def _chosen_options(checkout: CheckoutSession, page: PageView) -> list[tuple[str, str]]:
     """[(variant name, option name)] of the session's choice, in the page's order."""
     chosen = checkout.variant_options or {}
     return [
         (variant.name, option.name)
-        for variant in checkout.page.variants for option in variant.options
+        for variant in page.variants for option in variant.options
         if chosen.get(str(variant.id)) == option.id
     ]
 
 
-def _selected(checkout: CheckoutSession, submitted: bool) -> dict[int, int]:
+def _selected(checkout: CheckoutSession, page: PageView, submitted: bool) -> dict[int, int]:
     """{variant id: option id} to show checked: what was just posted, else what is saved."""
     saved = {int(k): v for k, v in (checkout.variant_options or {}).items()}
     if not submitted:
         return saved
     posted = {}
-    for variant in checkout.page.variants:
+    for variant in page.variants:
         raw = request.form.get(f"variant_{variant.id}", "")
         posted[variant.id] = int(raw) if raw.isdigit() else saved.get(variant.id)
     return posted
 
 
-def _values(checkout: CheckoutSession, submitted: bool) -> dict[str, object]:
+def _values(checkout: CheckoutSession, page: PageView, submitted: bool) -> dict[str, object]:
     if not submitted:
         return dict(checkout.custom_fields or {})
-    return {field.key: request.form.get(f"field_{field.key}", "") for field in checkout.page.custom_fields}
+    return {field.key: request.form.get(f"field_{field.key}", "") for field in page.custom_fields}

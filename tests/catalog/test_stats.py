@@ -118,3 +118,20 @@ def test_concurrent_counters_do_not_trample_each_other(app, db, page):
 
     assert all(run_concurrently(app, 30, mixed))
     assert counters(db, page_id) == (0, 30, 30, 7500)
+
+
+def test_opening_a_checkout_counts_a_view_and_a_session_in_one_update(app, db, page):
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(_db.engine, "before_cursor_execute", capture)
+    try:
+        assert stats.record_opened(db, page.id)
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", capture)
+    [statement] = statements
+    assert statement.startswith("UPDATE page_stats SET")
+    db.commit()
+    assert counters(db, page.id) == (1, 1, 0, 0)

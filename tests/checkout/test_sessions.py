@@ -46,10 +46,12 @@ def test_get_session(db, store):
     session = open_checkout(db, make_page(db, store))
     db.commit()
     assert services.get_session(db, session.id) is session
-    assert services.get_session(db, session.id, for_update=True) is session
+    assert services.lock_session_by_id(db, session.id) is session
     for bad in ["cs_missing", "nope", "cs_" + "x" * 80, 12]:
         with pytest.raises(NotFound):
             services.get_session(db, bad)
+        with pytest.raises(NotFound):
+            services.lock_session_by_id(db, bad)
 
 
 def test_update_contact_fields(db, store):
@@ -230,10 +232,11 @@ def test_a_session_past_its_expiry_refuses_changes_and_payment_before_the_task_r
     assert (refused.email, refused.attempt_count, refused.state) == ("ada@example.com", 0, CheckoutState.OPEN)
 
 
-def test_with_page_loads_what_a_checkout_view_renders_in_a_few_queries(app, db, store):
+def test_session_and_page_reads_one_row_once_the_page_view_is_cached(app, db, store):
     session_id, store_name = open_checkout(db, make_page(db, store, sizes={"S": 0, "L": 500})).id, store.name
     db.commit()
     db.expunge_all()
+    services.session_and_page(db, session_id)  # the first read of this page's version caches its view
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
@@ -242,11 +245,17 @@ def test_with_page_loads_what_a_checkout_view_renders_in_a_few_queries(app, db, 
     engine = db.get_bind()
     sa.event.listen(engine, "before_cursor_execute", record)
     try:
-        loaded = services.get_session(db, session_id, with_page=True)
-        after_load = len(statements)
-        page = loaded.page
+        db.expunge_all()
+        loaded, page = services.session_and_page(db, session_id)
         rendered = (page.store.name, [o.name for v in page.variants for o in v.options], [f.key for f in page.custom_fields])
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+    assert loaded.id == session_id and page.id == loaded.page_id
     assert rendered == (store_name, ["S", "L"], ["notes"])
-    assert after_load <= 4 and len(statements) == after_load, statements  # nothing lazy-loaded while rendering
+    assert len(statements) == 1, statements
+
+
+def test_session_and_page_refuses_what_is_not_a_session(db):
+    for session_id in ("cs_unknown", "nope", "cs_" + "x" * 80, None):
+        with pytest.raises(NotFound):
+            services.session_and_page(db, session_id)

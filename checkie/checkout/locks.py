@@ -1,0 +1,143 @@
+"""Rows the current transaction already holds, so that it locks each of them only once.
+
+Checkout services lock the session row (SELECT … FOR UPDATE) before every decision, and one
+request runs several of them in one transaction: the widget's view, update_session or
+initiate_payment, apply_event, payments.outcomes. A row lock lasts until the transaction ends,
+so once it is taken nobody else can change the row, and this transaction's own changes are on
+the loaded object already: every further SELECT … FOR UPDATE would only cost a round trip (and
+re-reading with populate_existing would reset the object's loaded relationships).
+
+So a transaction remembers in `Session.info` what it holds:
+- checkout sessions it locked, with the page version read with the lock (catalog.snapshot);
+- payment attempts it inserted itself: no other transaction can see such a row before commit,
+  so it needs no lock, and payments.outcomes finds it without a query.
+
+Everything is forgotten when the outermost transaction ends (commit, rollback or close), and
+an entry is forgotten when a savepoint it was taken in rolls back: PostgreSQL releases a row
+lock taken inside a savepoint at ROLLBACK TO (a lock taken before the savepoint stays), and a
+rolled-back insert is gone.
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
+
+from checkie.catalog import snapshot
+from checkie.catalog.models import Page
+from checkie.catalog.snapshot import PageView
+from checkie.checkout.models import CheckoutSession
+from checkie.payments.models import PaymentAttempt
+
+_KEY = "checkie.held_rows"
+_LOCKED, _NEW_ATTEMPT = "checkout_session", "new_payment_attempt"
+
+
+def lock_session(db: Session, session: CheckoutSession) -> CheckoutSession:
+    """Lock the row for this transaction and re-read it, so decisions see the committed state.
+    Once per transaction: later calls find the lock held and change nothing."""
+    if held_lock(db, session.id):
+        return session
+    return _lock(db, CheckoutSession.id == session.id)
+
+
+def lock_session_of_id(db: Session, session_id: str) -> CheckoutSession | None:
+    """The session with this id, locked and re-read (None when there is none)."""
+    return _lock(db, CheckoutSession.id == session_id)
+
+
+def held_lock(db: Session, session_id: str) -> bool:
+    """Whether this transaction holds the lock of checkout session `session_id`."""
+    return held(db, (_LOCKED, session_id)) is not None
+
+
+def lock_session_of_intent(db: Session, provider: str, intent_id: str) -> CheckoutSession | None:
+    """The session a PSP payment intent belongs to, locked (None for an unknown intent)."""
+    attempt_session = sa.select(PaymentAttempt.session_id).where(
+        PaymentAttempt.provider == provider, PaymentAttempt.provider_intent_id == intent_id
+    )
+    return _lock(db, CheckoutSession.id == attempt_session.scalar_subquery())
+
+
+def session_page(db: Session, session: CheckoutSession) -> PageView:
+    """The session's page as shoppers see it (catalog.snapshot: no query on a cache hit), at the
+    version read with the session's lock when this transaction holds it."""
+    version = held(db, (_LOCKED, session.id))
+    if version is None:
+        return snapshot.current_page(db, session.page_id)
+    return snapshot.page_view(db, session.page_id, version)
+
+
+def remember_new_attempt(db: Session, attempt: PaymentAttempt) -> None:
+    """`attempt` was inserted by this transaction (invisible to others until commit): outcomes
+    for its intent may use it as it is, without a lookup or a lock."""
+    hold(db, (_NEW_ATTEMPT, attempt.provider, attempt.provider_intent_id), attempt)
+
+
+def new_attempt(db: Session, provider: str, intent_id: str) -> PaymentAttempt | None:
+    """The attempt for this intent if this transaction inserted it (`remember_new_attempt`)."""
+    return held(db, (_NEW_ATTEMPT, provider, intent_id))
+
+
+def _lock(db: Session, where) -> CheckoutSession | None:
+    """SELECT … FOR UPDATE OF the session row only (its page's row is read, not locked: every
+    checkout of the page would queue on it), re-reading the session; remembers the lock."""
+    db.flush()
+    row = db.execute(
+        sa.select(CheckoutSession, Page.version).join(Page, Page.id == CheckoutSession.page_id)
+        .where(where)
+        .with_for_update(of=CheckoutSession)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        return None
+    session, version = row
+    hold(db, (_LOCKED, session.id), version)
+    return session
+
+
+# ---------------------------------------------------------------- what a transaction holds
+
+
+def hold(db: Session, key: Hashable, value: object) -> None:
+    """Remember `key` → `value` (not None) until the transaction, or the savepoint it is taken
+    in, ends without it."""
+    if isinstance(db, scoped_session):  # Flask-SQLAlchemy's db.session
+        db = db()
+    marker = db.get_nested_transaction() or db.get_transaction()
+    db.info.setdefault(_KEY, {})[key] = (marker, value)
+
+
+def held(db: Session, key: Hashable) -> object | None:
+    """The value remembered for `key` in this transaction, or None."""
+    entry = db.info.get(_KEY, {}).get(key)
+    return entry[1] if entry is not None else None
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_all(db: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        db.info.pop(_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_savepoint(db: Session, previous_transaction: SessionTransaction) -> None:
+    entries = db.info.get(_KEY)
+    if not entries:
+        return
+    if not previous_transaction.nested:
+        db.info.pop(_KEY, None)
+        return
+    for key, (marker, _value) in list(entries.items()):
+        if _within(marker, previous_transaction):
+            del entries[key]
+
+
+def _within(marker: SessionTransaction | None, transaction: SessionTransaction) -> bool:
+    while marker is not None:
+        if marker is transaction:
+            return True
+        marker = marker.parent
+    return False

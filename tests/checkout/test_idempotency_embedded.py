@@ -1,0 +1,45 @@
+"""Idempotency keys on the embedded profile (SQLite): the claim is one autocommitted
+INSERT … ON CONFLICT DO UPDATE … WHERE expired there too, so a replay, a reused key and an
+expired key behave as on PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+
+from tests.test_embedded_profile import _env, _flask, _python
+
+pytestmark = pytest.mark.embedded
+
+
+def test_replay_reuse_and_expiry_on_sqlite(tmp_path):
+    env = _env(tmp_path)
+    _flask("db", "upgrade", env=env)
+    result = _python(
+        """
+        import json
+        from datetime import timedelta
+        import sqlalchemy as sa
+        from flask import jsonify
+        from checkie import create_app
+        from checkie.extensions import db
+        from checkie.checkout.idempotency import run_idempotent
+        from checkie.checkout.models import IdempotencyKey
+        from checkie.database import utcnow
+        app = create_app()
+        runs = []
+        def work():
+            runs.append(1)
+            return jsonify({"ok": len(runs)}), 201
+        out = []
+        with app.test_request_context("/x", method="POST", data=b"{}"):
+            r1 = run_idempotent(None, "s", "k", "fp", work)
+            r2 = run_idempotent(None, "s", "k", "fp", work)
+            r3 = run_idempotent(None, "s", "k", "other", work)
+            db.session.execute(sa.update(IdempotencyKey).values(expires_at=utcnow() - timedelta(seconds=1)))
+            db.session.commit()
+            r4 = run_idempotent(None, "s", "k", "other", work)
+            n = db.session.scalar(sa.select(sa.func.count()).select_from(IdempotencyKey))
+        print(json.dumps({"s": [r.status_code for r in (r1, r2, r3, r4)], "replayed": r2.headers.get("Idempotent-Replayed"), "runs": len(runs), "rows": n}))
+        """,
+        env,
+    )
+    assert result == {"s": [201, 201, 422, 201], "replayed": "true", "runs": 2, "rows": 1}
