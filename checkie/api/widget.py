@@ -15,6 +15,7 @@ from flask_limiter.util import get_remote_address
 from checkie.api import widget_views as views
 from checkie.catalog.coupons import evaluate_coupon
 from checkie.checkout import idempotency, services
+from checkie.database import read_only
 from checkie.errors import ValidationFailed
 from checkie.extensions import db, limiter
 
@@ -129,17 +130,16 @@ def pay():
     if payment_method is not None and not isinstance(payment_method, str):
         raise ValidationFailed.on("paymentMethod", "Send a string.")
     return idempotency.run_idempotent(
-        db.session, f"widget:{session_id}", request.headers.get(idempotency.HEADER),
-        idempotency.current_fingerprint(), lambda: _pay(session_id, payment_method),
+        f"widget:{session_id}", request.headers.get(idempotency.HEADER), idempotency.current_fingerprint(),
+        lambda: _pay(session_id, payment_method),
     )
 
 
 def _pay(session_id: str, payment_method: str | None) -> Response:
+    """The payment itself; run_idempotent commits it (with the stored answer, given a key)."""
     session = services.lock_session_by_id(db.session, session_id)
     attempt = services.initiate_payment(db.session, session, payment_method=payment_method)
-    answer = views.checkout_view(session, attempt)  # before the commit expires what it reads
-    db.session.commit()
-    return jsonify(answer)
+    return jsonify(views.checkout_view(session, attempt))
 
 
 @bp.get("/sessions/<session_id>/status")
@@ -147,6 +147,7 @@ def _pay(session_id: str, payment_method: str | None) -> Response:
 @per_session
 def checkout_status(session_id: str):
     """Where the session stands: for polling after a redirect or while a payment settles."""
+    read_only(db.session)
     session = services.get_session(db.session, session_id)
     return jsonify(views.status_view(db.session, session))
 

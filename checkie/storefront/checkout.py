@@ -24,6 +24,7 @@ from checkie.catalog import snapshot
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.database import read_only
 from checkie.errors import NotFound, ValidationFailed
 from checkie.extensions import db
 from checkie.payments.models import AttemptStatus, PaymentAttempt
@@ -47,6 +48,7 @@ def page(store_slug: str, page_slug: str):
 
 @bp.get("/c/s/<session_id>")
 def session(session_id: str):
+    read_only(db.session)
     checkout, page = services.session_and_page(db.session, session_id)
     if checkout.state is CheckoutState.COMPLETED:
         return render_page("storefront/success.html", **_context(checkout, page))
@@ -106,6 +108,7 @@ def pay(session_id: str):
 def status(session_id: str):
     """What the processing page polls (htmx, every 2 s): the same fragment while the payment
     is under way, a full-page redirect once it is decided."""
+    read_only(db.session)
     checkout, page = services.session_and_page(db.session, session_id)
     url = url_for(".session", session_id=checkout.id)
     if not request.htmx:

@@ -37,6 +37,7 @@ from checkie.catalog.models import Embed
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.database import read_only
 from checkie.errors import DomainError, NotFound, ValidationFailed
 from checkie.extensions import db
 from checkie.payments.models import AttemptStatus, PaymentAttempt
@@ -134,6 +135,7 @@ def theme_css(public_id: str):
 
 @bp.get("/embed/s/<session_id>")
 def session(session_id: str):
+    read_only(db.session)
     checkout, page, frame = _load(session_id)
     return _show(checkout, page, frame)
 
@@ -181,6 +183,7 @@ def pay(session_id: str):
 @bp.get("/embed/s/<session_id>/status")
 def status(session_id: str):
     """What the processing view polls; once decided, htmx reloads the frame's session page."""
+    read_only(db.session)
     checkout, page, frame = _load(session_id)
     url = frame.url(".session", session_id=checkout.id)
     if not request.htmx:
