@@ -2,20 +2,25 @@
 
 - No header: the view runs normally.
 - First request with a key: a row (scope, key, fingerprint) is inserted and committed at once
-  (one autocommitted statement on a connection of its own), so concurrent requests see it;
-  then the view runs and its status and body are stored on the row.
+  (one autocommitted statement on a connection of its own), so concurrent requests see it.
+- The request that runs the view holds that row's lock (SELECT … FOR UPDATE NOWAIT) in the
+  view's own transaction, and the response is stored on the row in that same transaction:
+  the work and its stored answer commit together, or neither does.
 - Same key, same fingerprint (method, path with query, SHA-256 of the body), response stored:
   the stored response is replayed with `Idempotent-Replayed: true`; the view does not run.
 - Same key, another fingerprint: 422 `idempotency_key_reused`.
-- Same key while the first request still runs: 409 `idempotency_key_in_flight`.
-- A 5xx answer or an exception (typed errors included: the view's transaction rolled back,
-  nothing happened) is not stored: the row is deleted so a retry runs again. A 4xx the view
-  returns itself is stored and replayed.
+- Same key while the row is locked (its request still runs): 409 `idempotency_key_in_flight`.
+  A row with no response and no lock belongs to a request whose process died before its
+  commit (the database rolled its work back and released the lock): the retry runs the view.
+  SQLite has no row locks, so there only the request that inserted the row runs it; a key
+  left behind by a dead process answers 409 until it expires.
+- A 5xx answer or an exception (typed errors included) is not stored: the view's work is
+  rolled back to a savepoint taken after the lock, and the row is deleted under that lock, so
+  a retry runs again.
 - Keys live 24 hours; an expired key counts as absent and a periodic task purges them.
 
-Known limit: the response is stored in its own transaction right after the view committed;
-a process that dies between the two leaves the key "in flight" until it expires (a retry then
-gets 409, never a second execution).
+Views run through it do their work in `db.session` and do not commit: it commits once, with
+the response stored.
 """
 from __future__ import annotations
 
@@ -63,54 +68,102 @@ def _error(status: int, code: str, message: str) -> Response:
     return response
 
 
-def run_idempotent(
-    session_or_none: Session | None, scope: str, key: str | None, fingerprint: str, fn: Callable[[], object]
-) -> Response:
-    """Run `fn` (a view body returning anything Flask accepts) at most once per (scope, key).
-    The first argument is accepted for the contract's signature; key rows always go through
-    connections of their own, never the caller's transaction."""
+def run_idempotent(scope: str, key: str | None, fingerprint: str, fn: Callable[[], object]) -> Response:
+    """Run `fn` (a view body returning anything Flask accepts, doing its work in `db.session`
+    without committing) at most once per (scope, key), and commit its work. A 5xx answer or an
+    exception rolls the work back."""
     if key is None:
-        return make_response(fn())
+        return run_and_commit(fn)
     key = key.strip()
     if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
         return _error(400, "bad_request", f"{HEADER} must be 1–{KEY_MAX_LENGTH} printable characters.")
     scope = scope[:SCOPE_MAX_LENGTH]
+    where = sa.and_(_table.c.scope == scope, _table.c.key == key)
     for _ in range(3):  # a row deleted between our insert and our read: try again
         claimed, stored = _claim(scope, key, fingerprint)
-        if claimed:
-            return _run_and_store(scope, key, fn)
-        if stored is None:
+        if not claimed:
+            if stored is None:
+                continue
+            if _live(stored) and (stored.response_status is not None or stored.request_hash != fingerprint):
+                return _answer_for(stored, fingerprint)  # no lock needed: a stored answer never changes
+        held = _lock(where)
+        if held is _LOCKED:
+            return _in_flight()
+        if held is None:
+            db.session.rollback()
             continue
-        if stored.request_hash != fingerprint:
-            return _error(422, "idempotency_key_reused",
-                          f"This {HEADER} was already used with a different request.")
-        if stored.response_status is None:
-            return _error(409, "idempotency_key_in_flight",
-                          f"A request with this {HEADER} is still being processed. Retry later.")
-        return _replay(stored)
-    return _error(409, "idempotency_key_in_flight", f"A request with this {HEADER} is still being processed.")
+        if not _live(held):
+            claimed = _take_over(where, fingerprint)  # an expired key counts as absent
+        elif held.response_status is not None or held.request_hash != fingerprint:
+            db.session.rollback()
+            return _answer_for(held, fingerprint)
+        if not claimed and not _locks_rows():
+            db.session.rollback()  # SQLite: the row's own request may still be running it
+            return _in_flight()
+        return _run_and_store(where, fn)
+    return _in_flight()
+
+
+def _live(row) -> bool:
+    return row.expires_at > utcnow()
+
+
+def _take_over(where, fingerprint: str) -> bool:
+    """Make an expired key this request's, in its transaction (under the row's lock on
+    PostgreSQL; on SQLite the expiry condition keeps a second taker out)."""
+    now = utcnow()
+    taken = db.session.execute(
+        _table.update().where(where, _table.c.expires_at <= now).values(
+            request_hash=fingerprint, created_at=now, expires_at=now + KEY_TTL, response_status=None,
+            response_body=None,
+        )
+    )
+    return taken.rowcount == 1
+
+
+def _answer_for(stored, fingerprint: str) -> Response:
+    """For a key another request used: 422 for another request, else its stored response."""
+    if stored.request_hash != fingerprint:
+        return _error(422, "idempotency_key_reused", f"This {HEADER} was already used with a different request.")
+    return _replay(stored)
+
+
+def _in_flight() -> Response:
+    return _error(409, "idempotency_key_in_flight",
+                  f"A request with this {HEADER} is still being processed. Retry later.")
+
+
+#: `_lock`'s answer when another transaction holds the row.
+_LOCKED = object()
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _lock(where):
+    """The key row, locked in `db.session`'s transaction without waiting: the row, None when it
+    is gone, or _LOCKED when another request holds it (that request is running the view)."""
+    try:
+        return db.session.execute(sa.select(_table).where(where).with_for_update(nowait=True)).first()
+    except sa.exc.OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+            raise
+        db.session.rollback()
+        return _LOCKED
+
+
+def _locks_rows() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _claim(scope: str, key: str, fingerprint: str) -> tuple[bool, sa.Row | None]:
-    """Insert the key row, committed at once. (True, None) when this request owns the key;
-    (False, row) when another request does (row None: it vanished meanwhile).
-
-    One statement: an absent key is inserted and an expired one (which counts as absent) is
-    taken over in place (ON CONFLICT … DO UPDATE … WHERE expired); a live key is left alone and
-    read. Two requests racing for a key queue on its row or its unique index, and the second
-    finds the first one's live key."""
+    """Insert the key row, committed at once (INSERT … ON CONFLICT DO NOTHING: it never waits
+    for a request that holds an existing row). (True, None) when this request inserted it;
+    (False, row) when the key exists (row None: it vanished meanwhile)."""
     now = utcnow()
     with _autocommit() as conn:
         insert = _insert_for(conn.dialect.name)(_table).values(
             scope=scope, key=key, request_hash=fingerprint, created_at=now, expires_at=now + KEY_TTL
         )
-        claim = insert.on_conflict_do_update(
-            index_elements=["scope", "key"],
-            set_={"request_hash": insert.excluded.request_hash, "created_at": insert.excluded.created_at,
-                  "expires_at": insert.excluded.expires_at, "response_status": None, "response_body": None},
-            where=_table.c.expires_at <= now,
-        )
-        if conn.execute(claim.returning(_table.c.id)).first() is not None:
+        if conn.execute(insert.on_conflict_do_nothing(index_elements=["scope", "key"]).returning(_table.c.id)).first():
             return True, None
         row = conn.execute(sa.select(_table).where(_table.c.scope == scope, _table.c.key == key)).first()
         return False, row
@@ -130,29 +183,48 @@ def _insert_for(dialect: str):
     return insert
 
 
-def _run_and_store(scope: str, key: str, fn: Callable[[], object]) -> Response:
-    where = sa.and_(_table.c.scope == scope, _table.c.key == key)
+def run_and_commit(fn: Callable[[], object]) -> Response:
+    """A request without a key: run the view and commit its work (roll it back on a 5xx or an
+    exception)."""
     try:
         response = make_response(fn())
     except BaseException:
-        _release(where)
+        db.session.rollback()
         raise
     if response.status_code >= 500:
-        _release(where)
-        return response
-    with _autocommit() as conn:
-        conn.execute(_table.update().where(where).values(
-            response_status=response.status_code, response_body=response.get_data(as_text=True)
-        ))
+        db.session.rollback()
+    else:
+        db.session.commit()
     return response
 
 
-def _release(where) -> None:
-    """Forget the key. The request failed, so its own transaction is rolled back first (it
-    would be at teardown anyway; on SQLite it would otherwise hold the write lock we need)."""
-    db.session.rollback()
-    with _autocommit() as conn:
-        conn.execute(_table.delete().where(where))
+def _run_and_store(where, fn: Callable[[], object]) -> Response:
+    """Run the view in a savepoint under the key row's lock; store its response on the row and
+    commit both, or undo its work and delete the row (still under the lock, so no retry can
+    start in between) when it fails."""
+    savepoint = db.session.begin_nested()
+    try:
+        response = make_response(fn())
+    except BaseException:
+        _forget(savepoint, where)
+        raise
+    if response.status_code >= 500:
+        _forget(savepoint, where)
+        return response
+    savepoint.commit()
+    db.session.execute(_table.update().where(where).values(
+        response_status=response.status_code, response_body=response.get_data(as_text=True)
+    ))
+    db.session.commit()
+    return response
+
+
+def _forget(savepoint, where) -> None:
+    if savepoint.is_active:
+        savepoint.rollback()
+    # Never a stored answer: should the view have given up the lock, another request may own the row.
+    db.session.execute(_table.delete().where(where, _table.c.response_status.is_(None)))
+    db.session.commit()
 
 
 def _replay(stored) -> Response:
@@ -165,16 +237,19 @@ def _replay(stored) -> Response:
 def idempotent(scope: str | Callable[..., str]):
     """View decorator: `@idempotent("refunds")` or `@idempotent(lambda store_id, **kw: f"store:{store_id}")`
     — a callable gets the view's keyword arguments. Requests without the header run normally.
-    Put it inside the authentication decorators (it should only see authorised requests)."""
+    The view does not commit: this does, once (see the module's docstring). Put it inside the authentication decorators (it should only see authorised requests)."""
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
+            def run():
+                return view(*args, **kwargs)
+
             key = request.headers.get(HEADER)
             if key is None:
-                return view(*args, **kwargs)
+                return run_and_commit(run)
             name = scope(**kwargs) if callable(scope) else scope
-            return run_idempotent(None, name, key, current_fingerprint(), lambda: view(*args, **kwargs))
+            return run_idempotent(name, key, current_fingerprint(), run)
 
         return wrapper
 

@@ -56,8 +56,8 @@ def _keys(app) -> list:
 
 def test_without_a_key_the_view_runs_every_time(app):
     view = FakeView()
-    assert call(app, view, key=None)[1] == 201
-    assert call(app, view, key=None)[1] == 201
+    assert call(app, view, key=None).status_code == 201
+    assert call(app, view, key=None).status_code == 201
     assert view.runs == 2 and _keys(app) == []
 
 
@@ -207,7 +207,65 @@ def test_run_idempotent_directly(app):
     with app.test_request_context("/api/widget/sessions/cs_1/pay", method="POST", data=b'{"a":1}'):
         fingerprint = request_fingerprint(idempotency.request)
         assert fingerprint == request_fingerprint("POST", "/api/widget/sessions/cs_1/pay", b'{"a":1}')
-        assert run_idempotent(None, "widget:cs_1", None, fingerprint, work).status_code == 200
-        first = run_idempotent(_db.session, "widget:cs_1", "k", fingerprint, work)
-        again = run_idempotent(_db.session, "widget:cs_1", "k", fingerprint, work)
+        assert run_idempotent("widget:cs_1", None, fingerprint, work).status_code == 200
+        first = run_idempotent("widget:cs_1", "k", fingerprint, work)
+        again = run_idempotent("widget:cs_1", "k", fingerprint, work)
     assert len(runs) == 2 and json.loads(again.get_data()) == {"ok": True} and first.status_code == 200
+
+
+class WritingView(FakeView):
+    """Writes a row (an email in the outbox) in the request's transaction, never committing."""
+
+    def __call__(self, store_id: int = 1):
+        from checkie.notifications.models import EmailMessage
+
+        _db.session.add(EmailMessage(kind="test", to_address="a@example.com", subject=f"run {self.runs + 1}",
+                                     text_body="", html_body=""))
+        _db.session.flush()
+        return super().__call__(store_id)
+
+
+def _emails(app) -> int:
+    from checkie.notifications.models import EmailMessage
+
+    with app.app_context():
+        return _db.session.scalar(sa.select(sa.func.count()).select_from(EmailMessage))
+
+
+def test_the_work_commits_with_its_stored_answer_and_a_failure_undoes_both(app):
+    assert call(app, WritingView(status=503)).status_code == 503
+    with pytest.raises(RuntimeError):
+        call(app, WritingView(error=RuntimeError("boom")))
+    assert _emails(app) == 0 and _keys(app) == []
+    view = WritingView()
+    assert call(app, view).status_code == 201
+    assert call(app, view).headers["Idempotent-Replayed"] == "true"
+    assert _emails(app) == 1 and _keys(app) == [("key-1", 201)] and view.runs == 1
+    assert call(app, WritingView(), key=None).status_code == 201  # no key: committed all the same
+    assert _emails(app) == 2
+
+
+def test_a_key_whose_request_died_before_answering_is_run_by_the_retry(app):
+    """A process that dies mid-request leaves the row without an answer and, its transaction
+    gone, without a lock: the retry must run the view, not answer 409 for a day."""
+    view = FakeView()
+    call(app, view)
+    with app.app_context():
+        _db.session.execute(sa.update(IdempotencyKey).values(response_status=None, response_body=None))
+        _db.session.commit()
+    retry = call(app, view)
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert view.runs == 2 and _keys(app) == [("key-1", 201)]
+
+
+def test_a_key_whose_row_another_transaction_holds_is_409(app):
+    view = FakeView()
+    call(app, view)
+    with app.app_context():
+        _db.session.execute(sa.update(IdempotencyKey).values(response_status=None, response_body=None))
+        _db.session.commit()
+        with _db.engine.connect() as holder:  # a request still running the view holds the row
+            holder.execute(sa.select(IdempotencyKey.id).with_for_update())
+            answer = call(app, view)
+            holder.rollback()
+    assert answer.status_code == 409 and view.runs == 1

@@ -1,6 +1,5 @@
-"""Idempotency keys on the embedded profile (SQLite): the claim is one autocommitted
-INSERT … ON CONFLICT DO UPDATE … WHERE expired there too, so a replay, a reused key and an
-expired key behave as on PostgreSQL."""
+"""Idempotency keys on the embedded profile (SQLite), which has no row locks: a replay, a
+reused key and an expired key behave as on PostgreSQL."""
 from __future__ import annotations
 
 import pytest
@@ -31,12 +30,12 @@ def test_replay_reuse_and_expiry_on_sqlite(tmp_path):
             return jsonify({"ok": len(runs)}), 201
         out = []
         with app.test_request_context("/x", method="POST", data=b"{}"):
-            r1 = run_idempotent(None, "s", "k", "fp", work)
-            r2 = run_idempotent(None, "s", "k", "fp", work)
-            r3 = run_idempotent(None, "s", "k", "other", work)
+            r1 = run_idempotent("s", "k", "fp", work)
+            r2 = run_idempotent("s", "k", "fp", work)
+            r3 = run_idempotent("s", "k", "other", work)
             db.session.execute(sa.update(IdempotencyKey).values(expires_at=utcnow() - timedelta(seconds=1)))
             db.session.commit()
-            r4 = run_idempotent(None, "s", "k", "other", work)
+            r4 = run_idempotent("s", "k", "other", work)
             n = db.session.scalar(sa.select(sa.func.count()).select_from(IdempotencyKey))
         print(json.dumps({"s": [r.status_code for r in (r1, r2, r3, r4)], "replayed": r2.headers.get("Idempotent-Replayed"), "runs": len(runs), "rows": n}))
         """,
