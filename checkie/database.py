@@ -5,7 +5,7 @@ import enum
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 
 #: Primary keys: BIGINT on PostgreSQL, INTEGER on SQLite (the only type it auto-increments).
@@ -14,6 +14,22 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def innermost_transaction(session: Session) -> SessionTransaction | None:
+    """The savepoint or transaction work done now belongs to (None before the session begins)."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def undone_by(marker: SessionTransaction | None, rolled_back: SessionTransaction) -> bool:
+    """Whether rolling back `rolled_back` undoes what was done in `marker`: it is that
+    transaction or one nested inside it. For things remembered beside a transaction (tasks to
+    enqueue after commit, locks held) that must be forgotten with a savepoint."""
+    while marker is not None:
+        if marker is rolled_back:
+            return True
+        marker = marker.parent
+    return False
 
 
 def read_only(session: Session) -> None:

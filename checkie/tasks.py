@@ -14,6 +14,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from checkie.database import innermost_transaction, undone_by
 from checkie.extensions import db, huey
 
 log = logging.getLogger("checkie.tasks")
@@ -81,7 +82,7 @@ def enqueue_after_commit(task_fn: Callable, *args, **kwargs) -> None:
     session = db.session()
     # Begin now if nothing did yet, so that a rollback has a transaction to end (and drops
     # the task) rather than leaving it for whatever commits next.
-    marker = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    marker = innermost_transaction(session) or session.begin()
     session.info.setdefault(_PENDING_KEY, []).append((marker, task_fn, args, kwargs))
 
 
@@ -103,12 +104,4 @@ def _drop_pending(session: Session, previous_transaction: SessionTransaction) ->
         session.info.pop(_PENDING_KEY, None)
         return
     pending = session.info.get(_PENDING_KEY, [])
-    pending[:] = [entry for entry in pending if not _within(entry[0], previous_transaction)]
-
-
-def _within(marker: SessionTransaction | None, transaction: SessionTransaction) -> bool:
-    while marker is not None:
-        if marker is transaction:
-            return True
-        marker = marker.parent
-    return False
+    pending[:] = [entry for entry in pending if not undone_by(entry[0], previous_transaction)]

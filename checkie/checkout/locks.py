@@ -29,6 +29,7 @@ from checkie.catalog import snapshot
 from checkie.catalog.models import Page
 from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession
+from checkie.database import innermost_transaction, undone_by
 from checkie.payments.models import PaymentAttempt
 
 _KEY = "checkie.held_rows"
@@ -106,7 +107,7 @@ def hold(db: Session, key: Hashable, value: object) -> None:
     in, ends without it."""
     if isinstance(db, scoped_session):  # Flask-SQLAlchemy's db.session
         db = db()
-    marker = db.get_nested_transaction() or db.get_transaction()
+    marker = innermost_transaction(db)
     db.info.setdefault(_KEY, {})[key] = (marker, value)
 
 
@@ -131,13 +132,5 @@ def _forget_savepoint(db: Session, previous_transaction: SessionTransaction) -> 
         db.info.pop(_KEY, None)
         return
     for key, (marker, _value) in list(entries.items()):
-        if _within(marker, previous_transaction):
+        if undone_by(marker, previous_transaction):
             del entries[key]
-
-
-def _within(marker: SessionTransaction | None, transaction: SessionTransaction) -> bool:
-    while marker is not None:
-        if marker is transaction:
-            return True
-        marker = marker.parent
-    return False

@@ -44,7 +44,8 @@ def test_a_loaded_row_shows_the_new_numbers(db, page):
     assert loaded.views == 1
 
 
-def test_each_record_is_one_update_statement(app, db, page):
+def _statements_of(work) -> list[str]:
+    """The SQL statements `work()` sends."""
     statements: list[str] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
@@ -52,10 +53,14 @@ def test_each_record_is_one_update_statement(app, db, page):
 
     event.listen(_db.engine, "before_cursor_execute", capture)
     try:
-        stats.record_conversion(db, page.id, revenue=100)
+        work()
     finally:
         event.remove(_db.engine, "before_cursor_execute", capture)
-    [statement] = statements
+    return statements
+
+
+def test_each_record_is_one_update_statement(app, db, page):
+    [statement] = _statements_of(lambda: stats.record_conversion(db, page.id, revenue=100))
     assert statement.startswith("UPDATE page_stats SET")
     assert "conversions=(page_stats.conversions +" in statement.replace(" = ", "=")
     assert "revenue=(page_stats.revenue +" in statement.replace(" = ", "=")
@@ -121,17 +126,7 @@ def test_concurrent_counters_do_not_trample_each_other(app, db, page):
 
 
 def test_opening_a_checkout_counts_a_view_and_a_session_in_one_update(app, db, page):
-    statements: list[str] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", capture)
-    try:
-        assert stats.record_opened(db, page.id)
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", capture)
-    [statement] = statements
+    [statement] = _statements_of(lambda: stats.record_opened(db, page.id))
     assert statement.startswith("UPDATE page_stats SET")
     db.commit()
     assert counters(db, page.id) == (1, 1, 0, 0)
