@@ -89,7 +89,12 @@ def enqueue_after_commit(task_fn: Callable, *args, **kwargs) -> None:
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
     """The data is committed whatever happens here, so a queue that is down must not turn the
-    request into an error: log it; durable work is a row its sweeper re-enqueues."""
+    request into an error: log it; durable work is a row its sweeper re-enqueues.
+
+    SQLAlchemy fires after_commit for a released savepoint too; nothing is committed then
+    (the outer transaction goes on), so nothing is sent."""
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING_KEY, [])
     for _marker, task_fn, args, kwargs in pending:
         try:

@@ -77,6 +77,19 @@ def test_a_rolled_back_savepoint_drops_only_its_own_tasks(db):
     assert labels() == ["before", "kept savepoint"]
 
 
+def test_a_released_savepoint_sends_nothing_before_the_transaction_commits(db):
+    """SQLAlchemy reports a released savepoint as a commit: a task queued before it must still
+    wait for the real commit (a consumer would not see the data yet)."""
+    enqueue_after_commit(record_run, "queued first")
+    with db.begin_nested():
+        enqueue_after_commit(record_run, "inside")
+    assert labels() == []
+    db.flush()
+    assert labels() == []
+    db.commit()
+    assert labels() == ["queued first", "inside"]
+
+
 def test_a_task_runs_in_its_own_app_context_and_session(app, db):
     user = make_user(db, email="grace@example.com")
     enqueue_after_commit(record_run, "sees committed rows", user.id)
