@@ -88,8 +88,12 @@ def payment_succeeded(db: Session, *, provider: str, intent_id: str, amount: int
     if reason is not None:
         _flag_for_review(db, db.get(Store, payment.store_id), checkout, payment, reason)
     _queue_receipt(db, checkout, payment)
-    # Last: posting locks the store's balance row until commit, and every payment of the store
-    # queues on that lock, so hold it for as little of the transaction as possible.
+    # Last: the page's counters and the store's balance are rows that every payment of the page
+    # or the store updates, each locked until commit, so concurrent payments queue on them:
+    # take them at the very end of the transaction. Conversions (and their revenue) count
+    # completed checkouts only; money flagged for review shows in payments and the balance.
+    if reason is None:
+        stats.record_conversion(db, checkout.page_id, revenue=payment.amount)
     ledger.post_entries(db, payment.store_id, payment.currency, [
         ledger.Entry(TransactionType.PAYMENT, payment.amount, payment.id, f"Payment {intent_id}"),
         ledger.Entry(TransactionType.FEE, -payment.fee, payment.id, "Platform fee"),
@@ -213,8 +217,7 @@ def _insert_for(db: Session):
 
 def _complete_session(db: Session, checkout: CheckoutSession, payment: Payment) -> str | None:
     """Complete the session with this payment; the reason it needs review when that is not
-    possible. Conversions (and their revenue) count completed checkouts only: money flagged
-    for review shows in payments and the balance, not in the page's conversion figures."""
+    possible."""
     from checkie.checkout import services as checkout_services
     from checkie.checkout.states import CheckoutEvent
 
@@ -229,7 +232,6 @@ def _complete_session(db: Session, checkout: CheckoutSession, payment: Payment) 
         )
     except checkout_services.InvalidTransition as refused:
         return f"the session refused the payment ({refused.message})"[:200]
-    stats.record_conversion(db, checkout.page_id, revenue=payment.amount)
     return None
 
 
