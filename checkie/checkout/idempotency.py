@@ -15,8 +15,7 @@
   SQLite has no row locks, so there only the request that inserted the row runs it; a key
   left behind by a dead process answers 409 until it expires.
 - A 5xx answer or an exception (typed errors included) is not stored: the view's work is
-  rolled back to a savepoint taken after the lock, and the row is deleted under that lock, so
-  a retry runs again.
+  rolled back and the row deleted (unless a retry has answered it since), so a retry runs again.
 - Keys live 24 hours; an expired key counts as absent and a periodic task purges them.
 
 Views run through it do their work in `db.session` and do not commit: it commits once, with
@@ -199,19 +198,16 @@ def run_and_commit(fn: Callable[[], object]) -> Response:
 
 
 def _run_and_store(where, fn: Callable[[], object]) -> Response:
-    """Run the view in a savepoint under the key row's lock; store its response on the row and
-    commit both, or undo its work and delete the row (still under the lock, so no retry can
-    start in between) when it fails."""
-    savepoint = db.session.begin_nested()
+    """Run the view under the key row's lock; store its response on the row and commit both, or
+    undo its work and forget the key when it fails."""
     try:
         response = make_response(fn())
     except BaseException:
-        _forget(savepoint, where)
+        _forget(where)
         raise
     if response.status_code >= 500:
-        _forget(savepoint, where)
+        _forget(where)
         return response
-    savepoint.commit()
     db.session.execute(_table.update().where(where).values(
         response_status=response.status_code, response_body=response.get_data(as_text=True)
     ))
@@ -219,10 +215,11 @@ def _run_and_store(where, fn: Callable[[], object]) -> Response:
     return response
 
 
-def _forget(savepoint, where) -> None:
-    if savepoint.is_active:
-        savepoint.rollback()
-    # Never a stored answer: should the view have given up the lock, another request may own the row.
+def _forget(where) -> None:
+    """Roll the view's work back (which releases the row), then delete the row unless it has an
+    answer: a retry that took it over meanwhile holds its lock, so this waits for that request
+    and leaves its answer alone."""
+    db.session.rollback()
     db.session.execute(_table.delete().where(where, _table.c.response_status.is_(None)))
     db.session.commit()
 
