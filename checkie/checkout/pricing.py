@@ -47,6 +47,17 @@ def subtotal_for(page: Page, variant_options: dict) -> int:
     return max(total, 0)
 
 
+def chosen_options(page: Page, variant_options: dict | None) -> list[tuple[str, str]]:
+    """[(variant name, option name)] of a choice ({"<variant id>": option id}), in the page's
+    order: what the summary, the receipt and the success page list."""
+    chosen = variant_options or {}
+    return [
+        (variant.name, option.name)
+        for variant in page.variants for option in variant.options
+        if chosen.get(str(variant.id)) == option.id
+    ]
+
+
 def check_variant_options(page: Page, value: object) -> dict[str, int]:
     """The shopper's choice, cleaned: an object mapping every variant id of the page to one of
     its option ids (ids may come as strings). ValueError with the message otherwise."""

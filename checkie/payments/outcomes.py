@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 
 from checkie import money
 from checkie.catalog import stats
-from checkie.catalog.snapshot import PageView
-from checkie.checkout import locks
+from checkie.checkout import locks, pricing
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.customers.models import Customer
 from checkie.customers.services import find_or_create_customer, normalize_email
@@ -264,19 +263,10 @@ def _queue_receipt(db: Session, checkout: CheckoutSession, payment: Payment) -> 
     page = locks.session_page(db, checkout)  # the store's name comes with it
     queue_email(
         db, to=payment.email, template="receipt", subject=f"Your receipt from {page.store.name}",
-        store_name=page.store.name, page_title=page.title, options=_chosen_options(page, checkout),
+        store_name=page.store.name, page_title=page.title, options=pricing.chosen_options(page, checkout.variant_options),
         amount=_formatted(payment), payment_id=payment.id,
         name=checkout.name, paid_at=payment.created_at,
     )
-
-
-def _chosen_options(page: PageView, checkout: CheckoutSession) -> list[tuple[str, str]]:
-    """[(variant name, option name)] the shopper chose, in the page's variant order."""
-    option_ids = {int(value) for value in (checkout.variant_options or {}).values() if str(value).isdigit()}
-    return [
-        (variant.name, option.name)
-        for variant in page.variants for option in variant.options if option.id in option_ids
-    ]
 
 
 def _formatted(payment: Payment) -> str:

@@ -13,7 +13,7 @@ from flask import Response, current_app, request
 
 from checkie.catalog.models import Coupon
 from checkie.catalog.snapshot import PageView
-from checkie.checkout import services
+from checkie.checkout import pricing, services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.checkout.states import MAX_ATTEMPTS
 from checkie.database import utcnow
@@ -157,7 +157,7 @@ def context(checkout: CheckoutSession, page: PageView, links_for: LinksFor) -> d
     return {
         "checkout": checkout, "page": page, "store": page.store, "attempt": attempt, "links": links,
         "coupon": db.session.get(Coupon, checkout.coupon_id) if checkout.coupon_id else None,
-        "decline": _decline_notice(attempt), "chosen": _chosen_options(checkout, page),
+        "decline": _decline_notice(attempt), "chosen": pricing.chosen_options(page, checkout.variant_options),
         "attempts_left": max(MAX_ATTEMPTS - checkout.attempt_count, 0),
         "past_expiry": checkout.expires_at <= utcnow(), "conflict_message": CONFLICT_MESSAGE,
         "action_url": links.action,
@@ -178,16 +178,6 @@ def _decline_notice(attempt: PaymentAttempt | None) -> str | None:
     if attempt is None or attempt.status is not AttemptStatus.FAILED:
         return None
     return DECLINE_REASONS.get(attempt.failure_code or "", "Your payment did not go through.")
-
-
-def _chosen_options(checkout: CheckoutSession, page: PageView) -> list[tuple[str, str]]:
-    """[(variant name, option name)] of the session's choice, in the page's order."""
-    chosen = checkout.variant_options or {}
-    return [
-        (variant.name, option.name)
-        for variant in page.variants for option in variant.options
-        if chosen.get(str(variant.id)) == option.id
-    ]
 
 
 def _selected(checkout: CheckoutSession, page: PageView, submitted: bool) -> dict[int, int]:
