@@ -55,10 +55,14 @@ SETTINGS = {
     "shoppers": _int("BENCH_SHOPPERS", 32),        # concurrent checkouts
     "checkout_seconds": _int("BENCH_CHECKOUT_SECONDS", 20),
     "consumer_workers": _int("BENCH_CONSUMER_WORKERS", 4),
+    "history_small": _int("BENCH_HISTORY_SMALL", 10_000),      # payments of the small store
+    "history_large": _int("BENCH_HISTORY_LARGE", 1_000_000),   # payments of the large store
+    "dashboard_requests": _int("BENCH_DASHBOARD_REQUESTS", 200),  # timed GETs per store and page
     "profile": os.environ.get("BENCH_PROFILE", "") not in ("", "0"),  # py-spy after the measurements
 }
 
-BUDGETS = {"ratio": 0.5, "p99_ms": 25.0, "checkouts_per_s": 150.0, "page_kb": 60.0}
+BUDGETS = {"ratio": 0.5, "p99_ms": 25.0, "checkouts_per_s": 150.0, "page_kb": 60.0,
+           "dashboard_p95_ms": 50.0, "dashboard_growth": 1.5}
 
 
 class HarnessError(RuntimeError):
@@ -338,6 +342,17 @@ def report(results: dict) -> tuple[str, bool]:
          checkouts["checkouts_per_s"] >= BUDGETS["checkouts_per_s"] and checkouts["errors"] == 0),
         ("checkout page + CSS/JS, gzip", f"≤ {BUDGETS['page_kb']:.0f} KB", f"{kb:.1f} KB", kb <= BUDGETS["page_kb"]),
     ]
+    dashboard = results["dashboard"]
+    large, small = f"{SETTINGS['history_large']:,}", f"{SETTINGS['history_small']:,}"
+    for screen, title in (("payments", "payments list"), ("balance", "balance")):
+        big, little = dashboard["large"][screen]["p95_ms"], dashboard["small"][screen]["p95_ms"]
+        growth = big / little if little else float("inf")
+        rows += [
+            (f"dashboard {title} p95, {large} payments", f"≤ {BUDGETS['dashboard_p95_ms']:.0f} ms",
+             f"{big:.1f} ms", big <= BUDGETS["dashboard_p95_ms"]),
+            (f"dashboard {title} p95, {large} ÷ {small}", f"≤ {BUDGETS['dashboard_growth']}×",
+             f"{growth:.2f}×", growth <= BUDGETS["dashboard_growth"]),
+        ]
     width = max(len(r[0]) for r in rows)
     lines = [
         f"Checkie benchmarks (SPEC §12) — {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs",
@@ -366,6 +381,9 @@ def report(results: dict) -> tuple[str, bool]:
         (f"  worker: {results['backlog']} queued tasks at the end of the window, drained in "
          f"{results['drain_s']:.1f} s; database: {results['counts']}"),
         f"  page weight: {weight['parts']} (HTML {weight['html_bytes_raw']} bytes raw)",
+        "  dashboard, one request at a time (p50/p95/max ms): " + "; ".join(
+            f"{label} {screen} {v['p50_ms']:.1f}/{v['p95_ms']:.1f}/{v['max_ms']:.1f}"
+            for label, screens in results["dashboard"].items() for screen, v in screens.items()),
         (f"  load average (1/5/15 min): before {results['load']['before']}, after the wrk runs "
          f"{results['load']['after_wrk']}, after the checkouts {results['load']['after_checkouts']}"),
     ]
@@ -434,9 +452,39 @@ def measure(run: Run) -> dict:
     results["backlog"], results["drain_s"] = drain(run)
     results["counts"] = database_counts(env)
     log(f"checkouts: {results['checkouts']['checkouts_per_s']:.1f}/s, errors {results['checkouts']['errors']}")
+    results["dashboard"] = dashboard_at_scale(env, base, shop)
     if SETTINGS["profile"]:
         profile(run, binary, web, page_url, base, shop)
     return results
+
+
+def dashboard_at_scale(env: dict, base: str, shop: dict) -> dict:
+    """Two stores of the bench merchant with a history of payments (bench/seed_history.py), then
+    their payments list and balance page timed one request at a time (bench/dashboard_load.py)."""
+    stores = {}
+    for label in ("small", "large"):
+        count = SETTINGS[f"history_{label}"]
+        started = time.monotonic()
+        seeded = subprocess.run(
+            [str(BIN / "python"), "bench/seed_history.py", "--owner", shop["owner"]["email"], "--payments", str(count)],
+            cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True, text=True,
+        )
+        stores[label] = json.loads(seeded.stdout.strip().splitlines()[-1])["storeId"]
+        log(f"dashboard: store {stores[label]} with {count:,} payments seeded in {time.monotonic() - started:.0f} s")
+    timed = subprocess.run(
+        [str(BIN / "python"), "bench/dashboard_load.py", "--base", base, "--email", shop["owner"]["email"],
+         "--password", shop["owner"]["password"], "--requests", str(SETTINGS["dashboard_requests"]),
+         *[f"--store={label}={store_id}" for label, store_id in stores.items()]],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    if timed.returncode != 0:
+        raise HarnessError(f"the dashboard load generator failed:\n{timed.stdout}{timed.stderr}")
+    figures = json.loads(timed.stdout.strip().splitlines()[-1])
+    for page in ("payments", "balance"):
+        log(f"dashboard {page}: p95 {figures['small'][page]['p95_ms']:.1f} ms with "
+            f"{SETTINGS['history_small']:,} payments, {figures['large'][page]['p95_ms']:.1f} ms with "
+            f"{SETTINGS['history_large']:,}")
+    return figures
 
 
 def checkout_load(base: str, shop: dict, seconds: int, warmup: int = 3) -> subprocess.CompletedProcess:

@@ -1,6 +1,7 @@
 """Seed the benchmark database through Checkie's own services (run by `bench/run` with the
 production environment): a merchant, a store, and a published one-time page with 2 variants
-and 5 custom fields (SPEC §12). Prints what the load generators need as one JSON line."""
+and 5 custom fields (SPEC §12). Prints what the load generators need as one JSON line (the
+merchant's login included, for bench/dashboard_load.py)."""
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ from checkie.stores.services import create_store
 
 def seed() -> dict:
     session = db.session
+    password = secrets.token_urlsafe(24)
     owner = create_user(session, email=f"bench-{secrets.token_hex(4)}@example.com",
-                        password=secrets.token_urlsafe(24), name="Bench Merchant", verified=True)
+                        password=password, name="Bench Merchant", verified=True)
     session.flush()
     store = create_store(session, owner=owner, name="Bench Store", currency="USD", slug="bench-store")
     # USD 25 + at most 10: below the test provider's 3-D Secure threshold (100), so a visa card succeeds at once.
@@ -37,7 +39,7 @@ def seed() -> dict:
     pages.publish_page(session, page)
     session.commit()
     return {
-        "store": store.slug, "page": page.slug,
+        "store": store.slug, "page": page.slug, "owner": {"email": owner.email, "password": password},
         "variantOptions": {str(size.id): size_options[2].id, str(color.id): color_options[2].id},
         "customFields": {"company": "Initech", "phone": "+1 555 0100", "gift_wrap": True,
                          "delivery": "Express", "note": "Please fold, do not roll."},
