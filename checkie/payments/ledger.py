@@ -45,7 +45,7 @@ def post_entries(db: Session, store_id: int, currency: str, entries: list[Entry]
     lock (created at zero if this is the currency's first entry). Returns the new rows."""
     currency = currency.upper()
     db.flush()  # pending writes first: the head stays locked from here until commit
-    available, last_sequence = _advance_head(db, store_id, currency, sum(e.amount for e in entries), len(entries))
+    available, last_sequence = _advance_head(db, store_id, currency, entries)
     # Walk back from the head the UPDATE returned to where these entries start.
     balance = available - sum(entry.amount for entry in entries)
     sequence = last_sequence - len(entries)
@@ -74,17 +74,22 @@ def balance_of(db: Session, store_id: int, currency: str) -> int:
     return head.available if head is not None else 0
 
 
-def _advance_head(db: Session, store_id: int, currency: str, amount: int, count: int) -> tuple[int, int]:
-    """Add `amount` and `count` entries to the StoreBalance head, locking it for this
+def _advance_head(db: Session, store_id: int, currency: str, entries: list[Entry]) -> tuple[int, int]:
+    """Add `entries` to the StoreBalance head (their sum to `available`, their number to
+    `last_sequence`, the `payment` ones to the payment totals), locking it for this
     transaction, and return its new (available, last_sequence). The row is created at zero
     first only when the UPDATE finds none: on PostgreSQL with ON CONFLICT DO NOTHING (a
     concurrent creator wins, and our UPDATE then waits for its lock); on SQLite the UPDATE has
     already taken the database's write lock, so no other writer reads the head meanwhile."""
     balances = StoreBalance.__table__
+    payments = [entry for entry in entries if entry.type is TransactionType.PAYMENT]
     advance = (
         sa.update(balances)
         .where(balances.c.store_id == store_id, balances.c.currency == currency)
-        .values(available=balances.c.available + amount, last_sequence=balances.c.last_sequence + count,
+        .values(available=balances.c.available + sum(entry.amount for entry in entries),
+                last_sequence=balances.c.last_sequence + len(entries),
+                payment_count=balances.c.payment_count + len(payments),
+                payment_volume=balances.c.payment_volume + sum(entry.amount for entry in payments),
                 updated_at=utcnow())
         .returning(balances.c.available, balances.c.last_sequence)
     )
@@ -100,5 +105,5 @@ def _advance_head(db: Session, store_id: int, currency: str, amount: int, count:
     # A StoreBalance loaded in this session must re-read the head, not keep the old numbers.
     loaded = db.identity_map.get(Session.identity_key(StoreBalance, (store_id, currency)))
     if loaded is not None:
-        db.expire(loaded, ["available", "last_sequence", "updated_at"])
+        db.expire(loaded, ["available", "last_sequence", "payment_count", "payment_volume", "updated_at"])
     return head.available, head.last_sequence

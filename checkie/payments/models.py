@@ -113,6 +113,10 @@ class StoreBalance(db.Model):
     available: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     #: Sequence number of the newest ledger row (0 before the first).
     last_sequence: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: Running totals of the ledger's `payment` rows (how many, and their sum in minor units):
+    #: the store overview's payments and revenue, read here instead of aggregating payments.
+    payment_count: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    payment_volume: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

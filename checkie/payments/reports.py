@@ -29,6 +29,7 @@ from checkie.payments.models import (
     Payment,
     PaymentAttempt,
     PaymentStatus,
+    StoreBalance,
     TransactionType,
 )
 
@@ -300,8 +301,9 @@ def balance_report(db: Session, store_id: int, *, period: Period, date_from: dat
 
 @dataclass(frozen=True)
 class StoreOverview:
-    """The overview numbers. Payments and revenue come from the payments table (one grouped
-    aggregate); views, sessions and conversions from the pages' atomic counters."""
+    """The overview numbers. Payments and revenue come from the running totals on the store's
+    balance rows (kept by the ledger with every payment: no aggregate over a store's history);
+    views, sessions and conversions from the pages' atomic counters."""
 
     payments: int = 0
     #: [{"currency": "USD", "amount": <minor units>}], the store's currency first.
@@ -320,8 +322,8 @@ class StoreOverview:
 
 def store_overview(db: Session, store) -> StoreOverview:
     by_currency = db.execute(
-        sa.select(Payment.currency, sa.func.count(), sa.func.sum(Payment.amount))
-        .where(Payment.store_id == store.id).group_by(Payment.currency)
+        sa.select(StoreBalance.currency, StoreBalance.payment_count, StoreBalance.payment_volume)
+        .where(StoreBalance.store_id == store.id, StoreBalance.payment_count > 0)
     ).all()
     counters = db.execute(
         sa.select(sa.func.coalesce(sa.func.sum(PageStats.views), 0), sa.func.coalesce(sa.func.sum(PageStats.sessions), 0),

@@ -70,8 +70,8 @@ def test_stats_are_real_numbers(client, db, store, auth):
     page_stats.record_view(db, page.id, 20)
     page_stats.record_session(db, page.id, 5)
     page_stats.record_conversion(db, page.id, revenue=2500)
-    make_payment(db, store, amount=2500)
-    make_payment(db, store, amount=700, currency="EUR")
+    credit_payment(db, store, make_payment(db, store, amount=2500))
+    credit_payment(db, store, make_payment(db, store, amount=700, currency="EUR"))
     db.commit()
     body = client.get(f"/api/stores/{store.id}/stats", headers=auth).json
     assert body == {"payments": 2, "revenue": [{"currency": "USD", "amount": 2500}, {"currency": "EUR", "amount": 700}],

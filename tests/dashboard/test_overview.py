@@ -9,7 +9,7 @@ from checkie.catalog import stats as page_stats
 from checkie.database import utcnow
 from tests.catalog.coupon_helpers import make_page
 from tests.fixtures import make_store
-from tests.payments.report_factories import make_payment
+from tests.payments.report_factories import credit_payment, make_payment
 from tests.stores.helpers import login_as
 
 
@@ -19,11 +19,12 @@ def test_overview_numbers_and_chart(client, db, user, store):
     page_stats.record_session(db, page.id, 8)
     page_stats.record_conversion(db, page.id, revenue=3000)
     page_stats.record_conversion(db, page.id, revenue=1500)
-    make_payment(db, store, amount=3000)
-    make_payment(db, store, amount=1500, created_at=utcnow() - timedelta(days=2))
-    make_payment(db, store, amount=800, currency="EUR")
-    make_payment(db, store, amount=99900, created_at=utcnow() - timedelta(days=45))  # outside the chart
-    make_payment(db, make_store(db, name="Other"), amount=77700)
+    credit_payment(db, store, make_payment(db, store, amount=3000))
+    credit_payment(db, store, make_payment(db, store, amount=1500, created_at=utcnow() - timedelta(days=2)))
+    credit_payment(db, store, make_payment(db, store, amount=800, currency="EUR"))
+    credit_payment(db, store, make_payment(db, store, amount=99900, created_at=utcnow() - timedelta(days=45)))  # outside the chart
+    other = make_store(db, name="Other")
+    credit_payment(db, other, make_payment(db, other, amount=77700))
     db.commit()
     login_as(client, user)
     html = client.get(f"/dashboard/stores/{store.id}").get_data(as_text=True)

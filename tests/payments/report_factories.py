@@ -78,10 +78,14 @@ def post(db, store, currency: str, kind: TransactionType, amount: int, *, at: da
     """Append one ledger row and move the balance head, as payments.ledger does."""
     head = db.get(StoreBalance, (store.id, currency))
     if head is None:
-        head = StoreBalance(store_id=store.id, currency=currency, available=0, last_sequence=0)
+        head = StoreBalance(store_id=store.id, currency=currency, available=0, last_sequence=0, payment_count=0,
+                            payment_volume=0)
         db.add(head)
     head.available += amount
     head.last_sequence += 1
+    if kind is TransactionType.PAYMENT:
+        head.payment_count += 1
+        head.payment_volume += amount
     entry = BalanceTransaction(
         store_id=store.id, currency=currency, type=kind, amount=amount, balance_after=head.available,
         sequence=head.last_sequence, payment_id=payment.id if payment else None, created_at=at or utcnow(),

@@ -53,8 +53,9 @@ def _chain(db, store_id: int, currency: str) -> list[BalanceTransaction]:
 
 
 def assert_ledger_consistent(db, store_id: int, currency: str) -> int:
-    """The invariant: sequences 1..N without gaps, each balance_after = previous + amount, and the
-    StoreBalance head equals the last row and the sum of the ledger. Returns the balance."""
+    """The invariant: sequences 1..N without gaps, each balance_after = previous + amount, the
+    StoreBalance head equals the last row and the sum of the ledger, and its payment totals
+    count and sum the `payment` rows. Returns the balance."""
     rows = _chain(db, store_id, currency)
     head = db.get(StoreBalance, (store_id, currency), populate_existing=True)
     assert [row.sequence for row in rows] == list(range(1, len(rows) + 1))
@@ -64,6 +65,8 @@ def assert_ledger_consistent(db, store_id: int, currency: str) -> int:
         assert row.balance_after == running, row.sequence
     assert head.available == running == sum(row.amount for row in rows)
     assert head.last_sequence == len(rows)
+    payments = [row.amount for row in rows if row.type is PAYMENT]
+    assert (head.payment_count, head.payment_volume) == (len(payments), sum(payments))
     return running
 
 

@@ -136,10 +136,11 @@ def test_store_overview_counts_payments_revenue_and_page_counters(db, store):
     page_stats.record_view(db, page.id, 10)
     page_stats.record_session(db, page.id, 4)
     page_stats.record_conversion(db, page.id, revenue=3000)
-    make_payment(db, store, amount=1000)
-    make_payment(db, store, amount=2000)
-    make_payment(db, store, amount=500, currency="EUR")
-    make_payment(db, make_store(db, name="Other"), amount=9999)
+    credit_payment(db, store, make_payment(db, store, amount=1000))
+    credit_payment(db, store, make_payment(db, store, amount=2000))
+    credit_payment(db, store, make_payment(db, store, amount=500, currency="EUR"))
+    other = make_store(db, name="Other")
+    credit_payment(db, other, make_payment(db, other, amount=9999))
     overview = reports.store_overview(db, store)
     assert overview.payments == 3
     assert overview.revenue == [{"currency": "USD", "amount": 3000}, {"currency": "EUR", "amount": 500}]
