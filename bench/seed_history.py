@@ -2,7 +2,7 @@
 with 1,000,000 payments): `bench/seed_history.py --owner EMAIL --payments N` creates the store
 through Checkie's services, then writes N succeeded payments spread over the past year and
 their ledger (a `payment` and a `fee` row each, a correct balance_after chain and gap-free
-sequence) with set-based SQL, and the store's balance row. Prints {"storeId": …} as JSON.
+sequence) with set-based SQL, and the store's balance row with its payment totals. Prints {"storeId": …} as JSON.
 
 The rows are what checkouts leave behind, written in bulk: making a million of them through
 the checkout would take hours. PostgreSQL only (the benchmark runs the production profile)."""
@@ -55,8 +55,10 @@ def seed(owner_email: str, count: int) -> int:
              AS e(type, amount, step, description)
     """), params)
     session.execute(sa.text("""
-        INSERT INTO store_balances (store_id, currency, available, last_sequence, updated_at)
-        VALUES (:store, 'USD', CAST(:count AS bigint) * :net, 2 * CAST(:count AS bigint), now())
+        INSERT INTO store_balances (store_id, currency, available, last_sequence, payment_count, payment_volume,
+                                    updated_at)
+        VALUES (:store, 'USD', CAST(:count AS bigint) * :net, 2 * CAST(:count AS bigint), :count,
+                CAST(:count AS bigint) * :amount, now())
     """), params)
     session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
