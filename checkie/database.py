@@ -5,6 +5,7 @@ import enum
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 
@@ -14,6 +15,13 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def dialect_insert(bind: Session | sa.Connection):
+    """The INSERT construct of the database behind `bind` (a session or a connection), for
+    `ON CONFLICT …`: PostgreSQL's in production, SQLite's in the embedded profile."""
+    dialect = bind.dialect if isinstance(bind, sa.Connection) else bind.get_bind().dialect
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
 
 
 def innermost_transaction(session: Session) -> SessionTransaction | None:

@@ -33,7 +33,7 @@ from flask import Response, jsonify, make_response, request
 from sqlalchemy.orm import Session
 
 from checkie.checkout.models import IdempotencyKey
-from checkie.database import utcnow
+from checkie.database import dialect_insert, utcnow
 from checkie.extensions import db
 
 HEADER = "Idempotency-Key"
@@ -159,7 +159,7 @@ def _claim(scope: str, key: str, fingerprint: str) -> tuple[bool, sa.Row | None]
     (False, row) when the key exists (row None: it vanished meanwhile)."""
     now = utcnow()
     with _autocommit() as conn:
-        insert = _insert_for(conn.dialect.name)(_table).values(
+        insert = dialect_insert(conn)(_table).values(
             scope=scope, key=key, request_hash=fingerprint, created_at=now, expires_at=now + KEY_TTL
         )
         if conn.execute(insert.on_conflict_do_nothing(index_elements=["scope", "key"]).returning(_table.c.id)).first():
@@ -172,14 +172,6 @@ def _autocommit() -> sa.Connection:
     """A connection of its own whose every statement commits by itself: key rows must be seen
     by concurrent requests at once, and need no BEGIN/COMMIT round trips around one statement."""
     return db.engine.execution_options(isolation_level="AUTOCOMMIT").connect()
-
-
-def _insert_for(dialect: str):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def run_and_commit(fn: Callable[[], object]) -> Response:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from checkie.customers.models import Customer
+from checkie.database import dialect_insert
 
 
 def normalize_email(email: str) -> str:
@@ -23,9 +23,8 @@ def find_or_create_customer(db: Session, store_id: int, *, email: str, name: str
     the winner's row (no savepoint needed). A known customer without a name takes this one; an
     existing name is kept. Any other integrity error (e.g. the store is gone) is raised."""
     email = normalize_email(email)
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     customer = db.scalars(
-        insert(Customer).values(store_id=store_id, email=email, name=name or None)
+        dialect_insert(db)(Customer).values(store_id=store_id, email=email, name=name or None)
         .on_conflict_do_nothing(index_elements=["store_id", "email"])
         .returning(Customer)
     ).one_or_none()

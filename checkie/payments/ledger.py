@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from checkie import money
-from checkie.database import utcnow
+from checkie.database import dialect_insert, utcnow
 from checkie.payments.models import BalanceTransaction, StoreBalance, TransactionType
 
 
@@ -95,9 +94,8 @@ def _advance_head(db: Session, store_id: int, currency: str, entries: list[Entry
     )
     head = db.execute(advance).one_or_none()
     if head is None:
-        insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
         db.execute(
-            insert(balances)
+            dialect_insert(db)(balances)
             .values(store_id=store_id, currency=currency, available=0, last_sequence=0, updated_at=utcnow())
             .on_conflict_do_nothing(index_elements=["store_id", "currency"])
         )

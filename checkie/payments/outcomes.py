@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from checkie import money
@@ -28,6 +27,7 @@ from checkie.checkout import locks, pricing
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.customers.models import Customer
 from checkie.customers.services import find_or_create_customer, normalize_email
+from checkie.database import dialect_insert
 from checkie.notifications.services import queue_email
 from checkie.payments import ledger
 from checkie.payments.models import (
@@ -203,15 +203,11 @@ def _insert_payment(
         provider_payment_id=intent_id, email=email, amount_refunded=0, needs_review=False,
     )
     statement = (
-        _insert_for(db)(Payment).values(**values)
+        dialect_insert(db)(Payment).values(**values)
         .on_conflict_do_nothing(index_elements=["provider", "provider_payment_id"])
         .returning(Payment)
     )
     return db.scalars(statement).one_or_none()
-
-
-def _insert_for(db: Session):
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _complete_session(db: Session, checkout: CheckoutSession, payment: Payment) -> str | None:
