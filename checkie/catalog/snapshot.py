@@ -18,7 +18,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -89,7 +88,6 @@ class PageView:
     trial_days: int
     success_url: str | None
     allow_coupons: bool
-    published_at: datetime | None
     variants: tuple[VariantView, ...]
     custom_fields: tuple[FieldView, ...]
 
@@ -164,7 +162,7 @@ def _load(db: Session, page_id: int) -> PageView:
         pricing_type=PricingType(page.pricing_type), amount=page.amount, currency=page.currency,
         interval=Interval(page.interval) if page.interval else None, interval_count=page.interval_count,
         trial_days=page.trial_days, success_url=page.success_url, allow_coupons=page.allow_coupons,
-        published_at=page.published_at, variants=_variants(options),
+        variants=_variants(options),
         custom_fields=tuple(
             FieldView(id=f.id, key=f.key, label=f.label, type=FieldType(f.type), required=f.required,
                       options=tuple(f.options) if f.options is not None else None, help_text=f.help_text)

@@ -82,13 +82,18 @@ def new_attempt(db: Session, provider: str, intent_id: str) -> PaymentAttempt | 
     return held(db, (_NEW_ATTEMPT, provider, intent_id))
 
 
+def session_with_page_version() -> sa.Select:
+    """SELECT a checkout session and its page's version (what catalog.snapshot caches views
+    under): every read that goes on to show or check the page starts here."""
+    return sa.select(CheckoutSession, Page.version).join(Page, Page.id == CheckoutSession.page_id)
+
+
 def _lock(db: Session, where) -> CheckoutSession | None:
     """SELECT … FOR UPDATE OF the session row only (its page's row is read, not locked: every
     checkout of the page would queue on it), re-reading the session; remembers the lock."""
     db.flush()
     row = db.execute(
-        sa.select(CheckoutSession, Page.version).join(Page, Page.id == CheckoutSession.page_id)
-        .where(where)
+        session_with_page_version().where(where)
         .with_for_update(of=CheckoutSession)
         .execution_options(populate_existing=True)
     ).one_or_none()

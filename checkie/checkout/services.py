@@ -25,7 +25,14 @@ from checkie.catalog.coupons import (
 from checkie.catalog.models import Coupon, Page, PageStatus
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import guards, pricing
-from checkie.checkout.locks import held_lock, lock_session, lock_session_of_id, remember_new_attempt, session_page
+from checkie.checkout.locks import (
+    held_lock,
+    lock_session,
+    lock_session_of_id,
+    remember_new_attempt,
+    session_page,
+    session_with_page_version,
+)
 from checkie.checkout.models import (
     CheckoutSession,
     CheckoutSessionTransition,
@@ -108,10 +115,7 @@ def session_and_page(db: Session, session_id: str) -> tuple[CheckoutSession, Pag
     """The session and the cached view of its page, in one query: what the checkout pages
     render from. NotFound like `get_session`."""
     _check_session_id(session_id)
-    row = db.execute(
-        sa.select(CheckoutSession, Page.version).join(Page, Page.id == CheckoutSession.page_id)
-        .where(CheckoutSession.id == session_id)
-    ).one_or_none()
+    row = db.execute(session_with_page_version().where(CheckoutSession.id == session_id)).one_or_none()
     if row is None:
         raise NotFound("Checkout session not found.")
     session, version = row
