@@ -14,22 +14,28 @@ from sqlalchemy.orm import Session
 
 from checkie.database import utcnow
 from checkie.payments.models import ProviderEvent
-from checkie.providers.base import InvalidPayload, ProviderNotConfigured
+from checkie.providers.base import IntentEvent, ProviderNotConfigured
+from checkie.providers.stripe import SUCCEEDED, PAYMENT_FAILED, parse_event, read_intent_event
 
 log = logging.getLogger("checkie.payments.intake")
 
 
 def receive_event(db: Session, provider_name: str, payload: bytes, signature_header: str) -> ProviderEvent | None:
-    """Verify `payload` (InvalidSignature/InvalidPayload: nothing stored), store it, and apply it.
+    """Verify `payload` and check its shape (InvalidSignature/InvalidPayload: nothing stored),
+    store it, and apply it.
 
     Returns the stored event, or None when this event was already received (a duplicate).
     Flushes, never commits: the event row and its effects commit together or not at all."""
     event = verify_event(provider_name, payload, signature_header)
+    intent = read_intent_event(event)
     stored = _store_once(db, provider_name, event)
     if stored is None:
         log.info("duplicate %s event %s ignored", provider_name, event["id"])
         return None
-    dispatch(db, provider_name, event)
+    if intent is None:
+        log.info("%s event type %s stored and ignored", provider_name, event["type"])
+    else:
+        dispatch(db, provider_name, intent)
     db.flush()
     return stored
 
@@ -38,8 +44,6 @@ def verify_event(provider_name: str, payload: bytes, signature_header: str) -> d
     """The verified event as a dict. Stripe's events verify against STRIPE_WEBHOOK_SECRET even
     before the Stripe provider exists, so a configured secret is honoured."""
     if provider_name == "stripe":
-        from checkie.providers.stripe import parse_event
-
         secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
         if not secret:
             raise ProviderNotConfigured("Stripe is not configured")
@@ -81,32 +85,20 @@ def _store_once(db: Session, provider_name: str, event: dict) -> ProviderEvent |
     return stored
 
 
-def dispatch(db: Session, provider_name: str, event: dict) -> None:
-    """Apply a payment-intent event through payments.outcomes; any other type is only stored."""
-    kind = event["type"]
-    if kind not in _HANDLED:
-        log.info("%s event type %s stored and ignored", provider_name, kind)
-        return
+def dispatch(db: Session, provider_name: str, intent: IntentEvent) -> None:
+    """Apply what the event says about a payment intent through payments.outcomes."""
     from checkie.payments import (
         outcomes,  # imported when used: outcomes imports much of the app
     )
 
-    intent = (event.get("data") or {}).get("object") or {}
-    if not isinstance(intent.get("id"), str):
-        raise InvalidPayload(f"The {kind} event carries no payment intent.")
-    if kind == "payment_intent.succeeded":
+    if intent.type == SUCCEEDED:
         outcomes.payment_succeeded(
-            db, provider=provider_name, intent_id=intent["id"], amount=int(intent["amount"]),
-            currency=str(intent["currency"]), metadata=intent.get("metadata") or {},
+            db, provider=provider_name, intent_id=intent.intent_id, amount=intent.amount,
+            currency=intent.currency, metadata=intent.metadata,
         )
-    elif kind == "payment_intent.payment_failed":
-        error = intent.get("last_payment_error") or {}
-        outcomes.payment_failed(db, provider=provider_name, intent_id=intent["id"], code=error.get("code"), message=error.get("message"))
+    elif intent.type == PAYMENT_FAILED:
+        outcomes.payment_failed(
+            db, provider=provider_name, intent_id=intent.intent_id, code=intent.failure_code, message=intent.failure_message,
+        )
     else:
-        redirect = ((intent.get("next_action") or {}).get("redirect_to_url") or {}).get("url")
-        outcomes.payment_requires_action(db, provider=provider_name, intent_id=intent["id"], next_action_url=redirect)
-
-
-_HANDLED = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action"}
-
-
+        outcomes.payment_requires_action(db, provider=provider_name, intent_id=intent.intent_id, next_action_url=intent.next_action_url)

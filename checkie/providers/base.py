@@ -34,6 +34,21 @@ class ProviderNotConfigured(DomainError):
 
 
 @dataclass(frozen=True)
+class IntentEvent:
+    """What a PSP event says about one payment intent, checked for shape before anything is stored."""
+
+    type: str
+    intent_id: str
+    #: Minor units, as PSPs send them; currency lower case.
+    amount: int
+    currency: str
+    metadata: dict[str, str]
+    failure_code: str | None = None
+    failure_message: str | None = None
+    next_action_url: str | None = None
+
+
+@dataclass(frozen=True)
 class IntentResult:
     """The provider's synchronous answer to creating (and confirming) a payment intent."""
 

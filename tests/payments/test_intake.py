@@ -8,7 +8,8 @@ import pytest
 
 from checkie.extensions import db as _db
 from checkie.payments.models import ProviderEvent
-from tests.providers.helpers import intent_event, record_outcomes, signed_event
+from checkie.providers.stripe import sign_payload
+from tests.providers.helpers import TEST_SECRET, intent_event, record_outcomes, signed_event
 
 
 @pytest.fixture
@@ -76,6 +77,63 @@ def test_a_signature_older_than_300_seconds_is_400(client, db, outcomes):
     assert post(client, intent_event(), timestamp=int(time.time()) - 301).status_code == 400
     assert stored(db) == [] and outcomes.calls == []
     assert post(client, intent_event(), timestamp=int(time.time()) - 250).status_code == 200
+
+
+def test_a_signature_dated_more_than_300_seconds_ahead_is_400(client, db, outcomes):
+    assert post(client, intent_event(), timestamp=int(time.time()) + 301).status_code == 400
+    assert post(client, intent_event(), timestamp=int(time.time()) + 365 * 24 * 3600).status_code == 400
+    assert stored(db) == [] and outcomes.calls == []
+    assert post(client, intent_event(), timestamp=int(time.time()) + 250).status_code == 200
+
+
+def _reshaped(change) -> dict:
+    event = intent_event()
+    change(event, event["data"]["object"])
+    return event
+
+
+MALFORMED = {
+    "amount a string": lambda e, i: i.update(amount="abc"),
+    "amount null": lambda e, i: i.update(amount=None),
+    "amount a float": lambda e, i: i.update(amount=25.0),
+    "amount a boolean": lambda e, i: i.update(amount=True),
+    "amount negative": lambda e, i: i.update(amount=-1),
+    "amount past any real charge": lambda e, i: i.update(amount=10**20),
+    "currency of four letters": lambda e, i: i.update(currency="usdx"),
+    "currency a number": lambda e, i: i.update(currency=840),
+    "metadata a string": lambda e, i: i.update(metadata="cs_test0001"),
+    "metadata values not strings": lambda e, i: i.update(metadata={"checkout_session_id": ["cs_test0001"]}),
+    "intent id missing": lambda e, i: i.pop("id"),
+    "intent a list": lambda e, i: e["data"].update(object=[i]),
+    "data a string": lambda e, i: e.update(data="payment_intent"),
+    "error a string": lambda e, i: i.update(last_payment_error="card_declined"),
+    "error code a number": lambda e, i: i.update(last_payment_error={"code": 51, "message": "no"}),
+    "next action a list": lambda e, i: i.update(next_action=["redirect"]),
+    "redirect url an object": lambda e, i: i.update(next_action={"type": "redirect_to_url", "redirect_to_url": {"url": {}}}),
+}
+
+
+@pytest.mark.parametrize("change", MALFORMED.values(), ids=MALFORMED.keys())
+@pytest.mark.parametrize("event_type", ["payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action"])
+def test_a_signed_event_of_the_wrong_shape_is_400_and_nothing_is_stored(client, db, outcomes, change, event_type):
+    event = _reshaped(change)
+    event["type"] = event_type
+    response = post(client, event)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_payload"
+    assert stored(db) == [] and outcomes.calls == []
+
+
+@pytest.mark.parametrize("body", [
+    b'{"id":"evt_1","type":"payment_intent.succeeded","data":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    b'{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","amount":' + b"9" * 5000 + b"}}}",
+], ids=["nested 100,000 deep", "amount of 5,000 digits"])
+def test_a_signed_body_python_cannot_decode_is_400(client, db, outcomes, body):
+    headers = {"Content-Type": "application/json", "Stripe-Signature": sign_payload(body, TEST_SECRET)}
+    response = client.post(URL, data=body, headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_payload"
+    assert stored(db) == [] and outcomes.calls == []
 
 
 def test_a_signed_body_that_is_not_an_event_is_400(client, db, outcomes):
