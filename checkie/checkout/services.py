@@ -306,21 +306,25 @@ def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: s
     """Move an open checkout to processing and ask the store's provider for a payment intent
     for the session's total (minor units). Reserves the coupon's redemption, counts the
     attempt, then applies the provider's synchronous answer through payments.outcomes (the
-    same functions webhook events call). ValidationFailed listing every reason the session
-    cannot be paid yet; InvalidTransition when it is not open."""
+    same functions webhook events call). ValidationFailed for a payment method the provider
+    does not take (nothing written) or listing every reason the session cannot be paid yet;
+    InvalidTransition when it is not open."""
     from checkie import providers
 
     lock_session(db, session)
     _refuse_past_expiry(session)
     if not accepts(session.state, CheckoutEvent.INITIATE_PAYMENT):
         raise InvalidTransition(f"A {session.state.value} checkout session cannot start a payment.")
+    store = db.get(Store, session.store_id)
+    provider = providers.for_store(store)
+    if not provider.accepts_payment_method(payment_method):
+        # Never echo the value: a shopper may have typed a real card number into it.
+        raise ValidationFailed.on("paymentMethod", provider.payment_method_hint)
     problems = guards.payment_problems(session, page=session_page(db, session))
     if problems:
         reasons = " ".join(message for messages in problems.values() for message in messages)
         raise ValidationFailed(f"This checkout cannot be paid yet. {reasons}", fields=problems)
     _reserve_coupon(db, session)
-    store = db.get(Store, session.store_id)
-    provider = providers.for_store(store)
     session.attempt_count += 1
     attempt = PaymentAttempt(
         session_id=session.id, number=session.attempt_count, provider=provider.name, amount=session.total,

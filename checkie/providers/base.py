@@ -63,6 +63,12 @@ class IntentResult:
 
 class PaymentProvider(Protocol):
     name: str
+    #: What to tell a client whose payment method `accepts_payment_method` refused.
+    payment_method_hint: str
+
+    def accepts_payment_method(self, payment_method: str | None) -> bool:
+        """Whether an intent may be created with `payment_method` (checked before anything is stored)."""
+        ...
 
     def create_payment_intent(
         self, *, amount: int, currency: str, metadata: dict, payment_method: str | None, attempt_id: int

@@ -63,6 +63,7 @@ class TestProvider:
 
     __test__ = False  # not a pytest test class, whatever its name
     name = "test"
+    payment_method_hint = "Send one of the test payment methods: " + ", ".join(TEST_CARDS.values()) + "."
 
     def __init__(self, *, app_url: str, webhook_secret: str):
         self.app_url = app_url.rstrip("/")
@@ -84,6 +85,9 @@ class TestProvider:
             return IntentResult(intent_id, "requires_action", client_secret=_client_secret(intent_id), next_action_url=url)
         emit_event(SUCCEEDED, **intent)
         return IntentResult(intent_id, "succeeded", client_secret=_client_secret(intent_id))
+
+    def accepts_payment_method(self, payment_method: str | None) -> bool:
+        return payment_method in TEST_CARDS.values()
 
     def verify_webhook(self, payload: bytes, signature_header: str) -> dict:
         return parse_event(payload, signature_header, self.webhook_secret)

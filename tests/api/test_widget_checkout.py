@@ -178,3 +178,30 @@ def test_payment_method_must_be_a_string(client, session_id):
     response = client.post(f"{WIDGET}/checkout", json={"sessionId": session_id, "paymentMethod": 4242})
     assert response.status_code == 422 and "paymentMethod" in response.json["error"]["fields"]
     assert status(client, session_id)["attempts"] == 0
+
+
+CARD_NUMBER = "4111111111111111"
+
+
+def _tables_mentioning(db, text: str) -> list[str]:
+    """Every table with a row whose text (any column) contains `text`."""
+    found = []
+    for table in sa.inspect(db.get_bind()).get_table_names():
+        rows = db.execute(sa.text(f'SELECT CAST(t AS text) FROM "{table}" t')).scalars()
+        if any(text in row for row in rows):
+            found.append(table)
+    return found
+
+
+@pytest.mark.parametrize("method", [CARD_NUMBER, "4242 4242 4242 4242", "pm_card_bogus", ""])
+def test_an_unknown_payment_method_is_refused_before_anything_is_written(client, db, session_id, method, caplog):
+    before = _tables_mentioning(db, session_id)
+    response = client.post(f"{WIDGET}/checkout", json={"sessionId": session_id, "paymentMethod": method},
+                           headers={"Idempotency-Key": "card-number"})
+    assert response.status_code == 422
+    assert "pm_card_visa" in response.json["error"]["fields"]["paymentMethod"][0]
+    assert status(client, session_id) == {"sessionId": session_id, "status": "open", "attempts": 0}
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaymentAttempt)) == 0
+    assert _tables_mentioning(db, session_id) == before
+    assert method == "" or _tables_mentioning(db, method) == []
+    assert method == "" or method not in caplog.text + response.get_data(as_text=True)

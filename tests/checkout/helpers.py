@@ -70,6 +70,10 @@ class FakeProvider:
     statuses: list[str] = field(default_factory=list)
     name: str = "test"
     calls: list[dict] = field(default_factory=list)
+    payment_method_hint: str = "Any payment method will do."
+
+    def accepts_payment_method(self, payment_method) -> bool:
+        return True
 
     def create_payment_intent(self, *, amount, currency, metadata, payment_method, attempt_id) -> IntentResult:
         self.calls.append({"amount": amount, "currency": currency, "metadata": metadata,
