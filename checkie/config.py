@@ -197,7 +197,15 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         # Flask-Limiter: Redis when configured so every web process shares the counters.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": ratelimit_prefix,
-        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"limits:{ratelimit_prefix}"} if redis_url else {},
+        # A Redis that is down or hangs must not take the checkout and log-in with it: give up on
+        # it within a second and count in this process's memory until it answers again
+        # (checkie.ops.metrics counts each time, and /readyz says 503 meanwhile).
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"key_prefix": f"limits:{ratelimit_prefix}", "socket_connect_timeout": 1, "socket_timeout": 1}
+            if redis_url else {}
+        ),
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": not read.flag("RATELIMIT_DISABLED"),
         # Cookies: HttpOnly + Lax everywhere; Secure and the __Host- prefix in production.

@@ -13,6 +13,8 @@ from flask import Flask, g, has_request_context
 from pythonjsonlogger.json import JsonFormatter
 
 HANDLER_NAME = "checkie"
+#: Flask-Limiter's logger: its only word that the rate-limit storage is unreachable.
+LIMITER_LOGGER = "flask-limiter"
 
 
 class RequestIdFilter(logging.Filter):
@@ -41,6 +43,10 @@ def init_logging(app: Flask) -> None:
     logger.setLevel(logging.INFO)
     # Our handler is the only one: no duplicate lines through whatever the server put on root.
     logger.propagate = False
+    # Flask-Limiter's word that Redis is unreachable belongs in the same log, request id and all.
+    limiter_logger = logging.getLogger(LIMITER_LOGGER)
+    limiter_logger.handlers[:] = [h for h in limiter_logger.handlers if h.name != HANDLER_NAME] + [handler]
+    limiter_logger.propagate = False
     _enable_checkie_loggers()
 
 

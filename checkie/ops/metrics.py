@@ -8,6 +8,7 @@ adds up every worker's (gunicorn's `child_exit` hook should call
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import Flask, Response, request
@@ -21,10 +22,18 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from checkie.logging import LIMITER_LOGGER
+
 #: Created once per process (the default registry refuses duplicates, and tests build many apps).
 REQUESTS = Counter("checkie_http_requests", "HTTP requests answered.", ["method", "endpoint", "status"])
 LATENCY = Histogram(
     "checkie_http_request_duration_seconds", "Time spent answering HTTP requests.", ["method", "endpoint"]
+)
+
+#: Flask-Limiter tells of a rate-limit storage it cannot reach only through its logger.
+RATE_LIMIT_STORAGE_FAILURES = Counter(
+    "checkie_rate_limit_storage_failures",
+    "Times the rate-limit storage (Redis) failed and limits fell back to this process's memory or were skipped.",
 )
 
 #: Any other verb is counted as "other": clients choose the method string, we bound the labels.
@@ -59,5 +68,15 @@ def render_metrics() -> Response:
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
+class _StorageFailureCounter(logging.Handler):
+    """Counts Flask-Limiter's warnings and errors: each is a storage call that failed."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        RATE_LIMIT_STORAGE_FAILURES.inc()
+
+
 def init_metrics(app: Flask) -> None:
     app.after_request(record_request)
+    logger = logging.getLogger(LIMITER_LOGGER)
+    if not any(isinstance(handler, _StorageFailureCounter) for handler in logger.handlers):
+        logger.addHandler(_StorageFailureCounter(logging.WARNING))
