@@ -153,5 +153,13 @@ def test_rate_limit_keys_are_namespaced_per_deployment(tmp_path):
     """Two deployments (or test runs) on one Redis: resetting one's counters must not wipe the other's."""
     config = load_config({"REDIS_URL": "redis://r:6379/1", "RATELIMIT_KEY_PREFIX": "shop-a"}, str(tmp_path))
     assert config["RATELIMIT_KEY_PREFIX"] == "shop-a"
-    assert config["RATELIMIT_STORAGE_OPTIONS"] == {"key_prefix": "limits:shop-a"}
+    assert config["RATELIMIT_STORAGE_OPTIONS"]["key_prefix"] == "limits:shop-a"
     assert load_config({}, str(tmp_path))["RATELIMIT_STORAGE_OPTIONS"] == {}
+
+
+def test_a_slow_or_dead_redis_does_not_fail_rate_limited_requests(tmp_path):
+    """Limits fall back to memory: a request waits at most a second for the rate-limit Redis."""
+    config = load_config({"REDIS_URL": "redis://r:6379/1"}, str(tmp_path))
+    assert config["RATELIMIT_STORAGE_OPTIONS"]["socket_connect_timeout"] == 1
+    assert config["RATELIMIT_STORAGE_OPTIONS"]["socket_timeout"] == 1
+    assert config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] and config["RATELIMIT_SWALLOW_ERRORS"]
