@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from checkie.accounts import emails, links, refresh
+from checkie.accounts import browser_sessions, emails, links, refresh
 from checkie.accounts.models import TokenPurpose, User, new_session_epoch
 from checkie.database import utcnow
 from checkie.emails import EmailNotValidError, normalized_email
@@ -196,9 +196,11 @@ def verify_email(db: Session, token: str) -> User:
 # --- passwords -----------------------------------------------------------------------------------
 
 def _set_password(db: Session, user: User, password: str) -> None:
-    """Store a new password and end every session: browser sessions and access tokens carry the
-    session epoch, refresh tokens are revoked, and pending reset links are retired."""
+    """Store a new password and end every session: browser sessions are deleted, access tokens
+    carry the session epoch that rotates here, refresh tokens are revoked, and pending reset
+    links are retired."""
     user.password_hash = hash_password(password)
+    browser_sessions.end_user_sessions(db, user)
     user.session_epoch = new_session_epoch()
     refresh.revoke_user_refresh_tokens(db, user)
     links.retire_link_tokens(db, user, TokenPurpose.PASSWORD_RESET)
