@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from checkie.accounts import browser_sessions, emails, links, refresh
+from checkie.accounts.addresses import account_email, find_user_by_email
 from checkie.accounts.models import TokenPurpose, User, new_session_epoch
 from checkie.database import utcnow
-from checkie.emails import EmailNotValidError, normalized_email
+from checkie.emails import EmailNotValidError
 from checkie.errors import AuthenticationFailed, Conflict, ValidationFailed
 from checkie.security import DUMMY_PASSWORD_HASH, hash_password, verify_password
 from checkie.stores.access import stores_of_user
@@ -35,11 +36,11 @@ INVALID_LINK = "This link is invalid or has expired."
 # --- validation -------------------------------------------------------------------------------
 
 def _valid_email(raw: str) -> str:
-    """The stored form of an address (lower-cased, stripped, Unicode-normalised). No DNS lookup,
-    so sign-up works offline and never waits on a resolver; `.test` addresses (reserved by
-    RFC 2606, they never receive mail) are allowed for demos and tests."""
+    """The stored form of an address (`addresses.account_email`). No DNS lookup, so sign-up
+    works offline and never waits on a resolver; `.test` addresses (reserved by RFC 2606, they
+    never receive mail) are allowed for demos and tests."""
     try:
-        return normalized_email(raw.strip()).lower()
+        return account_email(raw)
     except EmailNotValidError as exc:
         raise ValidationFailed.on("email", str(exc)) from None
 
@@ -100,17 +101,6 @@ def _claim_email(db: Session, user: User, email: str) -> None:
 
 
 # --- users --------------------------------------------------------------------------------------
-
-def find_user_by_email(db: Session, email: str) -> User | None:
-    """The user with this address, compared in stored form. An address that does not validate
-    cannot belong to anyone, so it is not even looked up (this also keeps NUL bytes and other
-    junk away from the database)."""
-    try:
-        normalised = _valid_email(email)
-    except ValidationFailed:
-        return None
-    return db.scalar(sa.select(User).where(User.email == normalised))
-
 
 def _insert_user(db: Session, *, email: str, password: str, name: str, verified: bool) -> User:
     user = User(email=email, name=name, password_hash=hash_password(password), email_verified_at=utcnow() if verified else None)

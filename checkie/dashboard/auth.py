@@ -30,7 +30,7 @@ NOT_VERIFIED = "Please confirm your email address first. We have just sent a new
 
 def _submitted_email() -> str:
     """Rate-limit key: the address typed into the form, so one account cannot be tried from many IPs."""
-    return (request.form.get("email") or "").strip().lower() or get_remote_address()
+    return limits.email_key(request.form.get("email")) or get_remote_address()
 
 
 def _status(form) -> int:

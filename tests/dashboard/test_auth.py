@@ -355,6 +355,19 @@ def test_login_attempts_on_one_address_are_limited_whatever_the_ip(client, ada):
     assert attempt("someone@example.com", "203.0.113.99") == 422  # another address is not affected
 
 
+def test_spellings_the_lookup_folds_together_share_one_login_limit(app, client, ada):
+    """`ada@ｅxample.com` (a full-width ｅ) opens Ada's account, so it must count against her limit."""
+    assert _log_in(app.test_client(), "ada@ｅxample.com").status_code == 303  # the same account
+    token = csrf_token(client)
+    spellings = ["ada@ｅxample.com", " ADA@EXAMPLE.COM"]
+
+    def attempt(n: int) -> int:
+        data = {"csrf_token": token, "email": spellings[n % 2], "password": "a guess"}
+        return client.post("/login", data=data, environ_base={"REMOTE_ADDR": f"203.0.113.{n}"}).status_code
+
+    assert [attempt(n) for n in range(5)] == [422] * 4 + [429]
+
+
 def test_password_reset_requests_for_one_address_are_limited(client):
     token = csrf_token(client)
     answers = [
