@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from checkie.accounts import browser_sessions, emails, links, refresh
+from checkie.accounts import browser_sessions, emails, links, refresh, tasks
 from checkie.accounts.addresses import account_email, find_user_by_email
 from checkie.accounts.models import TokenPurpose, User, new_session_epoch
 from checkie.database import utcnow
@@ -22,6 +22,7 @@ from checkie.errors import AuthenticationFailed, Conflict, ValidationFailed
 from checkie.security import DUMMY_PASSWORD_HASH, hash_password, verify_password
 from checkie.stores.access import stores_of_user
 from checkie.stores.models import Role, Store
+from checkie.tasks import enqueue_after_commit
 
 MIN_PASSWORD_LENGTH = 10
 #: argon2 would hash more, but hashing megabytes per request is a cheap denial of service.
@@ -197,13 +198,16 @@ def _set_password(db: Session, user: User, password: str) -> None:
     emails.send_password_changed_email(db, user)
 
 
-def request_password_reset(db: Session, *, email: str) -> None:
-    """Email a one-hour reset link if the address has an account; do nothing visible otherwise,
-    so the caller answers the same either way. Unverified accounts may reset too: using the
-    emailed link proves the address."""
-    user = find_user_by_email(db, email)
-    if user is not None:
-        emails.send_password_reset_email(db, user)
+def request_password_reset(*, email: str) -> None:
+    """Have a one-hour reset link emailed if the address has an account, once the caller
+    commits. The request does the same work for every address, queueing one task with the
+    address in stored form; the task looks the account up, so neither the answer nor its timing
+    tells whether one exists. An address that does not validate has no account: nothing is queued."""
+    try:
+        address = account_email(email)
+    except EmailNotValidError:
+        return
+    enqueue_after_commit(tasks.email_password_reset, address)
 
 
 def reset_password(db: Session, *, token: str, password: str) -> User:
