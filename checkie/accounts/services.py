@@ -3,7 +3,8 @@
 The dashboard and the JSON API both call these. Two rules shape them (SPEC §9): answers never
 reveal whether an address has an account (the difference only reaches that address's inbox),
 and changing or resetting a password ends every other session of the user.
-Emailed-link mechanics live in `links`, the emails in `emails`, API tokens in `refresh`.
+Emailed-link mechanics live in `links`, the emails in `emails`, API tokens in `refresh`,
+dashboard sessions in `browser_sessions`, the stored form of an address in `addresses`.
 """
 from __future__ import annotations
 

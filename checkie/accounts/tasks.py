@@ -12,7 +12,8 @@ from checkie.tasks import periodic_task, task
 @task(retries=3, retry_delay=30)
 def email_password_reset(address: str) -> None:
     """Email a fresh one-hour reset link if `address` has an account; nothing otherwise. Decided
-    here rather than in the request, which must cost the same for every address (SPEC §9)."""
+    here rather than in the request, which must cost the same for every address (SPEC §9).
+    Unverified accounts may reset too: using the emailed link proves the address."""
     user = find_user_by_email(db.session, address)
     if user is not None:
         emails.send_password_reset_email(db.session, user)
