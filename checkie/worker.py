@@ -11,6 +11,7 @@ app = create_app()
 bind_app(app)
 
 # Every domain's tasks, so the consumer registers them all. noqa: E402,F401 throughout.
+import checkie.accounts.tasks  # noqa: E402,F401
 import checkie.checkout.tasks  # noqa: E402,F401
 import checkie.notifications.tasks  # noqa: E402,F401
 import checkie.providers.tasks  # noqa: E402,F401

@@ -5,8 +5,11 @@ import re
 from functools import lru_cache
 
 import pytest
+from sqlalchemy.orm import object_session
 
+from checkie.accounts.browser_sessions import start_session
 from checkie.accounts.models import User
+from checkie.dashboard.session import SESSION_TOKEN_KEY
 from checkie.database import utcnow
 from checkie.security import hash_password
 from checkie.stores.models import MemberStatus, Role, Store, StoreMember
@@ -65,9 +68,14 @@ def post_form(client, url: str, data: dict | None = None, *, page: str | None = 
 
 
 def login(client, user: User) -> None:
-    """Sign `client` in as `user` without going through the login form."""
+    """Sign `client` in as `user` without going through the login form: a server-side session
+    row, committed with whatever the user's database session holds, and its token in the cookie."""
+    db = object_session(user)
+    token = start_session(db, user)
+    db.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = str(user.id)
+        session[SESSION_TOKEN_KEY] = token
         session["_fresh"] = True
 
 

@@ -26,13 +26,25 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     #: Registration through the dashboard is finished by opening an emailed link.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Part of the Flask-Login id; rotating it ends every other browser session of the user.
+    #: Carried by every JSON API access token; rotating it (password change) ends them all.
     session_epoch: Mapped[str] = mapped_column(sa.String(32), default=new_session_epoch)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
+
+class UserSession(db.Model):
+    """One signed-in dashboard browser. The signed cookie alone cannot be taken back, so it
+    only carries this row's token: deleting the row (log-out, password change) ends the session
+    even for a copy of the cookie."""
+
+    __tablename__ = "user_sessions"
+
+    #: SHA-256 hex of the token in the session cookie; the token itself is never stored.
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: Fixed at sign-in: the session ends then however active it is (the purge task reclaims the row).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class TokenPurpose(str, enum.Enum):

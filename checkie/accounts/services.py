@@ -3,7 +3,8 @@
 The dashboard and the JSON API both call these. Two rules shape them (SPEC §9): answers never
 reveal whether an address has an account (the difference only reaches that address's inbox),
 and changing or resetting a password ends every other session of the user.
-Emailed-link mechanics live in `links`, the emails in `emails`, API tokens in `refresh`.
+Emailed-link mechanics live in `links`, the emails in `emails`, API tokens in `refresh`,
+dashboard sessions in `browser_sessions`, the stored form of an address in `addresses`.
 """
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from checkie.accounts import emails, links, refresh
+from checkie.accounts import browser_sessions, emails, links, refresh, tasks
+from checkie.accounts.addresses import account_email, find_user_by_email
 from checkie.accounts.models import TokenPurpose, User, new_session_epoch
 from checkie.database import utcnow
-from checkie.emails import EmailNotValidError, normalized_email
+from checkie.emails import EmailNotValidError
 from checkie.errors import AuthenticationFailed, Conflict, ValidationFailed
 from checkie.security import DUMMY_PASSWORD_HASH, hash_password, verify_password
 from checkie.stores.access import stores_of_user
 from checkie.stores.models import Role, Store
+from checkie.tasks import enqueue_after_commit
 
 MIN_PASSWORD_LENGTH = 10
 #: argon2 would hash more, but hashing megabytes per request is a cheap denial of service.
@@ -35,11 +38,11 @@ INVALID_LINK = "This link is invalid or has expired."
 # --- validation -------------------------------------------------------------------------------
 
 def _valid_email(raw: str) -> str:
-    """The stored form of an address (lower-cased, stripped, Unicode-normalised). No DNS lookup,
-    so sign-up works offline and never waits on a resolver; `.test` addresses (reserved by
-    RFC 2606, they never receive mail) are allowed for demos and tests."""
+    """The stored form of an address (`addresses.account_email`). No DNS lookup, so sign-up
+    works offline and never waits on a resolver; `.test` addresses (reserved by RFC 2606, they
+    never receive mail) are allowed for demos and tests."""
     try:
-        return normalized_email(raw.strip()).lower()
+        return account_email(raw)
     except EmailNotValidError as exc:
         raise ValidationFailed.on("email", str(exc)) from None
 
@@ -100,17 +103,6 @@ def _claim_email(db: Session, user: User, email: str) -> None:
 
 
 # --- users --------------------------------------------------------------------------------------
-
-def find_user_by_email(db: Session, email: str) -> User | None:
-    """The user with this address, compared in stored form. An address that does not validate
-    cannot belong to anyone, so it is not even looked up (this also keeps NUL bytes and other
-    junk away from the database)."""
-    try:
-        normalised = _valid_email(email)
-    except ValidationFailed:
-        return None
-    return db.scalar(sa.select(User).where(User.email == normalised))
-
 
 def _insert_user(db: Session, *, email: str, password: str, name: str, verified: bool) -> User:
     user = User(email=email, name=name, password_hash=hash_password(password), email_verified_at=utcnow() if verified else None)
@@ -196,22 +188,27 @@ def verify_email(db: Session, token: str) -> User:
 # --- passwords -----------------------------------------------------------------------------------
 
 def _set_password(db: Session, user: User, password: str) -> None:
-    """Store a new password and end every session: browser sessions and access tokens carry the
-    session epoch, refresh tokens are revoked, and pending reset links are retired."""
+    """Store a new password and end every session: browser sessions are deleted, access tokens
+    carry the session epoch that rotates here, refresh tokens are revoked, and pending reset
+    links are retired."""
     user.password_hash = hash_password(password)
+    browser_sessions.end_user_sessions(db, user)
     user.session_epoch = new_session_epoch()
     refresh.revoke_user_refresh_tokens(db, user)
     links.retire_link_tokens(db, user, TokenPurpose.PASSWORD_RESET)
     emails.send_password_changed_email(db, user)
 
 
-def request_password_reset(db: Session, *, email: str) -> None:
-    """Email a one-hour reset link if the address has an account; do nothing visible otherwise,
-    so the caller answers the same either way. Unverified accounts may reset too: using the
-    emailed link proves the address."""
-    user = find_user_by_email(db, email)
-    if user is not None:
-        emails.send_password_reset_email(db, user)
+def request_password_reset(*, email: str) -> None:
+    """Have a one-hour reset link emailed if the address has an account, once the caller
+    commits. The request does the same work for every address, queueing one task with the
+    address in stored form; the task looks the account up, so neither the answer nor its timing
+    tells whether one exists. An address that does not validate has no account: nothing is queued."""
+    try:
+        address = account_email(email)
+    except EmailNotValidError:
+        return
+    enqueue_after_commit(tasks.email_password_reset, address)
 
 
 def reset_password(db: Session, *, token: str, password: str) -> User:

@@ -38,8 +38,7 @@ RESET_REQUESTED = "If an account exists for this address, we have emailed it a l
 def _submitted_email() -> str:
     """Rate-limit key: the address in the JSON body (the same counter as the dashboard's form)."""
     body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return email.strip().lower() if isinstance(email, str) and email.strip() else get_remote_address()
+    return (limits.email_key(body.get("email")) if isinstance(body, dict) else None) or get_remote_address()
 
 
 def _signed_in(user, tokens: refresh.TokenPair) -> dict:
@@ -119,7 +118,7 @@ def forgot_password(data: dict):
     """Email a one-hour password reset link, if the address has an account.
 
     The answer is the same whether or not it does."""
-    services.request_password_reset(db.session, email=data["email"])
+    services.request_password_reset(email=data["email"])
     db.session.commit()
     return {"message": RESET_REQUESTED}
 

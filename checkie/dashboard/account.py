@@ -6,7 +6,7 @@ gets just that form's block back); success redirects back to the page with a fla
 from __future__ import annotations
 
 from flask import Blueprint, flash, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from checkie.accounts import services
 from checkie.accounts.models import User
@@ -16,6 +16,7 @@ from checkie.dashboard.forms.accounts import (
     DeleteAccountForm,
     ProfileForm,
 )
+from checkie.dashboard.session import sign_in
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
 from checkie.web import render_page
@@ -78,8 +79,8 @@ def change_password():
         except ValidationFailed as error:
             apply_errors(form, error)
         else:
+            sign_in(me)  # every session ended with the password: this browser starts a new one
             db.session.commit()
-            login_user(me)  # the epoch changed: re-key this session so only the other ones end
             flash("Your password is changed. Every other session has been signed out.", "success")
             return see_other(url_for("account.show"))
     return _page(block="password_form", status=422, password_form=form)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request, session, url_for
 from flask_limiter.util import get_remote_address
-from flask_login import login_user, logout_user
 
 from checkie.accounts import limits, services
-from checkie.accounts.models import TokenPurpose, User
+from checkie.accounts.models import TokenPurpose
 from checkie.dashboard.forms import ActionForm, apply_errors, see_other
 from checkie.dashboard.forms.accounts import (
     ForgotPasswordForm,
@@ -19,6 +18,7 @@ from checkie.dashboard.forms.accounts import (
     RegisterForm,
     ResetPasswordForm,
 )
+from checkie.dashboard.session import sign_in, sign_out
 from checkie.errors import AuthenticationFailed, ValidationFailed
 from checkie.extensions import db, limiter
 from checkie.web import render_page
@@ -30,7 +30,7 @@ NOT_VERIFIED = "Please confirm your email address first. We have just sent a new
 
 def _submitted_email() -> str:
     """Rate-limit key: the address typed into the form, so one account cannot be tried from many IPs."""
-    return (request.form.get("email") or "").strip().lower() or get_remote_address()
+    return limits.email_key(request.form.get("email")) or get_remote_address()
 
 
 def _status(form) -> int:
@@ -46,14 +46,6 @@ def _safe_next(target: str | None) -> str:
     if same_site and "\\" not in target and target.isprintable():
         return target
     return url_for("stores.index")
-
-
-def _sign_in(user: User) -> None:
-    """Start a brand-new session: whatever the browser carried before (a planted session,
-    another account's data) is dropped, so the session changes at log-in."""
-    session.clear()
-    login_user(user)
-    session.permanent = True
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -86,8 +78,8 @@ def verify_email(token: str):
             user = services.verify_email(db.session, token)
         except ValidationFailed:
             return _invalid_link("confirm")
+        sign_in(user)
         db.session.commit()
-        _sign_in(user)
         flash("Your email address is confirmed. Welcome to Checkie!", "success")
         return see_other(url_for("stores.index"))
     user = services.user_for_link(db.session, token, TokenPurpose.EMAIL_VERIFICATION)
@@ -115,8 +107,8 @@ def login():
         services.resend_verification(db.session, user)
         db.session.commit()
         return _login_page(form, error=NOT_VERIFIED.format(email=user.email))
-    db.session.commit()  # keeps a password rehash
-    _sign_in(user)
+    sign_in(user)
+    db.session.commit()  # the session row, and a password rehash
     return see_other(_safe_next(form.next.data))
 
 
@@ -130,8 +122,8 @@ def _login_page(form: LoginForm, *, error: str | None = None):
 def logout():
     if not ActionForm().validate_on_submit():
         abort(400)
-    logout_user()
-    session.clear()
+    sign_out()
+    db.session.commit()
     flash("You have been logged out.", "info")
     return see_other(url_for("auth.login"))
 
@@ -142,7 +134,7 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(db.session, email=form.email.data)
+        services.request_password_reset(email=form.email.data)
         db.session.commit()
         session["sent_to"] = form.email.data.strip()
         return see_other(url_for("auth.reset_link_sent"))
@@ -166,8 +158,8 @@ def reset_password(token: str):
         except ValidationFailed as error:
             apply_errors(form, error)
         else:
+            sign_in(user)
             db.session.commit()
-            _sign_in(user)
             flash("Your password is changed, and every other session has been signed out.", "success")
             return see_other(url_for("stores.index"))
     return render_page("auth/reset_password.html", block="form", form=form, user=user, status=_status(form))

@@ -172,14 +172,14 @@ def test_an_expired_confirmation_link_does_not_work(db):
 # --- password reset ------------------------------------------------------------------------------
 
 def _reset_token(db, user: User) -> str:
-    services.request_password_reset(db, email=user.email)
+    services.request_password_reset(email=user.email)
     db.commit()
     return latest_token(db, user.email, "password_reset", "reset-password")
 
 
 def test_request_password_reset_emails_a_one_hour_link_only_to_known_addresses(db):
     user = verified_user(db)
-    services.request_password_reset(db, email="nobody@example.com")
+    services.request_password_reset(email="nobody@example.com")
     token = _reset_token(db, user)
     assert emails_to(db, "nobody@example.com") == []
     stored = db.scalar(sa.select(UserToken).where(UserToken.token_hash == hash_token(token)))

@@ -183,6 +183,15 @@ def test_login_attempts_on_one_address_are_limited_across_ips(client, ada):
     assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
 
 
+def test_full_width_spellings_share_the_address_limits(client, ada):
+    spellings = ["ada@ｅxample.com", "Ada@Example.com"]
+    assert _login(client, "ada@ｅxample.com").status_code == 200  # the same account
+    guesses = [_login(client, spellings[n % 2], "a guess", environ_base={"REMOTE_ADDR": f"192.0.2.{n}"}) for n in range(5)]
+    assert [r.status_code for r in guesses] == [401] * 4 + [429]
+    resets = [_forgot(client, spellings[n % 2]).status_code for n in range(6)]
+    assert resets == [202] * 5 + [429]
+
+
 def test_forgot_password_requests_are_limited_per_address(client):
     answers = [_forgot(client, "ada@example.com").status_code for _ in range(6)]
     assert answers == [202] * 5 + [429]

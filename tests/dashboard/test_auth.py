@@ -3,10 +3,14 @@
 Requests run outside any app context of the test (see `app_db`), as they would on a server."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
-from checkie.accounts.models import TokenPurpose, User
+from checkie.accounts.models import TokenPurpose, User, UserSession
+from checkie.accounts.tasks import purge_user_sessions
+from checkie.database import utcnow
 from tests.accounts.helpers import (
     app_db,
     emails_to,
@@ -14,7 +18,7 @@ from tests.accounts.helpers import (
     latest_token,
     verified_user,
 )
-from tests.fixtures import DEFAULT_PASSWORD, csrf_token, login, post_form
+from tests.fixtures import DEFAULT_PASSWORD, csrf_token, login, make_store, post_form
 
 HTMX = {"HX-Request": "true"}
 NEW_PASSWORD = "a brand new passphrase"
@@ -226,6 +230,41 @@ def test_logout_is_a_post_that_ends_the_session(app, client):
     assert not _signed_in(client)
 
 
+def _copy_of_cookies(app, client):
+    """Another browser holding a copy of `client`'s session cookie, as a thief would."""
+    copy = app.test_client()
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    copy.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    return copy
+
+
+def test_a_cookie_copied_before_logout_no_longer_opens_the_dashboard(app, client, ada):
+    with app_db(app) as db:
+        store_id = make_store(db, owner=db.scalar(sa.select(User).where(User.email == ada))).id
+        db.commit()
+    payments = f"/dashboard/stores/{store_id}/payments"
+    other_browser = app.test_client()
+    assert _log_in(client).status_code == 303 and _log_in(other_browser).status_code == 303
+    stolen = _copy_of_cookies(app, client)
+    assert stolen.get(payments).status_code == 200
+
+    assert post_form(client, "/logout", page="/account").status_code == 303
+    replayed = stolen.get(payments)
+    assert replayed.status_code == 302 and replayed.headers["Location"].startswith("/login?next=")
+    over_htmx = stolen.get(payments, headers=HTMX)
+    assert over_htmx.status_code == 302 and over_htmx.headers["Location"].startswith("/login?next=")
+    assert other_browser.get(payments).status_code == 200  # logging out one browser leaves the others
+
+
+def test_a_session_ends_at_its_expiry_and_the_purge_task_removes_it(app, client, ada):
+    assert _log_in(client).status_code == 303 and _signed_in(client)
+    with app_db(app) as db:
+        db.execute(sa.update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.commit()
+    assert not _signed_in(client)
+    assert purge_user_sessions.call_local() == 1
+
+
 def test_pages_behind_login_send_visitors_to_log_in_and_back(client, ada):
     response = client.get("/account")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
@@ -314,6 +353,19 @@ def test_login_attempts_on_one_address_are_limited_whatever_the_ip(client, ada):
 
     assert [attempt("Ada@example.com", f"203.0.113.{n}") for n in range(6)] == [422] * 5 + [429]
     assert attempt("someone@example.com", "203.0.113.99") == 422  # another address is not affected
+
+
+def test_spellings_the_lookup_folds_together_share_one_login_limit(app, client, ada):
+    """`ada@ｅxample.com` (a full-width ｅ) opens Ada's account, so it must count against her limit."""
+    assert _log_in(app.test_client(), "ada@ｅxample.com").status_code == 303  # the same account
+    token = csrf_token(client)
+    spellings = ["ada@ｅxample.com", " ADA@EXAMPLE.COM"]
+
+    def attempt(n: int) -> int:
+        data = {"csrf_token": token, "email": spellings[n % 2], "password": "a guess"}
+        return client.post("/login", data=data, environ_base={"REMOTE_ADDR": f"203.0.113.{n}"}).status_code
+
+    assert [attempt(n) for n in range(5)] == [422] * 4 + [429]
 
 
 def test_password_reset_requests_for_one_address_are_limited(client):
