@@ -47,6 +47,19 @@ class UserSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PasswordResetRequest(db.Model):
+    """A forgot-password request waiting for the worker (an outbox row). Every address gets one,
+    known or not, so the request costs the same either way; the task decides whether an account
+    exists, emails it, and deletes the row. The sweeper re-enqueues rows a lost task left."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: In stored form (`addresses.account_email`), whether or not an account has it.
+    email: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class TokenPurpose(str, enum.Enum):
     PASSWORD_RESET = "password_reset"
     EMAIL_VERIFICATION = "email_verification"

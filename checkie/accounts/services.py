@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from checkie.accounts import browser_sessions, emails, links, refresh, tasks
+from checkie.accounts import browser_sessions, emails, links, refresh, reset_requests, tasks
 from checkie.accounts.addresses import account_email, find_user_by_email
 from checkie.accounts.models import TokenPurpose, User, new_session_epoch
 from checkie.database import utcnow
@@ -199,16 +199,18 @@ def _set_password(db: Session, user: User, password: str) -> None:
     emails.send_password_changed_email(db, user)
 
 
-def request_password_reset(*, email: str) -> None:
+def request_password_reset(db: Session, *, email: str) -> None:
     """Have a one-hour reset link emailed if the address has an account, once the caller
-    commits. The request does the same work for every address, queueing one task with the
-    address in stored form; the task looks the account up, so neither the answer nor its timing
-    tells whether one exists. An address that does not validate has no account: nothing is queued."""
+    commits. The request does the same work for every address, one outbox row with the address
+    in stored form and its task; the task looks the account up, so neither the answer nor its
+    timing tells whether one exists. An address that does not validate has no account: nothing
+    is written."""
     try:
         address = account_email(email)
     except EmailNotValidError:
         return
-    enqueue_after_commit(tasks.email_password_reset, address)
+    request = reset_requests.record_request(db, address)
+    enqueue_after_commit(tasks.email_password_reset, request.id)
 
 
 def reset_password(db: Session, *, token: str, password: str) -> User:

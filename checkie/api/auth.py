@@ -118,7 +118,7 @@ def forgot_password(data: dict):
     """Email a one-hour password reset link, if the address has an account.
 
     The answer is the same whether or not it does."""
-    services.request_password_reset(email=data["email"])
+    services.request_password_reset(db.session, email=data["email"])
     db.session.commit()
     return {"message": RESET_REQUESTED}
 

@@ -134,7 +134,7 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(email=form.email.data)
+        services.request_password_reset(db.session, email=form.email.data)
         db.session.commit()
         session["sent_to"] = form.email.data.strip()
         return see_other(url_for("auth.reset_link_sent"))

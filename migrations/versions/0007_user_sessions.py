@@ -1,4 +1,5 @@
-"""user_sessions: dashboard sign-ins held server-side, so that logging out ends them
+"""user_sessions: dashboard sign-ins held server-side, so that logging out ends them;
+password_reset_requests: forgot-password requests as outbox rows
 
 Revision ID: 0007_user_sessions
 Revises: 0005_balance_payment_totals
@@ -28,8 +29,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_user_sessions_expires_at'), ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('password_reset_requests',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_reset_requests'))
+    )
+    with op.batch_alter_table('password_reset_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_reset_requests_created_at'), ['created_at'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('password_reset_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_password_reset_requests_created_at'))
+
+    op.drop_table('password_reset_requests')
+
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
         batch_op.drop_index(batch_op.f('ix_user_sessions_expires_at'))

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from checkie.accounts import refresh, services
-from checkie.accounts.models import RefreshToken, TokenPurpose, User, UserToken
+from checkie.accounts import refresh, services, tasks
+from checkie.accounts.models import PasswordResetRequest, RefreshToken, TokenPurpose, User, UserToken
 from checkie.database import utcnow
 from checkie.errors import AuthenticationFailed, Conflict, ValidationFailed
 from checkie.security import hash_token, verify_password
@@ -172,19 +172,36 @@ def test_an_expired_confirmation_link_does_not_work(db):
 # --- password reset ------------------------------------------------------------------------------
 
 def _reset_token(db, user: User) -> str:
-    services.request_password_reset(email=user.email)
+    services.request_password_reset(db, email=user.email)
     db.commit()
     return latest_token(db, user.email, "password_reset", "reset-password")
 
 
 def test_request_password_reset_emails_a_one_hour_link_only_to_known_addresses(db):
     user = verified_user(db)
-    services.request_password_reset(email="nobody@example.com")
+    services.request_password_reset(db, email="nobody@example.com")
     token = _reset_token(db, user)
     assert emails_to(db, "nobody@example.com") == []
     stored = db.scalar(sa.select(UserToken).where(UserToken.token_hash == hash_token(token)))
     assert stored.purpose is TokenPurpose.PASSWORD_RESET
     assert timedelta(minutes=59) < stored.expires_at - utcnow() <= timedelta(hours=1)
+
+
+def test_a_reset_request_whose_task_was_lost_is_sent_by_the_sweeper(db, monkeypatch):
+    """Redis down or a worker killed: the request row outlives the task, and the sweeper sends it once."""
+    user = verified_user(db)
+    monkeypatch.setattr(tasks, "email_password_reset", lambda request_id: None)  # the task is lost
+    services.request_password_reset(db, email=user.email)
+    db.commit()
+    monkeypatch.undo()
+    tasks.sweep_password_reset_requests()
+    assert emails_to(db, user.email) == []  # not yet: its task may still be on its way
+    db.execute(sa.update(PasswordResetRequest).values(created_at=utcnow() - tasks.LOST_AFTER))
+    db.commit()
+    tasks.sweep_password_reset_requests()
+    tasks.sweep_password_reset_requests()
+    assert [m.kind for m in emails_to(db, user.email)] == ["password_reset"]
+    assert db.scalar(sa.select(sa.func.count()).select_from(PasswordResetRequest)) == 0
 
 
 def test_reset_password_sets_the_password_once_and_ends_every_session(db):

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from checkie.accounts import tasks
+from checkie.accounts.models import PasswordResetRequest
 from checkie.extensions import db as _db
 from tests.accounts.helpers import app_db, emails_to, verified_user, without_volatile
 from tests.fixtures import DEFAULT_PASSWORD, csrf_token, post_form
@@ -113,4 +114,7 @@ def test_forgot_password_does_the_same_work_for_a_known_and_an_unknown_address(a
             assert request().status_code in {202, 303}
         work[email] = statements
     assert work[KNOWN] == work[UNKNOWN]
-    assert queued == [(KNOWN,), (UNKNOWN,)]
+    assert len(queued) == 2 and queued[0] != queued[1]
+    with app_db(app) as db:
+        waiting = db.scalars(sa.select(PasswordResetRequest).order_by(PasswordResetRequest.id)).all()
+        assert [(r.id,) for r in waiting] == queued and [r.email for r in waiting] == [KNOWN, UNKNOWN]
