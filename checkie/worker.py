@@ -13,6 +13,6 @@ bind_app(app)
 # Every domain's tasks, so the consumer registers them all. noqa: E402,F401 throughout.
 import checkie.checkout.tasks  # noqa: E402,F401
 import checkie.notifications.tasks  # noqa: E402,F401
-import checkie.providers.tasks  # noqa: E402,F401
+import checkie.payments.test_provider  # noqa: E402,F401  (the test provider's event outbox)
 
 __all__ = ["huey", "app"]
