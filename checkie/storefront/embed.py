@@ -46,7 +46,7 @@ from checkie.payments.test_provider import attempt_by_token, finish_authenticati
 from checkie.providers.test import TestProvider
 from checkie.storefront import flow
 from checkie.storefront.forms import CardForm, DetailsForm
-from checkie.web import content_security_policy, render_page
+from checkie.web import content_security_policy, render_page, test_provider_route
 
 bp = Blueprint("embed", __name__)
 
@@ -193,6 +193,7 @@ def status(session_id: str):
 
 
 @bp.route("/embed/s/<session_id>/3ds/<action_token>", methods=["GET", "POST"])
+@test_provider_route
 def authenticate(session_id: str, action_token: str):
     """The test provider's 3-D Secure step inside the frame: the attempt its token addresses,
     and only when it belongs to this session."""

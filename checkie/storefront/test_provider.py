@@ -16,7 +16,7 @@ from checkie.payments.test_provider import (
     finish_authentication,
 )
 from checkie.stores.models import Store
-from checkie.web import render_page
+from checkie.web import render_page, test_provider_route
 
 bp = Blueprint("test_provider", __name__)
 
@@ -27,6 +27,7 @@ class AuthenticationForm(FlaskForm):
 
 
 @bp.route("/test-provider/3ds/<action_token>", methods=["GET", "POST"])
+@test_provider_route
 def authenticate(action_token: str):
     attempt = attempt_awaiting_authentication(db.session, action_token)
     form = AuthenticationForm()

@@ -44,6 +44,12 @@ def test_stripe_is_not_available_yet(app, db, store):
         app.config["PAYMENT_PROVIDER"] = "test"
 
 
+def test_the_test_provider_is_refused_where_it_is_off(app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "TEST_PROVIDER_ENABLED", False)
+    with pytest.raises(ProviderNotConfigured, match="not enabled"):
+        by_name("test")
+
+
 def test_visa_succeeds_and_reports_it(db, outcomes):
     result = create(db, "pm_card_visa")
     assert result.status == "succeeded"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from checkie.payments.models import AttemptStatus, ProviderEvent
+from checkie.payments.models import AttemptStatus, ProviderEvent, TestProviderEvent
 from tests.fixtures import csrf_token_from
 from tests.providers.helpers import make_attempt, make_checkout, record_outcomes
 
@@ -114,3 +114,13 @@ def test_a_token_acts_only_on_its_own_checkout(client, db, store, outcomes):
 @pytest.mark.parametrize("token", ["", "x" * 65, "not a token", "%00", "..%2F1"])
 def test_malformed_tokens_are_404(client, attempt, token):
     assert client.get(f"/test-provider/3ds/{token}").status_code == 404
+
+
+def test_the_page_does_not_exist_where_the_test_provider_is_off(app, client, db, attempt, outcomes, monkeypatch):
+    """Production on another provider: a 404 for everyone, before CSRF could tell the route exists."""
+    token = csrf_token_from(client.get(url(attempt)).get_data(as_text=True))
+    monkeypatch.setitem(app.config, "TEST_PROVIDER_ENABLED", False)
+    assert client.get(url(attempt)).status_code == 404
+    assert client.post(url(attempt), data={"outcome": "complete"}).status_code == 404
+    assert client.post(url(attempt), data={"csrf_token": token, "outcome": "complete"}).status_code == 404
+    assert outcomes.calls == [] and db.query(TestProviderEvent).count() == 0

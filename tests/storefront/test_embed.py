@@ -256,6 +256,15 @@ def test_3ds_step_serves_only_this_sessions_waiting_attempt(shopper, db, embed, 
     assert load(db, first).state is CheckoutState.AWAITING_ACTION
 
 
+def test_the_frames_3ds_step_does_not_exist_where_the_test_provider_is_off(app, shopper, db, embed, shop_page, monkeypatch):
+    session_id, _ = open_frame(shopper, embed)
+    step = pay(shopper, shop_page, session_id, number=THREE_D_SECURE).headers["Location"]
+    monkeypatch.setitem(app.config, "TEST_PROVIDER_ENABLED", False)
+    assert shopper.get(step).status_code == 404
+    assert shopper.post(step, data={"outcome": "complete"}).status_code == 404
+    assert load(db, session_id).state is CheckoutState.AWAITING_ACTION
+
+
 def test_processing_view_polls_the_frames_status_fragment(shopper, db, embed):
     session_id, _ = open_frame(shopper, embed)
     checkout = load(db, session_id)
