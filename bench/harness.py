@@ -190,6 +190,8 @@ def app_environment(run: Run, port: int) -> dict:
         "REDIS_URL": REDIS_URL,
         "APP_URL": f"http://127.0.0.1:{port}",  # the test provider's events are posted here
         "PAYMENT_PROVIDER": "test",
+        # Production runs the test provider only with a secret of its own.
+        "TEST_PROVIDER_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
         "HUEY_NAME": run.token,
         "RATELIMIT_KEY_PREFIX": run.token,
         # The load comes from one IP; the real limit (30/minute) would refuse almost all of it.

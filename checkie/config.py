@@ -22,7 +22,8 @@ ENVIRONMENTS = ("development", "test", "production")
 DEV_SECRET = "dev-insecure-change-me"
 DEV_JWT_SECRET = DEV_SECRET + "-jwt-signing-key"  # ≥ 32 bytes, or PyJWT warns on every token
 DEV_ENCRYPTION_KEY = "ZGV2LWluc2VjdXJlLWVuY3J5cHRpb24ta2V5LTMyYiE="  # base64 of 32 bytes
-_DEV_SECRETS = (DEV_SECRET, DEV_JWT_SECRET, DEV_ENCRYPTION_KEY)
+DEV_TEST_PROVIDER_SECRET = "whsec_checkie_test_provider"
+_DEV_SECRETS = (DEV_SECRET, DEV_JWT_SECRET, DEV_ENCRYPTION_KEY, DEV_TEST_PROVIDER_SECRET)
 
 _DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "seconds"}
@@ -162,6 +163,11 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
     allow_private = read.flag("WEBHOOK_ALLOW_PRIVATE_URLS")
     if production and allow_private:
         read.problems.append("WEBHOOK_ALLOW_PRIVATE_URLS must not be set in production")
+    payment_provider = read.choice("PAYMENT_PROVIDER", ("test", "stripe"), "test")
+    # Whoever holds the test provider's secret can complete any checkout, so production serves
+    # it only when it is the platform's provider on purpose (a demo in test mode), with a
+    # secret of its own; elsewhere its 3DS pages and webhook route answer 404.
+    test_provider_enabled = not production or payment_provider == "test"
 
     config = {
         "CHECKIE_ENV": checkie_env,
@@ -180,14 +186,18 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted; without
         #: it, every client behind a proxy shares the proxy's IP in the per-IP rate limits.
         "PROXY_HOPS": read.count("PROXY_HOPS", "0"),
-        "PAYMENT_PROVIDER": read.choice("PAYMENT_PROVIDER", ("test", "stripe"), "test"),
+        "PAYMENT_PROVIDER": payment_provider,
         "PLATFORM_FEE_PERCENT": read.fraction("PLATFORM_FEE_PERCENT", "0.029"),
         "STRIPE_SECRET_KEY": read.text("STRIPE_SECRET_KEY"),
         "STRIPE_PUBLISHABLE_KEY": read.text("STRIPE_PUBLISHABLE_KEY"),
         "STRIPE_WEBHOOK_SECRET": read.text("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": read.text("STRIPE_API_BASE"),
         "STRIPE_JS_URL": read.text("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
-        "TEST_PROVIDER_WEBHOOK_SECRET": read.text("TEST_PROVIDER_WEBHOOK_SECRET", "whsec_checkie_test_provider"),
+        "TEST_PROVIDER_ENABLED": test_provider_enabled,
+        "TEST_PROVIDER_WEBHOOK_SECRET": (
+            read.secret("TEST_PROVIDER_WEBHOOK_SECRET", DEV_TEST_PROVIDER_SECRET, min_length=32)
+            if test_provider_enabled else ""
+        ),
         "SMTP_URL": read.text("SMTP_URL"),
         "MAIL_FROM": read.text("MAIL_FROM", "Checkie <no-reply@checkie.localhost>"),
         "WEBHOOK_RETRY_BASE_SECONDS": read.positive_number("WEBHOOK_RETRY_BASE_SECONDS", "60"),

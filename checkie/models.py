@@ -22,11 +22,12 @@ from checkie.payments.models import (
     PaymentAttempt,
     ProviderEvent,
     StoreBalance,
+    TestProviderEvent,
 )
 from checkie.stores.models import ApiKey, Store, StoreMember
 
 __all__ = [
     "CheckoutSession", "CheckoutSessionTransition", "IdempotencyKey", "Customer",
-    "Payment", "PaymentAttempt", "ProviderEvent", "StoreBalance", "BalanceTransaction",
+    "Payment", "PaymentAttempt", "ProviderEvent", "StoreBalance", "BalanceTransaction", "TestProviderEvent",
     "Page", "Variant", "VariantOption", "CustomField", "Coupon", "Embed", "PageStats",
     "User", "UserToken", "RefreshToken", "Store", "StoreMember", "ApiKey", "EmailMessage"]

@@ -19,7 +19,7 @@ from flask import (
 )
 from jinja2_fragments.flask import render_block
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from checkie.errors import DomainError
 
@@ -200,12 +200,28 @@ def log_access(response: Response) -> Response:
     return response
 
 
+def test_provider_route(view):
+    """Mark a view of the built-in test provider (its 3DS steps, its webhook intake): it exists
+    only where TEST_PROVIDER_ENABLED says the test provider is configured on purpose."""
+    view.test_provider_route = True
+    return view
+
+
+def hide_test_provider() -> None:
+    """404 for the test provider's routes where it is not enabled, before CSRF or anything
+    else could tell that such a route exists."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "test_provider_route", False) and not current_app.config["TEST_PROVIDER_ENABLED"]:
+        raise NotFound()
+
+
 def init_web(app: Flask) -> None:
     from checkie.ops import metrics
 
     # First of all before-request hooks, so a request refused by CSRF or a rate limit still
     # gets its id and timing.
     app.before_request_funcs.setdefault(None, []).insert(0, start_request)
+    app.before_request_funcs[None].insert(1, hide_test_provider)
     app.after_request(add_standard_headers)
     app.after_request(log_access)
     metrics.init_metrics(app)

@@ -9,6 +9,7 @@ from checkie.config import (
     DEV_ENCRYPTION_KEY,
     DEV_JWT_SECRET,
     DEV_SECRET,
+    DEV_TEST_PROVIDER_SECRET,
     ConfigError,
     load_config,
     parse_duration,
@@ -22,6 +23,8 @@ PRODUCTION = {
     "ENCRYPTION_KEY": GOOD_KEY,
     "DATABASE_URL": "postgresql+psycopg://checkie@db/checkie",
     "REDIS_URL": "redis://redis:6379/0",
+    # PAYMENT_PROVIDER defaults to `test`: a production demo in test mode needs its own secret.
+    "TEST_PROVIDER_WEBHOOK_SECRET": "whsec_a-demo-secret-of-this-deployment-only",
 }
 
 
@@ -90,6 +93,42 @@ def test_development_keeps_working_defaults(tmp_path):
     config = load_config({"CHECKIE_ENV": "development", "WEBHOOK_ALLOW_PRIVATE_URLS": "1"}, str(tmp_path))
     assert config["SECRET_KEY"] == DEV_SECRET and config["ENCRYPTION_KEY"] == DEV_ENCRYPTION_KEY
     assert config["WEBHOOK_ALLOW_PRIVATE_URLS"] is True
+    assert config["TEST_PROVIDER_ENABLED"] and config["TEST_PROVIDER_WEBHOOK_SECRET"] == DEV_TEST_PROVIDER_SECRET
+
+
+@pytest.mark.parametrize("environment", ["development", "test"])
+def test_the_test_provider_is_always_there_outside_production(tmp_path, environment):
+    config = load_config({"CHECKIE_ENV": environment, "PAYMENT_PROVIDER": "stripe"}, str(tmp_path))
+    assert config["TEST_PROVIDER_ENABLED"] and config["TEST_PROVIDER_WEBHOOK_SECRET"] == DEV_TEST_PROVIDER_SECRET
+
+
+@pytest.mark.parametrize("value", [None, "", DEV_TEST_PROVIDER_SECRET])
+def test_production_with_the_test_provider_refuses_the_published_secret(tmp_path, value):
+    env = {k: v for k, v in PRODUCTION.items() if k != "TEST_PROVIDER_WEBHOOK_SECRET"}
+    if value is not None:
+        env["TEST_PROVIDER_WEBHOOK_SECRET"] = value
+    assert "TEST_PROVIDER_WEBHOOK_SECRET must be set to a unique secret in production" in refusal(env, tmp_path)
+    assert "TEST_PROVIDER_WEBHOOK_SECRET" in refusal({**env, "PAYMENT_PROVIDER": "test"}, tmp_path)
+
+
+def test_production_refuses_a_short_test_provider_secret(tmp_path):
+    message = refusal({**PRODUCTION, "TEST_PROVIDER_WEBHOOK_SECRET": "whsec_short"}, tmp_path)
+    assert "TEST_PROVIDER_WEBHOOK_SECRET must be at least 32 characters" in message
+
+
+def test_a_production_demo_in_test_mode_runs_with_its_own_secret(tmp_path):
+    config = load_config(PRODUCTION, str(tmp_path))
+    assert config["PAYMENT_PROVIDER"] == "test" and config["TEST_PROVIDER_ENABLED"]
+    assert config["TEST_PROVIDER_WEBHOOK_SECRET"] == PRODUCTION["TEST_PROVIDER_WEBHOOK_SECRET"]
+
+
+def test_production_on_stripe_has_no_test_provider(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "TEST_PROVIDER_WEBHOOK_SECRET"}
+    config = load_config({**env, "PAYMENT_PROVIDER": "stripe"}, str(tmp_path))
+    assert not config["TEST_PROVIDER_ENABLED"] and config["TEST_PROVIDER_WEBHOOK_SECRET"] == ""
+    # A secret set by mistake changes nothing: the provider must be chosen on purpose.
+    config = load_config({**PRODUCTION, "PAYMENT_PROVIDER": "stripe"}, str(tmp_path))
+    assert not config["TEST_PROVIDER_ENABLED"] and config["TEST_PROVIDER_WEBHOOK_SECRET"] == ""
 
 
 @pytest.mark.parametrize(

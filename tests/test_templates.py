@@ -94,10 +94,10 @@ def _emailed_path(session, to: str, kind_hint: str) -> str:
     raise AssertionError(f"no emailed link containing {kind_hint!r} to {to}")
 
 
-def authenticating_attempt_id(session, checkout) -> int:
+def authenticating_action_token(session, checkout) -> str:
     from checkie.payments.models import PaymentAttempt
 
-    return session.scalar(sa.select(PaymentAttempt.id).where(PaymentAttempt.session_id == checkout.id))
+    return session.scalar(sa.select(PaymentAttempt.action_token).where(PaymentAttempt.session_id == checkout.id))
 
 
 def _catalog(session, store) -> dict:
@@ -123,7 +123,7 @@ def _catalog(session, store) -> dict:
     authenticating = make_session(session, store, page=page, state=CheckoutState.AWAITING_ACTION,
                                   attempts=[(AttemptStatus.REQUIRES_ACTION, "pi_test_templates", None)])
     session.flush()
-    return {"attempt_id": authenticating_attempt_id(session, authenticating), "public_id": embed.public_id,
+    return {"action_token": authenticating_action_token(session, authenticating), "public_id": embed.public_id,
             "page_id": page.id, "field_id": field.id, "coupon_id": coupon.id, "session_id": checkout.id,
             "payment_id": payment.id, "customer_id": customer.id, "store_slug": store.slug, "page_slug": page.slug}
 

@@ -1,6 +1,7 @@
 """PSP webhooks (SPEC §6.3): `POST /api/webhooks/test` and `POST /api/webhooks/stripe`.
 
 No cookies, no CSRF (exempted in create_app): the Stripe-Signature header is the credential.
+The test provider's route exists only where that provider is enabled (checkie.web).
 A bad signature is a 400 with nothing stored (checkie.web renders the typed error)."""
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from flask import Blueprint, jsonify, request
 
 from checkie.extensions import db
 from checkie.payments.intake import receive_event
+from checkie.web import test_provider_route
 
 bp = Blueprint("psp_webhooks", __name__, url_prefix="/api/webhooks")
 
 
 @bp.post("/test")
+@test_provider_route
 def receive_test_event():
     return _receive("test")
 

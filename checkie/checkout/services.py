@@ -43,6 +43,7 @@ from checkie.database import utcnow
 from checkie.emails import EmailNotValidError, normalized_email
 from checkie.errors import Conflict, NotFound, ValidationFailed
 from checkie.payments.models import PaymentAttempt
+from checkie.payments.test_provider import record_events
 from checkie.stores.models import Store
 
 SESSION_PREFIX = "cs_"
@@ -334,12 +335,13 @@ def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: s
     apply_event(db, session, CheckoutEvent.INITIATE_PAYMENT, detail={"attempt": attempt.number})
     metadata = {"checkout_session_id": session.id, "store_id": str(store.id)}
     result = provider.create_payment_intent(
-        amount=session.total, currency=session.currency.lower(), metadata=metadata,
-        payment_method=payment_method, attempt_id=attempt.id,
+        amount=session.total, currency=session.currency.lower(), metadata=metadata, payment_method=payment_method,
     )
     # Not flushed on its own: the outcome below changes the attempt again, and one UPDATE
     # carries both. Outcomes find the attempt through remember_new_attempt, not by a query.
     attempt.provider_intent_id = result.intent_id
+    attempt.action_token = result.action_token
+    record_events(db, result.events)
     remember_new_attempt(db, attempt)
     _apply_intent_result(db, provider.name, attempt, result, metadata)
     db.flush()

@@ -39,6 +39,9 @@ class PaymentAttempt(db.Model):
     payment_method: Mapped[str | None] = mapped_column(sa.String(100))
     #: The authentication page while `requires_action`.
     next_action_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    #: The capability in the test provider's 3DS URL (192 random bits): the step is found only
+    #: through it. Stored as is, because `next_action_url` carries it anyway.
+    action_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     failure_code: Mapped[str | None] = mapped_column(sa.String(100))
     failure_message: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -156,3 +159,33 @@ class ProviderEvent(db.Model):
     payload: Mapped[dict] = mapped_column(Json)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EventDeliveryStatus(str, enum.Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class TestProviderEvent(db.Model):
+    """One event the built-in test provider reports to our own `/api/webhooks/test`. Written in
+    the transaction that decided the outcome (an outbox row); a task posts it, and a periodic
+    sweeper re-enqueues rows that are due and still pending."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+    __tablename__ = "test_provider_events"
+    __table_args__ = (sa.Index("ix_test_provider_events_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: The event's own id (`evt_test_…`), which the intake stores once: a repeat post is a no-op.
+    event_id: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    #: The Stripe-shaped event, posted as it is.
+    payload: Mapped[dict] = mapped_column(Json)
+    status: Mapped[EventDeliveryStatus] = mapped_column(
+        str_enum(EventDeliveryStatus, "event_delivery_status"), default=EventDeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

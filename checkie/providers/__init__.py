@@ -31,7 +31,13 @@ def by_name(name: str) -> PaymentProvider:
     if name == "test":
         from checkie.providers.test import TestProvider
 
-        return TestProvider(app_url=config["APP_URL"], webhook_secret=config["TEST_PROVIDER_WEBHOOK_SECRET"])
+        if not config["TEST_PROVIDER_ENABLED"]:
+            raise ProviderNotConfigured("The test provider is not enabled here; set PAYMENT_PROVIDER=test.")
+
+        return TestProvider(
+            app_url=config["APP_URL"], webhook_secret=config["TEST_PROVIDER_WEBHOOK_SECRET"],
+            in_process=config["CHECKIE_ENV"] == "test",
+        )
     if name == "stripe":
         raise ProviderNotConfigured("The Stripe provider is not available yet; set PAYMENT_PROVIDER=test.")
     raise ProviderNotConfigured(f"Unknown payment provider {name!r}.")

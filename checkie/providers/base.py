@@ -59,6 +59,12 @@ class IntentResult:
     next_action_url: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+    #: The unguessable token that addresses the authentication step in `next_action_url`, when
+    #: Checkie serves that step itself (the test provider's 3DS page).
+    action_token: str | None = None
+    #: Events about this intent that the platform must deliver to its own webhook intake, durably
+    #: (the test provider's; a real PSP sends its own).
+    events: tuple[dict, ...] = ()
 
 
 class PaymentProvider(Protocol):
@@ -70,9 +76,7 @@ class PaymentProvider(Protocol):
         """Whether an intent may be created with `payment_method` (checked before anything is stored)."""
         ...
 
-    def create_payment_intent(
-        self, *, amount: int, currency: str, metadata: dict, payment_method: str | None, attempt_id: int
-    ) -> IntentResult:
+    def create_payment_intent(self, *, amount: int, currency: str, metadata: dict, payment_method: str | None) -> IntentResult:
         """Create and confirm an intent for `amount` minor units of `currency`."""
         ...
 

@@ -1,24 +1,23 @@
 """The built-in test provider (SPEC §5): Stripe's test mode without network or keys.
 
 It answers intents synchronously as Stripe does and, like Stripe, also reports every outcome
-as a signed, Stripe-shaped event that a task posts to `/api/webhooks/test`, the same intake
-path Stripe's events take."""
+as a signed, Stripe-shaped event to `/api/webhooks/test`, the same intake path Stripe's events
+take. A pure adapter: it decides outcomes and builds, signs and posts events; the platform keeps
+those events as durable work and serves the 3-D Secure page (checkie.payments.test_provider)."""
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from decimal import Decimal
 
-from sqlalchemy.orm import Session
+import requests
+from flask import current_app
 
 from checkie import money
-from checkie.checkout.models import CheckoutSession
-from checkie.errors import NotFound
-from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.providers.base import IntentResult
-from checkie.providers.stripe import parse_event
-from checkie.providers.tasks import deliver_test_event
-from checkie.tasks import enqueue_after_commit
+from checkie.providers.stripe import parse_event, sign_payload
+from checkie.security import new_token
 
 VISA = "pm_card_visa"
 DECLINED = "pm_card_chargeDeclined"
@@ -48,14 +47,18 @@ SUCCEEDED = "payment_intent.succeeded"
 PAYMENT_FAILED = "payment_intent.payment_failed"
 REQUIRES_ACTION = "payment_intent.requires_action"
 
+WEBHOOK_PATH = "/api/webhooks/test"
+#: Random bytes in the 3DS step's token: 192 bits, so that a step cannot be found by guessing.
+ACTION_TOKEN_BYTES = 24
+
 
 def map_test_card(number: str) -> str | None:
     """'4242 4242 4242 4242' → 'pm_card_visa'; any number that is not a test card → None (refused)."""
     return TEST_CARDS.get("".join((number or "").split()))
 
 
-def authentication_url(app_url: str, attempt_id: int) -> str:
-    return f"{app_url}/test-provider/3ds/{attempt_id}"
+def authentication_url(app_url: str, action_token: str) -> str:
+    return f"{app_url}/test-provider/3ds/{action_token}"
 
 
 class TestProvider:
@@ -65,32 +68,52 @@ class TestProvider:
     name = "test"
     payment_method_hint = "Send one of the test payment methods: " + ", ".join(TEST_CARDS.values()) + "."
 
-    def __init__(self, *, app_url: str, webhook_secret: str):
+    def __init__(self, *, app_url: str, webhook_secret: str, in_process: bool = False):
         self.app_url = app_url.rstrip("/")
         self.webhook_secret = webhook_secret
+        #: Post events through the app's test client instead of the network (CHECKIE_ENV=test,
+        #: where no server listens on APP_URL): the same URL, headers and view.
+        self.in_process = in_process
 
-    def create_payment_intent(
-        self, *, amount: int, currency: str, metadata: dict, payment_method: str | None, attempt_id: int
-    ) -> IntentResult:
-        """Decide the outcome from the payment method and amount, and emit its event after commit."""
+    def create_payment_intent(self, *, amount: int, currency: str, metadata: dict, payment_method: str | None) -> IntentResult:
+        """Decide the outcome from the payment method and amount; the result carries its event."""
         intent_id = "pi_test_" + secrets.token_hex(12)
         intent = {"intent_id": intent_id, "amount": amount, "currency": currency, "metadata": metadata}
         if payment_method in DECLINES or payment_method not in TEST_CARDS.values():
             code, message = DECLINES.get(payment_method, INVALID_METHOD)
-            emit_event(PAYMENT_FAILED, **intent, error=(code, message))
-            return IntentResult(intent_id, "failed", failure_code=code, failure_message=message)
+            event = build_event(PAYMENT_FAILED, **intent, error=(code, message))
+            return IntentResult(intent_id, "failed", failure_code=code, failure_message=message, events=(event,))
         if payment_method == THREE_D_SECURE or money.to_major(amount, currency) > AUTHENTICATION_THRESHOLD:
-            url = authentication_url(self.app_url, attempt_id)
-            emit_event(REQUIRES_ACTION, **intent, next_action_url=url)
-            return IntentResult(intent_id, "requires_action", client_secret=_client_secret(intent_id), next_action_url=url)
-        emit_event(SUCCEEDED, **intent)
-        return IntentResult(intent_id, "succeeded", client_secret=_client_secret(intent_id))
+            token = new_token(ACTION_TOKEN_BYTES)
+            url = authentication_url(self.app_url, token)
+            event = build_event(REQUIRES_ACTION, **intent, next_action_url=url)
+            return IntentResult(intent_id, "requires_action", client_secret=_client_secret(intent_id),
+                                next_action_url=url, action_token=token, events=(event,))
+        event = build_event(SUCCEEDED, **intent)
+        return IntentResult(intent_id, "succeeded", client_secret=_client_secret(intent_id), events=(event,))
 
     def accepts_payment_method(self, payment_method: str | None) -> bool:
         return payment_method in TEST_CARDS.values()
 
     def verify_webhook(self, payload: bytes, signature_header: str) -> dict:
         return parse_event(payload, signature_header, self.webhook_secret)
+
+    def post_event(self, event: dict) -> int:
+        """Sign `event` with the webhook secret (Stripe's scheme), POST it to APP_URL +
+        /api/webhooks/test and return the status code; network errors are raised."""
+        body = json.dumps(event, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", "Stripe-Signature": sign_payload(body, self.webhook_secret)}
+        url = self.app_url + WEBHOOK_PATH
+        if self.in_process:
+            return _post_in_process(url, body, headers)
+        return requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False).status_code
+
+
+def _post_in_process(url: str, body: bytes, headers: dict) -> int:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # A context of its own, like a real request: its own `g` and database session.
+    with app.app_context():
+        return app.test_client().post(url, data=body, headers=headers).status_code
 
 
 def _client_secret(intent_id: str) -> str:
@@ -131,38 +154,12 @@ def build_event(
     }
 
 
-def emit_event(event_type: str, **intent) -> dict:
-    """Build the event and have a task deliver it once the current transaction commits."""
-    event = build_event(event_type, **intent)
-    enqueue_after_commit(deliver_test_event, event)
-    return event
-
-
-def attempt_awaiting_authentication(db: Session, attempt_id: int) -> PaymentAttempt:
-    """The test provider's attempt `attempt_id` while it waits for 3DS; NotFound otherwise."""
-    attempt = db.get(PaymentAttempt, attempt_id)
-    if (
-        attempt is None
-        or attempt.provider != TestProvider.name
-        or attempt.status != AttemptStatus.REQUIRES_ACTION
-        or not attempt.provider_intent_id
-    ):
-        raise NotFound("There is no payment waiting for authentication here.")
-    return attempt
-
-
-def finish_authentication(db: Session, attempt: PaymentAttempt, *, outcome: str) -> dict:
-    """The shopper's answer on the 3DS page: `complete` → the intent succeeds, `fail` → it fails
-    with `authentication_failed`. Only the event says so (after commit), as with Stripe."""
-    if outcome not in ("complete", "fail"):
-        raise ValueError(f"unknown authentication outcome {outcome!r}")
-    checkout = db.get(CheckoutSession, attempt.session_id)
-    intent = {
-        "intent_id": attempt.provider_intent_id,
-        "amount": attempt.amount,
-        "currency": attempt.currency,
-        "metadata": {"checkout_session_id": attempt.session_id, "store_id": str(checkout.store_id)},
-    }
+def authentication_event(outcome: str, *, intent_id: str, amount: int, currency: str, metadata: dict) -> dict:
+    """The event that reports the shopper's answer on the 3DS page: `complete` → the intent
+    succeeds, `fail` → it fails with `authentication_failed`. Only the event says so, as with Stripe."""
+    intent = {"intent_id": intent_id, "amount": amount, "currency": currency, "metadata": metadata}
     if outcome == "complete":
-        return emit_event(SUCCEEDED, **intent)
-    return emit_event(PAYMENT_FAILED, **intent, error=AUTHENTICATION_FAILED)
+        return build_event(SUCCEEDED, **intent)
+    if outcome == "fail":
+        return build_event(PAYMENT_FAILED, **intent, error=AUTHENTICATION_FAILED)
+    raise ValueError(f"unknown authentication outcome {outcome!r}")

@@ -42,14 +42,11 @@ from checkie.errors import DomainError, NotFound, ValidationFailed
 from checkie.extensions import db
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.payments.reports import session_payment
-from checkie.providers.test import (
-    TestProvider,
-    attempt_awaiting_authentication,
-    finish_authentication,
-)
+from checkie.payments.test_provider import attempt_by_token, finish_authentication
+from checkie.providers.test import TestProvider
 from checkie.storefront import flow
 from checkie.storefront.forms import CardForm, DetailsForm
-from checkie.web import content_security_policy, render_page
+from checkie.web import content_security_policy, render_page, test_provider_route
 
 bp = Blueprint("embed", __name__)
 
@@ -195,16 +192,17 @@ def status(session_id: str):
     return render_page("storefront/checkout.html", block="status", **_context(checkout, page, frame))
 
 
-@bp.route("/embed/s/<session_id>/3ds/<int:attempt_id>", methods=["GET", "POST"])
-def authenticate(session_id: str, attempt_id: int):
-    """The test provider's 3-D Secure step inside the frame, for this session's waiting attempt."""
+@bp.route("/embed/s/<session_id>/3ds/<action_token>", methods=["GET", "POST"])
+@test_provider_route
+def authenticate(session_id: str, action_token: str):
+    """The test provider's 3-D Secure step inside the frame: the attempt its token addresses,
+    and only when it belongs to this session."""
     checkout, page, frame = _load(session_id)
-    attempt = db.session.get(PaymentAttempt, attempt_id)
+    attempt = attempt_by_token(db.session, action_token)
     if attempt is None or attempt.session_id != checkout.id:
         raise NotFound("There is no payment waiting for authentication here.")
     if attempt.status is not AttemptStatus.REQUIRES_ACTION:
         return redirect(frame.url(".session", session_id=checkout.id), 303)
-    attempt = attempt_awaiting_authentication(db.session, attempt.id)
     form = AuthenticationForm(meta=NO_CSRF)
     if form.validate_on_submit():
         finish_authentication(db.session, attempt, outcome=form.outcome.data)
@@ -257,8 +255,8 @@ def _action_url(checkout: CheckoutSession, frame: Frame, attempt: PaymentAttempt
     provider's page as it gave it."""
     if attempt is None or attempt.status is not AttemptStatus.REQUIRES_ACTION or not attempt.next_action_url:
         return None
-    if attempt.provider == TestProvider.name:
-        return frame.url(".authenticate", session_id=checkout.id, attempt_id=attempt.id)
+    if attempt.provider == TestProvider.name and attempt.action_token:
+        return frame.url(".authenticate", session_id=checkout.id, action_token=attempt.action_token)
     return flow.local_url(attempt.next_action_url)
 
 

@@ -1,6 +1,7 @@
 """The test provider's 3DS page (SPEC §5): the shopper completes or fails authentication.
 
-Test mode only by nature: it serves only attempts of the built-in test provider."""
+Test mode only by nature: it serves only attempts of the built-in test provider, each found
+through the unguessable token in its URL, and sends the shopper back to that attempt's session."""
 from __future__ import annotations
 
 from flask import Blueprint, redirect
@@ -10,12 +11,12 @@ from wtforms.validators import AnyOf, InputRequired
 
 from checkie.checkout.models import CheckoutSession
 from checkie.extensions import db
-from checkie.providers.test import (
+from checkie.payments.test_provider import (
     attempt_awaiting_authentication,
     finish_authentication,
 )
 from checkie.stores.models import Store
-from checkie.web import render_page
+from checkie.web import render_page, test_provider_route
 
 bp = Blueprint("test_provider", __name__)
 
@@ -25,9 +26,10 @@ class AuthenticationForm(FlaskForm):
     outcome = HiddenField(validators=[InputRequired(), AnyOf(["complete", "fail"])])
 
 
-@bp.route("/test-provider/3ds/<int:attempt_id>", methods=["GET", "POST"])
-def authenticate(attempt_id: int):
-    attempt = attempt_awaiting_authentication(db.session, attempt_id)
+@bp.route("/test-provider/3ds/<action_token>", methods=["GET", "POST"])
+@test_provider_route
+def authenticate(action_token: str):
+    attempt = attempt_awaiting_authentication(db.session, action_token)
     form = AuthenticationForm()
     if form.validate_on_submit():
         finish_authentication(db.session, attempt, outcome=form.outcome.data)

@@ -75,13 +75,14 @@ class FakeProvider:
     def accepts_payment_method(self, payment_method) -> bool:
         return True
 
-    def create_payment_intent(self, *, amount, currency, metadata, payment_method, attempt_id) -> IntentResult:
-        self.calls.append({"amount": amount, "currency": currency, "metadata": metadata,
-                           "payment_method": payment_method, "attempt_id": attempt_id})
+    def create_payment_intent(self, *, amount, currency, metadata, payment_method) -> IntentResult:
+        self.calls.append({"amount": amount, "currency": currency, "metadata": metadata, "payment_method": payment_method})
         status = self.statuses.pop(0) if self.statuses else "succeeded"
         intent_id = f"pi_fake_{next(_intent_numbers)}"
         if status == "failed":
             return IntentResult(intent_id, "failed", failure_code="card_declined", failure_message="Your card was declined.")
         if status == "requires_action":
-            return IntentResult(intent_id, "requires_action", next_action_url=f"http://localhost/test-provider/3ds/{attempt_id}")
+            token = f"tok_{intent_id}"
+            return IntentResult(intent_id, "requires_action", next_action_url=f"http://localhost/test-provider/3ds/{token}",
+                                action_token=token)
         return IntentResult(intent_id, status)

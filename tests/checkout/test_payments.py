@@ -49,7 +49,7 @@ def test_initiate_asks_the_provider_for_the_total(db, store, provider):
     attempt = services.initiate_payment(db, session, payment_method="pm_card_visa")
     assert provider.calls == [{
         "amount": 1500, "currency": "usd", "metadata": {"checkout_session_id": session.id, "store_id": str(store.id)},
-        "payment_method": "pm_card_visa", "attempt_id": attempt.id,
+        "payment_method": "pm_card_visa",
     }]
     assert (attempt.number, attempt.provider, attempt.amount, attempt.currency) == (1, "test", 1500, "USD")
     assert attempt.provider_intent_id.startswith("pi_fake_") and attempt.payment_method == "pm_card_visa"

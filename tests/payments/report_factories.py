@@ -14,6 +14,7 @@ from checkie.checkout.models import (
 from checkie.customers.models import Customer
 from checkie.database import utcnow
 from checkie.payments.models import (
+    AttemptStatus,
     BalanceTransaction,
     Payment,
     PaymentAttempt,
@@ -42,8 +43,9 @@ def make_session(db, store, *, page=None, state: CheckoutState = CheckoutState.O
         db.add(CheckoutSessionTransition(session_id=checkout.id, from_state=from_state, event=event, to_state=to_state,
                                          at=created_at + timedelta(minutes=n + 1)))
     for number, (status, intent, code) in enumerate(attempts, start=1):
+        token = secrets.token_urlsafe(24) if status is AttemptStatus.REQUIRES_ACTION else None
         db.add(PaymentAttempt(session_id=checkout.id, number=number, provider="test", provider_intent_id=intent,
-                              status=status, amount=total, currency=currency, failure_code=code))
+                              status=status, amount=total, currency=currency, failure_code=code, action_token=token))
     db.flush()
     return checkout
 

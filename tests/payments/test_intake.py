@@ -219,3 +219,18 @@ def test_stripe_webhooks_verify_with_the_configured_secret(app, client, db, outc
     [row] = stored(db)
     assert row.provider == "stripe"
     assert outcomes.calls[0][1]["provider"] == "stripe"
+
+
+def test_the_test_intake_does_not_exist_where_the_test_provider_is_off(app, client, db, outcomes, monkeypatch):
+    monkeypatch.setitem(app.config, "TEST_PROVIDER_ENABLED", False)
+    response = post(client, intent_event())  # signed with the published default secret
+    assert response.status_code == 404
+    assert stored(db) == [] and outcomes.calls == []
+
+
+def test_a_production_demo_refuses_events_signed_with_the_published_secret(app, client, db, outcomes, monkeypatch):
+    own = "whsec_" + "d" * 40
+    monkeypatch.setitem(app.config, "TEST_PROVIDER_WEBHOOK_SECRET", own)
+    assert post(client, intent_event()).status_code == 400
+    assert stored(db) == [] and outcomes.calls == []
+    assert post(client, intent_event(), secret=own).status_code == 200

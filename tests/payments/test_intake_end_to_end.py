@@ -66,7 +66,7 @@ def test_3ds_through_the_page(client, db, store, outcome, state, payments):
     attempt = pay(db, open_checkout(db, store, amount=15000), "pm_card_visa")  # over 100.00
     assert attempt.status == AttemptStatus.REQUIRES_ACTION
     assert db.get(CheckoutSession, attempt.session_id).state == CheckoutState.AWAITING_ACTION
-    url = f"/test-provider/3ds/{attempt.id}"
+    url = f"/test-provider/3ds/{attempt.action_token}"
     assert attempt.next_action_url == "http://localhost" + url
     token = csrf_token_from(client.get(url).get_data(as_text=True))
     response = client.post(url, data={"csrf_token": token, "outcome": outcome})

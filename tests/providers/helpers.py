@@ -14,6 +14,7 @@ from checkie.database import utcnow
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.providers.stripe import sign_payload
 from checkie.providers.test import build_event
+from checkie.security import new_token
 
 TEST_SECRET = "whsec_checkie_test_provider"
 
@@ -34,8 +35,10 @@ def make_checkout(db, store, *, total: int = 2500, currency: str = "USD", state:
 
 def make_attempt(db, checkout: CheckoutSession, *, status: AttemptStatus = AttemptStatus.REQUIRES_ACTION,
                  provider: str = "test", intent_id: str = "pi_test_abc", payment_method: str = "pm_card_threeDSecureRequired") -> PaymentAttempt:
+    """An attempt as the test provider leaves it, with its own 3DS token."""
     attempt = PaymentAttempt(session_id=checkout.id, number=1, provider=provider, provider_intent_id=intent_id, status=status,
-                             amount=checkout.total, currency=checkout.currency, payment_method=payment_method)
+                             amount=checkout.total, currency=checkout.currency, payment_method=payment_method,
+                             action_token=new_token(24))
     db.add(attempt)
     db.flush()
     return attempt

@@ -1,12 +1,13 @@
 """The built-in test provider: outcomes per test payment method, the 3DS amount rule, card
-mapping, and the Stripe-shaped events it delivers to /api/webhooks/test."""
+mapping, and the Stripe-shaped events it reports, which the platform delivers to
+/api/webhooks/test (tests/payments/test_test_provider_events.py has the outbox itself)."""
 from __future__ import annotations
 
 import pytest
 
 from checkie.payments.models import ProviderEvent
+from checkie.payments.test_provider import record_events
 from checkie.providers import ProviderNotConfigured, by_name, for_store
-from checkie.providers.tasks import DeliveryFailed, deliver_test_event
 from checkie.providers.test import TestProvider, map_test_card
 from tests.providers.helpers import record_outcomes
 
@@ -19,10 +20,12 @@ def outcomes(monkeypatch):
 METADATA = {"checkout_session_id": "cs_abc", "store_id": "7"}
 
 
-def create(db, payment_method, *, amount=2500, currency="USD", attempt_id=41):
+def create(db, payment_method, *, amount=2500, currency="USD"):
+    """As initiate_payment does: ask for an intent, record the events it reports, commit."""
     result = by_name("test").create_payment_intent(
-        amount=amount, currency=currency, metadata=METADATA, payment_method=payment_method, attempt_id=attempt_id
+        amount=amount, currency=currency, metadata=METADATA, payment_method=payment_method
     )
+    record_events(db, result.events)
     db.commit()  # the outcome's event leaves after commit (Huey is immediate in tests)
     return result
 
@@ -39,6 +42,12 @@ def test_stripe_is_not_available_yet(app, db, store):
             for_store(store)
     finally:
         app.config["PAYMENT_PROVIDER"] = "test"
+
+
+def test_the_test_provider_is_refused_where_it_is_off(app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "TEST_PROVIDER_ENABLED", False)
+    with pytest.raises(ProviderNotConfigured, match="not enabled"):
+        by_name("test")
 
 
 def test_visa_succeeds_and_reports_it(db, outcomes):
@@ -68,9 +77,9 @@ def test_declines_fail_with_their_code(db, outcomes, method, code):
 
 
 def test_three_d_secure_card_requires_action(db, outcomes):
-    result = create(db, "pm_card_threeDSecureRequired", attempt_id=41)
+    result = create(db, "pm_card_threeDSecureRequired")
     assert result.status == "requires_action"
-    assert result.next_action_url == "http://localhost/test-provider/3ds/41"
+    assert result.next_action_url == f"http://localhost/test-provider/3ds/{result.action_token}"
     assert outcomes.calls == [
         ("payment_requires_action", {"provider": "test", "intent_id": result.intent_id, "next_action_url": result.next_action_url})
     ]
@@ -112,24 +121,25 @@ def test_the_event_is_stripe_shaped_and_arrives_through_the_http_intake(db, outc
 
 
 def test_requires_action_event_carries_the_redirect(db, outcomes):
-    create(db, "pm_card_visa", amount=20000, attempt_id=9)
+    result = create(db, "pm_card_visa", amount=20000)
     intent = db.query(ProviderEvent).one().payload["data"]["object"]
     assert intent["status"] == "requires_action"
-    assert intent["next_action"]["redirect_to_url"]["url"] == "http://localhost/test-provider/3ds/9"
+    assert intent["next_action"]["redirect_to_url"]["url"] == result.next_action_url
 
 
-def test_a_rollback_sends_no_event(db, outcomes):
-    by_name("test").create_payment_intent(amount=100, currency="USD", metadata=METADATA, payment_method="pm_card_visa", attempt_id=1)
-    db.rollback()
-    db.commit()
-    assert outcomes.calls == []
-    assert db.query(ProviderEvent).count() == 0
+def test_each_3ds_step_gets_its_own_unguessable_token(db, outcomes):
+    tokens = {create(db, "pm_card_threeDSecureRequired").action_token for _ in range(20)}
+    assert len(tokens) == 20
+    assert all(len(token) >= 32 for token in tokens)  # 24 random bytes in URL-safe base64: 192 bits
 
 
-def test_a_refused_delivery_raises_so_huey_retries(db, outcomes):
-    assert deliver_test_event.retries == 5
-    with pytest.raises(DeliveryFailed):
-        deliver_test_event.call_local({"id": "evt_test_no_type"})  # the intake answers 400
+def test_only_authentication_hands_out_a_token(db, outcomes):
+    assert create(db, "pm_card_visa").action_token is None
+    assert create(db, "pm_card_chargeDeclined").action_token is None
+
+
+def test_a_refused_post_reports_the_status(app, db, outcomes):
+    assert by_name("test").post_event({"id": "evt_test_no_type"}) == 400  # the intake refuses it
     assert db.query(ProviderEvent).count() == 0
 
 

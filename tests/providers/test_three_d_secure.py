@@ -1,10 +1,11 @@
-"""The test provider's 3DS page: shown only for its attempts awaiting action; Complete and Fail
-emit the matching signed event through the webhook intake, then send the shopper back."""
+"""The test provider's 3DS page: found only through its attempt's unguessable token, shown only
+while that attempt awaits action; Complete and Fail emit the matching signed event through the
+webhook intake, then send the shopper back to that attempt's own session."""
 from __future__ import annotations
 
 import pytest
 
-from checkie.payments.models import AttemptStatus, ProviderEvent
+from checkie.payments.models import AttemptStatus, ProviderEvent, TestProviderEvent
 from tests.fixtures import csrf_token_from
 from tests.providers.helpers import make_attempt, make_checkout, record_outcomes
 
@@ -22,7 +23,7 @@ def attempt(db, store):
 
 
 def url(attempt) -> str:
-    return f"/test-provider/3ds/{attempt.id}"
+    return f"/test-provider/3ds/{attempt.action_token}"
 
 
 def submit(client, attempt, outcome):
@@ -86,3 +87,40 @@ def test_other_providers_attempts_and_unknown_ids_are_404(client, db, store):
     db.commit()
     assert client.get(url(attempt)).status_code == 404
     assert client.get("/test-provider/3ds/999999").status_code == 404
+
+
+def test_sequential_attempt_ids_find_nothing(client, db, store, outcomes):
+    """An attempt's id is not its address: guessing ids shows no store, no amount, no session."""
+    attempts = [make_attempt(db, make_checkout(db, store), intent_id=f"pi_test_{n}") for n in range(5)]
+    db.commit()
+    for guess in range(0, max(a.id for a in attempts) + 3):
+        page = client.get(f"/test-provider/3ds/{guess}")
+        assert page.status_code == 404
+        assert "Acme Goods" not in page.get_data(as_text=True)
+        assert client.post(f"/test-provider/3ds/{guess}", data={"outcome": "fail"}).status_code in (400, 404)
+    assert outcomes.calls == [] and db.query(ProviderEvent).count() == 0
+
+
+def test_a_token_acts_only_on_its_own_checkout(client, db, store, outcomes):
+    mine = make_attempt(db, make_checkout(db, store), intent_id="pi_test_mine")
+    theirs = make_attempt(db, make_checkout(db, store), intent_id="pi_test_theirs")
+    db.commit()
+    response = submit(client, theirs, "fail")
+    assert response.headers["Location"] == f"/c/s/{theirs.session_id}"  # never to mine
+    assert [call["intent_id"] for _, call in outcomes.calls] == ["pi_test_theirs"]
+    assert client.get(url(mine)).status_code == 200  # mine still waits for its shopper
+
+
+@pytest.mark.parametrize("token", ["", "x" * 65, "not a token", "%00", "..%2F1"])
+def test_malformed_tokens_are_404(client, attempt, token):
+    assert client.get(f"/test-provider/3ds/{token}").status_code == 404
+
+
+def test_the_page_does_not_exist_where_the_test_provider_is_off(app, client, db, attempt, outcomes, monkeypatch):
+    """Production on another provider: a 404 for everyone, before CSRF could tell the route exists."""
+    token = csrf_token_from(client.get(url(attempt)).get_data(as_text=True))
+    monkeypatch.setitem(app.config, "TEST_PROVIDER_ENABLED", False)
+    assert client.get(url(attempt)).status_code == 404
+    assert client.post(url(attempt), data={"outcome": "complete"}).status_code == 404
+    assert client.post(url(attempt), data={"csrf_token": token, "outcome": "complete"}).status_code == 404
+    assert outcomes.calls == [] and db.query(TestProviderEvent).count() == 0

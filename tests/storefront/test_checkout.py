@@ -247,11 +247,11 @@ def test_3ds_card_redirects_to_the_authentication_page_and_back(client, db, shop
     response = pay(client, shop_page, session_id, token, number=THREE_D_SECURE)
     assert response.status_code == 303
     attempt = db.scalar(sa.select(PaymentAttempt).where(PaymentAttempt.session_id == session_id))
-    assert response.headers["Location"] == f"/test-provider/3ds/{attempt.id}"
+    assert response.headers["Location"] == f"/test-provider/3ds/{attempt.action_token}"
     assert load(db, session_id).state is CheckoutState.AWAITING_ACTION
 
     waiting = client.get(f"/c/s/{session_id}").get_data(as_text=True)
-    assert "Confirm your payment" in waiting and f'href="/test-provider/3ds/{attempt.id}"' in waiting
+    assert "Confirm your payment" in waiting and f'href="/test-provider/3ds/{attempt.action_token}"' in waiting
 
     threeds = client.get(response.headers["Location"])
     assert threeds.status_code == 200

@@ -211,7 +211,7 @@ def test_3ds_happens_inside_the_frame_and_completes(shopper, db, embed, shop_pag
     session_id, _ = open_frame(shopper, embed)
     response = pay(shopper, shop_page, session_id, number=THREE_D_SECURE)
     attempt = attempt_of(db, session_id)
-    step = f"/embed/s/{session_id}/3ds/{attempt.id}?origin={HOST}"
+    step = f"/embed/s/{session_id}/3ds/{attempt.action_token}?origin={HOST}"
     assert response.status_code == 303 and response.headers["Location"] == step
     assert load(db, session_id).state is CheckoutState.AWAITING_ACTION
 
@@ -249,10 +249,20 @@ def test_3ds_step_serves_only_this_sessions_waiting_attempt(shopper, db, embed, 
     second, _ = open_frame(shopper, embed)
     pay(shopper, shop_page, first, number=THREE_D_SECURE)
     attempt = attempt_of(db, first)
-    assert shopper.get(f"/embed/s/{second}/3ds/{attempt.id}").status_code == 404
-    assert shopper.post(f"/embed/s/{second}/3ds/{attempt.id}", data={"outcome": "complete"}).status_code == 404
-    assert shopper.get(f"/embed/s/{first}/3ds/999999").status_code == 404
+    assert shopper.get(f"/embed/s/{second}/3ds/{attempt.action_token}").status_code == 404
+    assert shopper.post(f"/embed/s/{second}/3ds/{attempt.action_token}", data={"outcome": "complete"}).status_code == 404
+    assert shopper.get(f"/embed/s/{first}/3ds/{attempt.id}").status_code == 404  # the attempt's id opens nothing
+    assert shopper.get(f"/embed/s/{first}/3ds/no-such-token").status_code == 404
     assert load(db, first).state is CheckoutState.AWAITING_ACTION
+
+
+def test_the_frames_3ds_step_does_not_exist_where_the_test_provider_is_off(app, shopper, db, embed, shop_page, monkeypatch):
+    session_id, _ = open_frame(shopper, embed)
+    step = pay(shopper, shop_page, session_id, number=THREE_D_SECURE).headers["Location"]
+    monkeypatch.setitem(app.config, "TEST_PROVIDER_ENABLED", False)
+    assert shopper.get(step).status_code == 404
+    assert shopper.post(step, data={"outcome": "complete"}).status_code == 404
+    assert load(db, session_id).state is CheckoutState.AWAITING_ACTION
 
 
 def test_processing_view_polls_the_frames_status_fragment(shopper, db, embed):

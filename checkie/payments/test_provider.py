@@ -1,0 +1,153 @@
+"""The built-in test provider's side in Checkie's database (SPEC §5, §8): the events it reports,
+kept as durable work, and its 3-D Secure step.
+
+Its events are the only news of a 3DS outcome, and Huey drops a task whose consumer dies
+mid-run, so each event is a row written in the transaction that decided the outcome. A task
+claims the row (FOR UPDATE SKIP LOCKED), posts the event to our own intake and records how it
+went; a periodic sweeper re-enqueues rows that are due and still pending. The intake stores each
+event id once, so an event posted twice (a consumer killed after posting, before recording it)
+changes nothing the second time."""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+
+import sqlalchemy as sa
+from huey import crontab
+from sqlalchemy.orm import Session
+
+from checkie.checkout.models import CheckoutSession
+from checkie.database import utcnow
+from checkie.errors import NotFound
+from checkie.extensions import db as _db
+from checkie.payments.models import AttemptStatus, EventDeliveryStatus, PaymentAttempt, TestProviderEvent
+from checkie.providers import by_name
+from checkie.providers.test import TestProvider, authentication_event
+from checkie.tasks import enqueue_after_commit, periodic_task, task
+
+log = logging.getLogger("checkie.providers")
+
+#: After this many failed posts the event is marked failed and left for an operator.
+MAX_ATTEMPTS = 8
+#: What a 3DS step's token can look like (URL-safe base64, at most the column's length): anything
+#: else is unknown without asking the database.
+_ACTION_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def record_events(db: Session, events: Iterable[dict]) -> list[TestProviderEvent]:
+    """Write each event as an outbox row in the caller's transaction (flushed with its other
+    changes); a task posts it once that transaction commits, and a rollback drops both."""
+    rows = [TestProviderEvent(event_id=event["id"], payload=event) for event in events]
+    db.add_all(rows)
+    for row in rows:
+        enqueue_after_commit(deliver_test_event, row.event_id)
+    return rows
+
+
+def claim_due_event(db: Session, event_id: str) -> TestProviderEvent | None:
+    """Lock the row if it is still pending and due; None if it is delivered, not due, or another
+    worker holds it (SKIP LOCKED), so two consumers never post the same event at once."""
+    return db.scalar(
+        sa.select(TestProviderEvent)
+        .where(
+            TestProviderEvent.event_id == event_id,
+            TestProviderEvent.status == EventDeliveryStatus.PENDING,
+            TestProviderEvent.due_at <= utcnow(),
+        )
+        .with_for_update(skip_locked=True)
+    )
+
+
+def due_event_ids(db: Session, *, limit: int = 500) -> list[str]:
+    return list(
+        db.scalars(
+            sa.select(TestProviderEvent.event_id)
+            .where(TestProviderEvent.status == EventDeliveryStatus.PENDING, TestProviderEvent.due_at <= utcnow())
+            .order_by(TestProviderEvent.due_at)
+            .limit(limit)
+        )
+    )
+
+
+def deliver(db: Session, row: TestProviderEvent, provider: TestProvider) -> None:
+    """Post a claimed event and record the outcome on its row (the caller commits).
+
+    Any exception counts as a failed attempt, not only network errors: an event that can never
+    be posted must end as failed rather than be retried forever."""
+    row.attempts += 1
+    try:
+        status = provider.post_event(row.payload)
+    except Exception as exc:
+        _record_failure(row, f"{type(exc).__name__}: {exc}")
+        return
+    if not 200 <= status < 300:
+        _record_failure(row, f"the intake answered {status}")
+        return
+    row.status = EventDeliveryStatus.DELIVERED
+    row.delivered_at = utcnow()
+    row.last_error = None
+
+
+def _record_failure(row: TestProviderEvent, error: str) -> None:
+    """Back off 1, 2, 4 … minutes (at most an hour; the sweeper picks the row up once due), or give up."""
+    row.last_error = error[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = EventDeliveryStatus.FAILED
+        log.error("test provider event %s failed for good after %s attempts: %s", row.event_id, row.attempts, error)
+        return
+    row.due_at = utcnow() + timedelta(minutes=min(2 ** (row.attempts - 1), 60))
+    log.warning("test provider event %s failed (attempt %s), retrying at %s: %s",
+                row.event_id, row.attempts, row.due_at.isoformat(), error)
+
+
+@task()
+def deliver_test_event(event_id: str) -> None:
+    row = claim_due_event(_db.session, event_id)
+    if row is None:
+        return
+    deliver(_db.session, row, by_name(TestProvider.name))
+    _db.session.commit()
+
+
+@periodic_task(crontab(minute="*"))
+def sweep_test_provider_events() -> None:
+    """Re-enqueue due pending events: the task that should have posted them may have died."""
+    for event_id in due_event_ids(_db.session):
+        deliver_test_event(event_id)
+
+
+# ---------------------------------------------------------------- the 3-D Secure step
+
+
+def attempt_by_token(db: Session, action_token: str) -> PaymentAttempt | None:
+    """The test provider's attempt whose 3DS step `action_token` addresses, whatever its status."""
+    if not _ACTION_TOKEN.fullmatch(action_token):
+        return None
+    return db.scalar(
+        sa.select(PaymentAttempt).where(
+            PaymentAttempt.action_token == action_token, PaymentAttempt.provider == TestProvider.name
+        )
+    )
+
+
+def attempt_awaiting_authentication(db: Session, action_token: str) -> PaymentAttempt:
+    """The attempt `action_token` addresses while it waits for 3DS; NotFound otherwise, the same
+    for an unknown token as for a finished step."""
+    attempt = attempt_by_token(db, action_token)
+    if attempt is None or attempt.status is not AttemptStatus.REQUIRES_ACTION:
+        raise NotFound("There is no payment waiting for authentication here.")
+    return attempt
+
+
+def finish_authentication(db: Session, attempt: PaymentAttempt, *, outcome: str) -> TestProviderEvent:
+    """The shopper's answer on the 3DS page (`complete` or `fail`), recorded as the event that
+    reports it; the intake applies it once delivered, as with Stripe."""
+    checkout = db.get(CheckoutSession, attempt.session_id)
+    event = authentication_event(
+        outcome, intent_id=attempt.provider_intent_id, amount=attempt.amount, currency=attempt.currency,
+        metadata={"checkout_session_id": attempt.session_id, "store_id": str(checkout.store_id)},
+    )
+    (row,) = record_events(db, [event])
+    return row
