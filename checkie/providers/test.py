@@ -16,7 +16,7 @@ from flask import current_app
 
 from checkie import money
 from checkie.providers.base import IntentResult
-from checkie.providers.stripe import parse_event, sign_payload
+from checkie.providers.stripe import PAYMENT_FAILED, REQUIRES_ACTION, SUCCEEDED, parse_event, sign_payload
 from checkie.security import new_token
 
 VISA = "pm_card_visa"
@@ -42,10 +42,6 @@ AUTHENTICATION_FAILED = ("authentication_failed", "The card's authentication fai
 
 #: Amounts above this many major units of any currency ask for authentication (3DS).
 AUTHENTICATION_THRESHOLD = Decimal(100)
-
-SUCCEEDED = "payment_intent.succeeded"
-PAYMENT_FAILED = "payment_intent.payment_failed"
-REQUIRES_ACTION = "payment_intent.requires_action"
 
 WEBHOOK_PATH = "/api/webhooks/test"
 #: Random bytes in the 3DS step's token: 192 bits, so that a step cannot be found by guessing.

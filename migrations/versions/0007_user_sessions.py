@@ -2,7 +2,7 @@
 password_reset_requests: forgot-password requests as outbox rows
 
 Revision ID: 0007_user_sessions
-Revises: 0005_balance_payment_totals
+Revises: 0006_test_provider_events
 Create Date: 2026-12-08
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_user_sessions'
-down_revision = '0005_balance_payment_totals'
+down_revision = '0006_test_provider_events'
 branch_labels = None
 depends_on = None
 
