@@ -123,6 +123,15 @@ def complete_3ds(client, attempt: PaymentAttempt) -> None:
     assert client.post(url, data={"csrf_token": token, "outcome": "complete"}).status_code == 303
 
 
+def unlocked_pending(db) -> bool:
+    """Whether no pending event row is locked (by a claim of a consumer that is gone)."""
+    pending = sa.select(TestProviderEvent.id).where(TestProviderEvent.status == EventDeliveryStatus.PENDING)
+    try:
+        return len(db.scalars(pending).all()) == len(db.scalars(pending.with_for_update(skip_locked=True)).all())
+    finally:
+        db.rollback()
+
+
 def states(db, session_ids: list[str]) -> dict[str, CheckoutState]:
     db.expire_all()
     rows = db.execute(sa.select(CheckoutSession.id, CheckoutSession.state).where(CheckoutSession.id.in_(session_ids)))
@@ -147,6 +156,9 @@ def test_killing_the_consumer_after_3ds_loses_no_payment(app, db, store, client,
         first.communicate(timeout=10)
     in_flight = gate.held
     gate.opened.set()  # the held posts end unapplied
+    # PostgreSQL ends the dead consumer's transactions when it notices their sockets closed;
+    # until then its rows stay locked and a sweep would (rightly) skip them.
+    assert wait_until(lambda: unlocked_pending(db), seconds=20), "the killed consumer's row locks were never released"
 
     second = start_consumer(gate.url)
     try:
