@@ -38,7 +38,7 @@ from checkie.catalog import snapshot  # noqa: E402
 from checkie.extensions import db as _db  # noqa: E402
 from checkie.extensions import limiter  # noqa: E402
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.consumers"]
 
 
 def _admin(sql: str) -> None:

@@ -12,11 +12,12 @@ import pytest
 from flask import current_app, has_app_context
 
 from checkie.accounts.models import User
-from checkie.extensions import PROJECT_ROOT, huey
+from checkie.extensions import PROJECT_ROOT
 from checkie.extensions import db as _db
 from checkie.notifications.models import EmailMessage, EmailStatus
 from checkie.notifications.services import queue_email
 from checkie.tasks import bind_app, enqueue_after_commit, task
+from tests.consumers import start_consumer
 from tests.fixtures import make_user
 from tests.ops.helpers import SmtpSink
 
@@ -128,27 +129,6 @@ def test_the_environment_chooses_where_tasks_go(tmp_path):
     assert _huey_kind(tmp_path) == "SqliteHuey False"
 
 
-@pytest.fixture
-def huey_on_redis():
-    """The shared Huey, out of immediate mode: tasks go to Redis under this run's HUEY_NAME."""
-    huey.immediate = False
-    huey.flush()
-    try:
-        yield huey
-    finally:
-        huey.flush()
-        huey.immediate = True
-
-
-def start_consumer(smtp_url: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "HUEY_IMMEDIATE"}
-    env["SMTP_URL"] = smtp_url
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "huey_consumer"), "checkie.worker.huey", "--workers", "1", "--worker-type", "thread"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-
-
 def stop(consumer: subprocess.Popen) -> str:
     consumer.send_signal(signal.SIGINT)  # Huey's graceful shutdown
     try:
@@ -176,7 +156,7 @@ def test_a_real_consumer_on_redis_sends_a_queued_email(db, huey_on_redis):
     assert huey_on_redis.pending_count() == 1  # in Redis, waiting: nothing ran in this process
     assert db.get(EmailMessage, message.id).status is EmailStatus.PENDING
     with SmtpSink() as sink:
-        consumer = start_consumer(sink.url)
+        consumer = start_consumer(SMTP_URL=sink.url)
         try:
             sent = wait_for_status(db, message.id, EmailStatus.SENT)
         finally:

@@ -7,13 +7,9 @@ for good. A fresh consumer and its sweeper must still complete every session, on
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,10 +19,11 @@ from checkie.catalog.models import Page, PageStatus
 from checkie.checkout import services as checkout_services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import utcnow
-from checkie.extensions import PROJECT_ROOT, huey
+from checkie.extensions import PROJECT_ROOT
 from checkie.payments.models import EventDeliveryStatus, Payment, PaymentAttempt, TestProviderEvent
 from checkie.payments.test_provider import sweep_test_provider_events
 from checkie.providers.test import THREE_D_SECURE, WEBHOOK_PATH
+from tests.consumers import start_consumer
 from tests.fixtures import csrf_token_from
 
 SHOPPERS = 30
@@ -68,28 +65,10 @@ def gate(app):
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def huey_on_redis():
-    """The shared Huey, out of immediate mode: tasks go to Redis under this run's HUEY_NAME."""
-    huey.immediate = False
-    huey.flush()
-    try:
-        yield huey
-    finally:
-        huey.flush()
-        huey.immediate = True
-
-
-def start_consumer(app_url: str) -> subprocess.Popen:
+def start_intake_consumer(app_url: str):
     # CHECKIE_ENV=development: the consumer posts over the network to APP_URL as a deployment
     # does (under `test` it would call the intake in its own process).
-    env = {k: v for k, v in os.environ.items() if k != "HUEY_IMMEDIATE"}
-    env.update({"CHECKIE_ENV": "development", "APP_URL": app_url})
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "huey_consumer"), "checkie.worker.huey",
-         "--workers", str(WORKERS), "--worker-type", "thread"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    return start_consumer(workers=WORKERS, CHECKIE_ENV="development", APP_URL=app_url)
 
 
 def wait_until(condition, *, seconds: float) -> bool:
@@ -145,7 +124,7 @@ def test_killing_the_consumer_after_3ds_loses_no_payment(app, db, store, client,
     huey_on_redis.immediate = False
     assert set(states(db, session_ids).values()) == {CheckoutState.AWAITING_ACTION}
 
-    first = start_consumer(gate.url)
+    first = start_intake_consumer(gate.url)
     try:
         for attempt in attempts:
             complete_3ds(client, attempt)
@@ -160,7 +139,7 @@ def test_killing_the_consumer_after_3ds_loses_no_payment(app, db, store, client,
     # until then its rows stay locked and a sweep would (rightly) skip them.
     assert wait_until(lambda: unlocked_pending(db), seconds=20), "the killed consumer's row locks were never released"
 
-    second = start_consumer(gate.url)
+    second = start_intake_consumer(gate.url)
     try:
         # The consumer runs its periodic sweeper when it starts, then every minute; enqueue it
         # as well so the test does not depend on that.
