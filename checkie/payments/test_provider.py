@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from datetime import timedelta
 
 import sqlalchemy as sa
 from huey import crontab
 from sqlalchemy.orm import Session
 
+from checkie import outbox
 from checkie.checkout.models import CheckoutSession
 from checkie.database import utcnow
 from checkie.errors import NotFound
@@ -29,8 +29,6 @@ from checkie.tasks import enqueue_after_commit, periodic_task, task
 
 log = logging.getLogger("checkie.providers")
 
-#: After this many failed posts the event is marked failed and left for an operator.
-MAX_ATTEMPTS = 8
 #: What a 3DS step's token can look like (URL-safe base64, at most the column's length): anything
 #: else is unknown without asking the database.
 _ACTION_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -49,26 +47,11 @@ def record_events(db: Session, events: Iterable[dict]) -> list[TestProviderEvent
 def claim_due_event(db: Session, event_id: str) -> TestProviderEvent | None:
     """Lock the row if it is still pending and due; None if it is delivered, not due, or another
     worker holds it (SKIP LOCKED), so two consumers never post the same event at once."""
-    return db.scalar(
-        sa.select(TestProviderEvent)
-        .where(
-            TestProviderEvent.event_id == event_id,
-            TestProviderEvent.status == EventDeliveryStatus.PENDING,
-            TestProviderEvent.due_at <= utcnow(),
-        )
-        .with_for_update(skip_locked=True)
-    )
+    return outbox.claim_due(db, TestProviderEvent.event_id, event_id, pending=EventDeliveryStatus.PENDING)
 
 
 def due_event_ids(db: Session, *, limit: int = 500) -> list[str]:
-    return list(
-        db.scalars(
-            sa.select(TestProviderEvent.event_id)
-            .where(TestProviderEvent.status == EventDeliveryStatus.PENDING, TestProviderEvent.due_at <= utcnow())
-            .order_by(TestProviderEvent.due_at)
-            .limit(limit)
-        )
-    )
+    return outbox.due_keys(db, TestProviderEvent.event_id, pending=EventDeliveryStatus.PENDING, limit=limit)
 
 
 def deliver(db: Session, row: TestProviderEvent, provider: TestProvider) -> None:
@@ -91,15 +74,7 @@ def deliver(db: Session, row: TestProviderEvent, provider: TestProvider) -> None
 
 
 def _record_failure(row: TestProviderEvent, error: str) -> None:
-    """Back off 1, 2, 4 … minutes (at most an hour; the sweeper picks the row up once due), or give up."""
-    row.last_error = error[:2000]
-    if row.attempts >= MAX_ATTEMPTS:
-        row.status = EventDeliveryStatus.FAILED
-        log.error("test provider event %s failed for good after %s attempts: %s", row.event_id, row.attempts, error)
-        return
-    row.due_at = utcnow() + timedelta(minutes=min(2 ** (row.attempts - 1), 60))
-    log.warning("test provider event %s failed (attempt %s), retrying at %s: %s",
-                row.event_id, row.attempts, row.due_at.isoformat(), error)
+    outbox.record_failure(row, error, failed=EventDeliveryStatus.FAILED, log=log, what=f"test provider event {row.event_id}")
 
 
 @task()

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from checkie import outbox
 from checkie.database import utcnow
 from checkie.extensions import db as _db
 from checkie.notifications import sending
@@ -95,7 +96,7 @@ def test_without_smtp_the_email_goes_to_the_log(app, db):
 def test_failures_back_off_then_give_up(app, db, monkeypatch):
     monkeypatch.setitem(app.config, "SMTP_URL", closed_port_url())
     message = add_email(db)
-    for attempt in range(1, sending.MAX_ATTEMPTS):
+    for attempt in range(1, outbox.MAX_ATTEMPTS):
         started = utcnow()
         send_email(message.id)
         row = reload(db, message)
@@ -109,12 +110,12 @@ def test_failures_back_off_then_give_up(app, db, monkeypatch):
         db.commit()
     send_email(message.id)
     row = reload(db, message)
-    assert (row.status, row.attempts) == (EmailStatus.FAILED, sending.MAX_ATTEMPTS)
+    assert (row.status, row.attempts) == (EmailStatus.FAILED, outbox.MAX_ATTEMPTS)
     row.due_at = utcnow() - timedelta(seconds=1)
     db.commit()
     send_email(message.id)
     sweep_email_outbox()
-    assert reload(db, message).attempts == sending.MAX_ATTEMPTS  # failed is final
+    assert reload(db, message).attempts == outbox.MAX_ATTEMPTS  # failed is final
 
 
 def test_a_message_that_cannot_be_built_counts_as_a_failed_attempt(db, smtp):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from checkie import outbox
 from checkie.database import utcnow
 from checkie.payments import test_provider
 from checkie.payments.models import EventDeliveryStatus, ProviderEvent, TestProviderEvent
@@ -77,12 +78,12 @@ def test_a_refused_post_backs_off_then_gives_up(db):
     row = row_of(db, not_an_event["id"])
     assert (row.status, row.attempts, row.last_error) == (EventDeliveryStatus.PENDING, 1, "the intake answered 400")
     assert row.due_at > utcnow() + timedelta(seconds=50)  # a minute after the first failure
-    row.attempts = test_provider.MAX_ATTEMPTS - 1
+    row.attempts = outbox.MAX_ATTEMPTS - 1
     row.due_at = utcnow()
     db.commit()
     sweep_test_provider_events.call_local()
     row = row_of(db, not_an_event["id"])
-    assert (row.status, row.attempts) == (EventDeliveryStatus.FAILED, test_provider.MAX_ATTEMPTS)
+    assert (row.status, row.attempts) == (EventDeliveryStatus.FAILED, outbox.MAX_ATTEMPTS)
     assert received(db) == []
 
 
