@@ -19,8 +19,9 @@ from flask import (
 )
 from jinja2_fragments.flask import render_block
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
+from checkie import inputs
 from checkie.errors import DomainError
 
 log = logging.getLogger("checkie.web")
@@ -167,6 +168,15 @@ def start_request() -> None:
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
+def refuse_hostile_input() -> None:
+    """Runs before every other hook, parser and view (checkie.inputs says what it refuses).
+    Outside /api/ every POST is a form: Flask-WTF would read a JSON body as one, and crash on
+    values a form cannot hold."""
+    if request.is_json and not wants_json():
+        raise UnsupportedMediaType("This address takes a form, not JSON.")
+    inputs.check_request()
+
+
 def request_duration() -> float | None:
     """Seconds since the request started, or None when start_request did not run."""
     started = g.get("request_started")
@@ -203,9 +213,10 @@ def log_access(response: Response) -> Response:
 def init_web(app: Flask) -> None:
     from checkie.ops import metrics
 
+    inputs.init_converters(app)
     # First of all before-request hooks, so a request refused by CSRF or a rate limit still
-    # gets its id and timing.
-    app.before_request_funcs.setdefault(None, []).insert(0, start_request)
+    # gets its id and timing, and hostile input is refused before anything else reads it.
+    app.before_request_funcs.setdefault(None, [])[:0] = [start_request, refuse_hostile_input]
     app.after_request(add_standard_headers)
     app.after_request(log_access)
     metrics.init_metrics(app)

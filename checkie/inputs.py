@@ -1,0 +1,146 @@
+"""Hostile input is refused at the edge, once, before any view, parser or database sees it.
+
+Three places cover every way input arrives: URL converters (path variables), one
+before-request hook (declared body size, query string, form and JSON bodies), and the JSON
+decoder that hook uses. What they refuse cannot be stored or handled safely anywhere in the
+app: NUL characters (PostgreSQL text cannot hold them), lone surrogates (not encodable as
+UTF-8), integers past BIGINT, non-finite numbers, and JSON nested deeper than any of our
+bodies (the json module and marshmallow recurse, so very deep input is a RecursionError).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+
+from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
+
+from checkie.database import MAX_ID
+from checkie.errors import DomainError, ValidationFailed
+
+#: Deeper than any body the API or the widget documents (pages nest pricing in a page: 3).
+MAX_JSON_DEPTH = 32
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: The widest signed 64-bit integer has 19 digits; a longer id names nothing.
+_MAX_ID_DIGITS = len(str(MAX_ID))
+
+
+class UnacceptableInput(DomainError):
+    status = 400
+    code = "bad_request"
+
+
+class UnacceptableJSON(ValueError):
+    """A body that parses as JSON but that no view could accept (a ValueError like the json
+    module's own, so callers that catch malformed JSON catch this too)."""
+
+
+def storable(text: str) -> bool:
+    return _UNSTORABLE.search(text) is None
+
+
+def loads_json(data: bytes | str):
+    """`json.loads`, refusing what the app must never process: raises ValueError (a
+    JSONDecodeError, or UnacceptableJSON naming the problem)."""
+    try:
+        value = json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise UnacceptableJSON(f"JSON may nest at most {MAX_JSON_DEPTH} levels.") from None
+    _check_json(value)
+    return value
+
+
+def _refuse_constant(name: str):
+    raise UnacceptableJSON(f"{name} is not a JSON number.")
+
+
+def _check_json(value) -> None:
+    """Walk the decoded value without recursion (the point is to refuse what is too deep)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise UnacceptableJSON(f"JSON may nest at most {MAX_JSON_DEPTH} levels.")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+        elif isinstance(item, str) and not storable(item):
+            raise UnacceptableJSON("Text may not contain NUL characters or unpaired surrogates.")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise UnacceptableJSON("Numbers must be finite.")
+        elif isinstance(item, int) and not isinstance(item, bool) and not -MAX_ID - 1 <= item <= MAX_ID:
+            raise UnacceptableJSON("Integers must fit in 64 bits.")
+
+
+def check_request() -> None:
+    """A body over MAX_CONTENT_LENGTH is a 413 even if no view would read it; unstorable text
+    in the query string or form, or an unacceptable JSON body, is a 400."""
+    if request.content_length is not None and request.content_length > (request.max_content_length or math.inf):
+        raise RequestEntityTooLarge()
+    for where, values in (("query string", request.args), ("form", request.form)):
+        if not all(storable(key) and storable(value) for key, value in values.items(multi=True)):
+            raise UnacceptableInput(f"The {where} contains NUL characters or unpaired surrogates.")
+    if not all(_fits_bigint(value) for value in request.args.values()):
+        raise UnacceptableInput("Numbers in the query string must fit in 64 bits.")
+    if request.is_json:
+        _check_json_body()
+
+
+def _fits_bigint(text: str) -> bool:
+    """Query parameters name ids, pages and counts: a whole number past BIGINT is none of them
+    (and would overflow `int()`'s digit limit or PostgreSQL)."""
+    digits = text.strip().removeprefix("-").removeprefix("+")
+    return not digits.isdecimal() or (len(digits) <= _MAX_ID_DIGITS and -MAX_ID - 1 <= int(text) <= MAX_ID)
+
+
+def _check_json_body() -> None:
+    """Every JSON body the app accepts is an object (forms read from JSON too: anything else
+    would crash them); an empty body is left to the view."""
+    data = request.get_data(cache=True)
+    if not data:
+        return
+    try:
+        body = loads_json(data)
+    except ValueError as error:
+        message = str(error) if isinstance(error, UnacceptableJSON) else "The body is not valid JSON."
+        raise UnacceptableInput(message) from None
+    if not isinstance(body, dict):
+        raise ValidationFailed("Send a JSON object.")
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>`: a positive BIGINT. A longer or larger number matches no route (404) instead
+    of overflowing `int()`'s digit limit or PostgreSQL's BIGINT."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int = 1, max: int = MAX_ID, signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> int:
+        if len(value) > _MAX_ID_DIGITS:
+            raise ValidationError()
+        return super().to_python(value)
+
+
+class TextConverter(UnicodeConverter):
+    """`<name>` and `<string:name>`: no NUL or unpaired surrogate (404)."""
+
+    def to_python(self, value: str) -> str:
+        if not storable(value):
+            raise ValidationError()
+        return value
+
+
+class SafePathConverter(PathConverter):
+    def to_python(self, value: str) -> str:
+        if not storable(value):
+            raise ValidationError()
+        return value
+
+
+def init_converters(app: Flask) -> None:
+    """Replace the stock converters before any blueprint adds a rule, so every route uses them."""
+    app.url_map.converters.update(
+        default=TextConverter, string=TextConverter, path=SafePathConverter, int=IdConverter
+    )
