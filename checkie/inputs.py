@@ -1,8 +1,9 @@
 """Hostile input is refused at the edge, once, before any view, parser or database sees it.
 
 Three places cover every way input arrives: URL converters (path variables), one
-before-request hook (declared body size, query string, form and JSON bodies), and the JSON
-decoder that hook uses. What they refuse cannot be stored or handled safely anywhere in the
+before-request hook (declared body size, query string, form and JSON bodies; for views that
+authenticate a bearer token, the content checks run right after authentication instead), and
+the JSON decoder those checks use. What they refuse cannot be stored or handled safely anywhere in the
 app: NUL characters (PostgreSQL text cannot hold them), lone surrogates (not encodable as
 UTF-8), integers past BIGINT, non-finite numbers, and JSON nested deeper than any of our
 bodies (the json module and marshmallow recurse, so very deep input is a RecursionError).
@@ -23,6 +24,8 @@ from checkie.errors import DomainError, ValidationFailed
 #: Deeper than any body the API or the widget documents (pages nest pricing in a page: 3).
 MAX_JSON_DEPTH = 32
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: Marks a view that calls `check_content()` itself, after authenticating the caller.
+CHECKS_CONTENT_ITSELF = "checks_content_itself"
 #: The widest signed 64-bit integer has 19 digits; a longer id names nothing.
 _MAX_ID_DIGITS = len(str(MAX_ID))
 
@@ -34,7 +37,12 @@ class UnacceptableInput(DomainError):
 
 class UnacceptableJSON(ValueError):
     """A body that parses as JSON but that no view could accept (a ValueError like the json
-    module's own, so callers that catch malformed JSON catch this too)."""
+    module's own, so callers that catch malformed JSON catch this too). `field` names the
+    value at fault (`pricing.amount`) when one is."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def storable(text: str) -> bool:
@@ -58,27 +66,39 @@ def _refuse_constant(name: str):
 
 def _check_json(value) -> None:
     """Walk the decoded value without recursion (the point is to refuse what is too deep)."""
-    pending = [(value, 1)]
+    pending = [(value, 1, "")]
     while pending:
-        item, depth = pending.pop()
+        item, depth, field = pending.pop()
         if isinstance(item, (dict, list)):
             if depth > MAX_JSON_DEPTH:
                 raise UnacceptableJSON(f"JSON may nest at most {MAX_JSON_DEPTH} levels.")
-            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children)
-        elif isinstance(item, str) and not storable(item):
-            raise UnacceptableJSON("Text may not contain NUL characters or unpaired surrogates.")
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise UnacceptableJSON("Numbers must be finite.")
-        elif isinstance(item, int) and not isinstance(item, bool) and not -MAX_ID - 1 <= item <= MAX_ID:
-            raise UnacceptableJSON("Integers must fit in 64 bits.")
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                if isinstance(key, str) and not storable(key):
+                    raise UnacceptableJSON("Names may not contain NUL characters or unpaired surrogates.")
+                pending.append((child, depth + 1, f"{field}.{key}" if field else str(key)))
+        else:
+            _check_scalar(item, field)
 
 
-def check_request() -> None:
-    """A body over MAX_CONTENT_LENGTH is a 413 even if no view would read it; unstorable text
-    in the query string or form, or an unacceptable JSON body, is a 400."""
+def _check_scalar(item, field: str) -> None:
+    if isinstance(item, str) and not storable(item):
+        raise UnacceptableJSON("Text may not contain NUL characters or unpaired surrogates.", field)
+    if isinstance(item, float) and not math.isfinite(item):
+        raise UnacceptableJSON("Numbers must be finite.", field)
+    if isinstance(item, int) and not isinstance(item, bool) and not -MAX_ID - 1 <= item <= MAX_ID:
+        raise UnacceptableJSON("Integers must fit in 64 bits.", field)
+
+
+def check_size() -> None:
+    """A body over MAX_CONTENT_LENGTH is a 413 even if no view would read it."""
     if request.content_length is not None and request.content_length > (request.max_content_length or math.inf):
         raise RequestEntityTooLarge()
+
+
+def check_content() -> None:
+    """Unstorable text in the query string or form, or a JSON body that is malformed or too
+    deep, is a 400; a bad value inside a JSON object is a 422 naming it."""
     for where, values in (("query string", request.args), ("form", request.form)):
         if not all(storable(key) and storable(value) for key, value in values.items(multi=True)):
             raise UnacceptableInput(f"The {where} contains NUL characters or unpaired surrogates.")
@@ -91,7 +111,7 @@ def check_request() -> None:
 def _fits_bigint(text: str) -> bool:
     """Query parameters name ids, pages and counts: a whole number past BIGINT is none of them
     (and would overflow `int()`'s digit limit or PostgreSQL)."""
-    digits = text.strip().removeprefix("-").removeprefix("+")
+    digits = text.strip().removeprefix("-").removeprefix("+").lstrip("0")
     return not digits.isdecimal() or (len(digits) <= _MAX_ID_DIGITS and -MAX_ID - 1 <= int(text) <= MAX_ID)
 
 
@@ -103,9 +123,12 @@ def _check_json_body() -> None:
         return
     try:
         body = loads_json(data)
-    except ValueError as error:
-        message = str(error) if isinstance(error, UnacceptableJSON) else "The body is not valid JSON."
-        raise UnacceptableInput(message) from None
+    except UnacceptableJSON as error:
+        if error.field:
+            raise ValidationFailed.on(error.field, str(error)) from None
+        raise UnacceptableInput(str(error)) from None
+    except ValueError:
+        raise UnacceptableInput("The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ValidationFailed("Send a JSON object.")
 

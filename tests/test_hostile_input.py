@@ -361,10 +361,16 @@ def test_json_nested_too_deep_is_a_400_in_the_api_error_shape(client):
 
 
 @pytest.mark.parametrize("text", ["a\\u0000b", SURROGATE])
-def test_unstorable_text_in_json_is_a_400(client, text):
-    body = '{"email":"x@example.com","password":"correct horse battery","name":"' + text + '"}'
+def test_unstorable_text_in_json_is_a_422_naming_the_field(client, text):
+    body = '{"email":"x@example.com","password":"correct horse battery","pricing":{"name":"' + text + '"}}'
     response = client.post("/api/auth/register", data=body, content_type="application/json")
-    assert response.status_code == 400 and response.json["error"]["code"] == "bad_request"
+    assert response.status_code == 422 and response.json["error"]["code"] == "validation_error"
+    assert set(response.json["error"]["fields"]) == {"pricing.name"}
+
+
+def test_a_stranger_gets_a_401_whatever_they_send(client):
+    response = client.get("/api/stores?limit=" + DIGITS, data=deep(1000), content_type="application/json")
+    assert response.status_code == 401
 
 
 def test_json_that_is_not_an_object_is_a_422(client):
