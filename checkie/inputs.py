@@ -24,6 +24,7 @@ from checkie.errors import DomainError, ValidationFailed
 #: Deeper than any body the API or the widget documents (pages nest pricing in a page: 3).
 MAX_JSON_DEPTH = 32
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE = "Text may not contain NUL characters or unpaired surrogates."
 #: Marks a view that calls `check_content()` itself, after authenticating the caller.
 CHECKS_CONTENT_ITSELF = "checks_content_itself"
 #: The widest signed 64-bit integer has 19 digits; a longer id names nothing.
@@ -83,7 +84,7 @@ def _check_json(value) -> None:
 
 def _check_scalar(item, field: str) -> None:
     if isinstance(item, str) and not storable(item):
-        raise UnacceptableJSON("Text may not contain NUL characters or unpaired surrogates.", field)
+        raise UnacceptableJSON(UNSTORABLE, field)
     if isinstance(item, float) and not math.isfinite(item):
         raise UnacceptableJSON("Numbers must be finite.", field)
     if isinstance(item, int) and not isinstance(item, bool) and not -MAX_ID - 1 <= item <= MAX_ID:
@@ -97,13 +98,16 @@ def check_size() -> None:
 
 
 def check_content() -> None:
-    """Unstorable text in the query string or form, or a JSON body that is malformed or too
-    deep, is a 400; a bad value inside a JSON object is a 422 naming it."""
-    for where, values in (("query string", request.args), ("form", request.form)):
-        if not all(storable(key) and storable(value) for key, value in values.items(multi=True)):
-            raise UnacceptableInput(f"The {where} contains NUL characters or unpaired surrogates.")
-    if not all(_fits_bigint(value) for value in request.args.values()):
-        raise UnacceptableInput("Numbers in the query string must fit in 64 bits.")
+    """A JSON body that is malformed or too deep is a 400; a value that cannot be stored or is
+    a number past 64 bits, in the query string, the form or a JSON object, is a 422 naming it."""
+    for values, numbers_only_here in ((request.args, True), (request.form, False)):
+        for name, value in values.items(multi=True):
+            if not storable(name):
+                raise UnacceptableInput("Parameter names may not contain NUL characters or unpaired surrogates.")
+            if not storable(value):
+                raise ValidationFailed.on(name, UNSTORABLE)
+            if numbers_only_here and not _fits_bigint(value):
+                raise ValidationFailed.on(name, "Numbers must fit in 64 bits.")
     if request.is_json:
         _check_json_body()
 
@@ -116,21 +120,18 @@ def _fits_bigint(text: str) -> bool:
 
 
 def _check_json_body() -> None:
-    """Every JSON body the app accepts is an object (forms read from JSON too: anything else
-    would crash them); an empty body is left to the view."""
+    """An empty body is left to the view (some take none)."""
     data = request.get_data(cache=True)
     if not data:
         return
     try:
-        body = loads_json(data)
+        loads_json(data)
     except UnacceptableJSON as error:
         if error.field:
             raise ValidationFailed.on(error.field, str(error)) from None
         raise UnacceptableInput(str(error)) from None
     except ValueError:
         raise UnacceptableInput("The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise ValidationFailed("Send a JSON object.")
 
 
 class IdConverter(IntegerConverter):
