@@ -97,6 +97,12 @@ class _EnvReader:
             return int(default)
         return int(value)
 
+    def byte_size(self, name: str, default: str) -> int:
+        value = self.count(name, default)
+        if not value:
+            self.problems.append(f"{name} must be a number of bytes greater than zero")
+        return value
+
     def fraction(self, name: str, default: str) -> Decimal:
         try:
             value = Decimal(self.env.get(name, default))
@@ -204,6 +210,8 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "WEBHOOK_ALLOW_PRIVATE_URLS": allow_private,
         "WIDGET_RATE_LIMIT": read.rate_limit("WIDGET_RATE_LIMIT", "30/minute"),
         "HUEY_IMMEDIATE": read.flag("HUEY_IMMEDIATE"),
+        # Larger request bodies are a 413 before anything reads them (no form or body needs more).
+        "MAX_CONTENT_LENGTH": read.byte_size("MAX_CONTENT_LENGTH", str(1024 * 1024)),
         # Flask-Limiter: Redis when configured so every web process shares the counters.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": ratelimit_prefix,

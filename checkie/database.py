@@ -11,6 +11,8 @@ from sqlalchemy.types import TypeDecorator
 
 #: Primary keys: BIGINT on PostgreSQL, INTEGER on SQLite (the only type it auto-increments).
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+#: Ids are BIGINT: a larger number from a URL or a body names nothing and must not reach PostgreSQL.
+MAX_ID = 2**63 - 1
 
 
 def utcnow() -> datetime:

@@ -19,8 +19,9 @@ from flask import (
 )
 from jinja2_fragments.flask import render_block
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, NotFound, UnsupportedMediaType
 
+from checkie import inputs
 from checkie.errors import DomainError
 
 log = logging.getLogger("checkie.web")
@@ -167,6 +168,26 @@ def start_request() -> None:
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
+def refuse_hostile_input() -> None:
+    """Runs before every other hook, parser and view (checkie.inputs says what it refuses).
+    Outside /api/ every POST is a form: Flask-WTF would read a JSON body as one, and crash on
+    values a form cannot hold. A view that authenticates a bearer token checks the content
+    itself, once the caller is known, so a stranger gets a 401 whatever they send."""
+    inputs.check_size()
+    if request.routing_exception is not None:
+        return  # no such route or method: that is the answer, whatever was sent
+    if request.is_json and not wants_json():
+        raise UnsupportedMediaType("This address takes a form, not JSON.")
+    if not getattr(_view(), inputs.CHECKS_CONTENT_ITSELF, False):
+        inputs.check_content()
+
+
+def _view():
+    """The function that will answer this request (a MethodView's method, for class views)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(getattr(view, "view_class", None), request.method.lower(), None) or view
+
+
 def request_duration() -> float | None:
     """Seconds since the request started, or None when start_request did not run."""
     started = g.get("request_started")
@@ -218,10 +239,11 @@ def hide_test_provider() -> None:
 def init_web(app: Flask) -> None:
     from checkie.ops import metrics
 
+    inputs.init_converters(app)
     # First of all before-request hooks, so a request refused by CSRF or a rate limit still
-    # gets its id and timing.
-    app.before_request_funcs.setdefault(None, []).insert(0, start_request)
-    app.before_request_funcs[None].insert(1, hide_test_provider)
+    # gets its id and timing; a test-provider route that is off is a 404 before anything could
+    # tell it exists, and hostile input is refused before anything else reads it.
+    app.before_request_funcs.setdefault(None, [])[:0] = [start_request, hide_test_provider, refuse_hostile_input]
     app.after_request(add_standard_headers)
     app.after_request(log_access)
     metrics.init_metrics(app)

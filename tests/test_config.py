@@ -157,6 +157,8 @@ def test_encryption_key_must_be_32_bytes_of_base64_everywhere(tmp_path, key, pro
         ("PLATFORM_FEE_PERCENT", "2.9%", "PLATFORM_FEE_PERCENT must be a fraction between 0 and 1"),
         ("PLATFORM_FEE_PERCENT", "1.5", "PLATFORM_FEE_PERCENT must be a fraction between 0 and 1"),
         ("WIDGET_RATE_LIMIT", "lots", "WIDGET_RATE_LIMIT must be a rate limit such as 30/minute"),
+        ("MAX_CONTENT_LENGTH", "1MB", "MAX_CONTENT_LENGTH must be a whole number ≥ 0, not '1MB'"),
+        ("MAX_CONTENT_LENGTH", "0", "MAX_CONTENT_LENGTH must be a number of bytes greater than zero"),
         ("PAYMENT_PROVIDER", "paypal", "PAYMENT_PROVIDER must be one of test, stripe, not 'paypal'"),
         ("CHECKIE_ENV", "staging", "CHECKIE_ENV must be one of development, test, production, not 'staging'"),
     ],

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app, g, request
 
+from checkie import inputs
 from checkie.accounts.models import User
 from checkie.accounts.tokens import InvalidAccessToken, decode_access_token
 from checkie.errors import AuthenticationFailed, ValidationFailed
@@ -57,8 +58,10 @@ def auth_required(blp, *, user_only: bool = False):
             g.principal = _authenticate()
             if user_only and g.principal.user is None:
                 raise AuthenticationFailed("This endpoint needs a user access token, not an API key.")
+            inputs.check_content()
             return fn(*args, **kwargs)
 
+        wrapper = inputs.checks_content_itself(wrapper)
         wrapper = blp.doc(security=[{"bearerAuth": []}])(wrapper)
         return blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
 

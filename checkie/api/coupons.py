@@ -71,7 +71,7 @@ class CouponById(MethodView):
         return coupons.get_coupon(db.session, load_store(store_id), coupon_id)
 
     @auth_required(blp)
-    @blp.arguments(CouponUpdateSchema)
+    @blp.arguments(CouponUpdateSchema, required=False)
     @blp.response(200, CouponSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")

@@ -91,7 +91,7 @@ class CustomFieldById(MethodView):
         return _field(store_id, page_id, field_id, required=Role.VIEWER)
 
     @auth_required(blp)
-    @blp.arguments(CustomFieldUpdateSchema)
+    @blp.arguments(CustomFieldUpdateSchema, required=False)
     @blp.response(200, CustomFieldSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from checkie.api.schemas import CamelSchema
+from checkie.api.schemas import CamelSchema, StrictBoolean
 from checkie.catalog.fields import (
     HELP_TEXT_MAX_LENGTH,
     KEY_MAX_LENGTH,
@@ -50,7 +50,7 @@ class CustomFieldCreateSchema(CamelSchema):
     )
     label = fields.String(required=True, validate=validate.Length(min=1, max=LABEL_MAX_LENGTH))
     type = fields.Enum(FieldType, by_value=True, required=True)
-    required = fields.Boolean(load_default=False)
+    required = StrictBoolean(load_default=False)
     options = _options()
     help_text = fields.String(allow_none=True, validate=validate.Length(max=HELP_TEXT_MAX_LENGTH))
 
@@ -63,7 +63,7 @@ class CustomFieldUpdateSchema(CamelSchema):
     })
     label = fields.String(validate=validate.Length(min=1, max=LABEL_MAX_LENGTH))
     type = fields.Enum(FieldType, by_value=True)
-    required = fields.Boolean()
+    required = StrictBoolean()
     options = _options()
     help_text = fields.String(allow_none=True, validate=validate.Length(max=HELP_TEXT_MAX_LENGTH))
 

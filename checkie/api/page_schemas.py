@@ -10,7 +10,7 @@ from flask import current_app
 from marshmallow import fields, validate
 
 from checkie.api.field_schemas import CustomFieldSchema
-from checkie.api.schemas import CamelSchema, PageArgsSchema, list_schema
+from checkie.api.schemas import CamelSchema, PageArgsSchema, StrictBoolean, list_schema
 from checkie.catalog.models import Interval, Page, PageStatus, PricingType
 from checkie.catalog.pages import (
     DESCRIPTION_MAX_LENGTH,
@@ -24,16 +24,6 @@ from checkie.catalog.pages import (
 from checkie.catalog.variants import MAX_OPTIONS, MAX_VARIANTS, NAME_MAX_LENGTH
 from checkie.money import CURRENCIES
 from checkie.stores.access import MAX_ID
-
-
-class StrictBoolean(fields.Boolean):
-    """JSON true or false only (marshmallow's Boolean also takes 1, "yes", "on" …, which the
-    OpenAPI document does not promise)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
 
 
 def _money(description: str, *, low: int, **kwargs) -> fields.Integer:

@@ -2,12 +2,14 @@
 
 No cookies, no CSRF (exempted in create_app): the Stripe-Signature header is the credential.
 The test provider's route exists only where that provider is enabled (checkie.web).
-A bad signature is a 400 with nothing stored (checkie.web renders the typed error)."""
+A bad signature is a 400 with nothing stored (checkie.web renders the typed error); only a
+signed body is judged, by the intake, and one it cannot take is a 400 too."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
 from checkie.extensions import db
+from checkie.inputs import checks_content_itself
 from checkie.payments.intake import receive_event
 from checkie.web import test_provider_route
 
@@ -16,11 +18,13 @@ bp = Blueprint("psp_webhooks", __name__, url_prefix="/api/webhooks")
 
 @bp.post("/test")
 @test_provider_route
+@checks_content_itself
 def receive_test_event():
     return _receive("test")
 
 
 @bp.post("/stripe")
+@checks_content_itself
 def receive_stripe_event():
     return _receive("stripe")
 

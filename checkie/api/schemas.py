@@ -21,6 +21,16 @@ class CamelSchema(Schema):
         field_obj.data_key = camelcase(field_obj.data_key or field_name)
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only (marshmallow's Boolean also takes 1, "yes", "on" …, which the
+    OpenAPI document does not promise)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class ErrorDetailSchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)

@@ -11,6 +11,7 @@ import re
 from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
+from checkie.database import MAX_ID
 from checkie.extensions import db
 from checkie.notifications.models import EmailMessage
 from checkie.notifications.services import recent_emails
@@ -32,7 +33,7 @@ def only_outside_production():
 @bp.get("")
 def index():
     page = request.args.get("page", 1, type=int)
-    if page < 1:
+    if not 1 <= page <= MAX_ID // PER_PAGE:  # the OFFSET must stay a BIGINT
         abort(404)
     emails, has_older = recent_emails(db.session, page=page, per_page=PER_PAGE)
     return render_template("dashboard/mailbox/index.html", emails=emails, page=page, has_older=has_older)

@@ -4,12 +4,12 @@ For now it holds Stripe's webhook signing scheme, which the test provider uses t
 `Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the secret>`."""
 from __future__ import annotations
 
-import json
 import time
 
 import stripe
 
 from checkie import money
+from checkie.inputs import loads_json
 from checkie.providers.base import IntentEvent, InvalidPayload, InvalidSignature
 
 #: Seconds a signature stays acceptable (Stripe's default tolerance), in both directions: a
@@ -48,9 +48,10 @@ def parse_event(payload: bytes, signature_header: str | None, secret: str) -> di
     """Verify, then decode a Stripe-shaped event; raises InvalidSignature or InvalidPayload."""
     verify_signature(payload, signature_header, secret)
     try:
-        event = json.loads(payload)
-    except (ValueError, RecursionError):
-        raise InvalidPayload("The webhook body is not JSON.") from None
+        # The same refusals as any request body: too deep, NUL characters, lone surrogates, NaN.
+        event = loads_json(payload)
+    except ValueError:
+        raise InvalidPayload("The webhook body is not JSON that Checkie can store.") from None
     if not isinstance(event, dict) or not _is_text(event.get("id"), 255) or not _is_text(event.get("type"), 100):
         raise InvalidPayload("The webhook body is not an event (it needs an id and a type).")
     return event

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from checkie.database import utcnow
+from checkie.database import MAX_ID, utcnow
 from checkie.errors import NotFound, PermissionDenied
 from checkie.security import hash_token
 from checkie.stores.models import ApiKey, MemberStatus, Role, Store, StoreMember
@@ -16,8 +16,6 @@ from checkie.stores.models import ApiKey, MemberStatus, Role, Store, StoreMember
 #: An API key acts like an admin of its own store: it cannot manage members, keys or the store itself.
 API_KEY_ROLE = Role.ADMIN
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
-#: Ids are BIGINT: a larger number from a URL names nothing and must not reach PostgreSQL.
-MAX_ID = 2**63 - 1
 
 
 def membership(db: Session, user_id: int, store_id: int) -> StoreMember | None:

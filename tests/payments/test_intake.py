@@ -127,7 +127,10 @@ def test_a_signed_event_of_the_wrong_shape_is_400_and_nothing_is_stored(client, 
 @pytest.mark.parametrize("body", [
     b'{"id":"evt_1","type":"payment_intent.succeeded","data":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     b'{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","amount":' + b"9" * 5000 + b"}}}",
-], ids=["nested 100,000 deep", "amount of 5,000 digits"])
+    b'{"id":"evt_\\u0000","type":"payment_intent.succeeded"}',
+    b'{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","description":"\\ud800"}}}',
+    b'{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","amount":NaN}}}',
+], ids=["nested 100,000 deep", "amount of 5,000 digits", "a NUL character", "a lone surrogate", "NaN"])
 def test_a_signed_body_python_cannot_decode_is_400(client, db, outcomes, body):
     headers = {"Content-Type": "application/json", "Stripe-Signature": sign_payload(body, TEST_SECRET)}
     response = client.post(URL, data=body, headers=headers)
