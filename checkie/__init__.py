@@ -96,7 +96,6 @@ def register_blueprints(app: Flask) -> None:
     )
     from checkie.ops import views as ops
     from checkie.storefront import checkout as storefront
-    from checkie.storefront import embed, test_provider
 
     for blueprint in (
         ops.bp,
@@ -114,15 +113,14 @@ def register_blueprints(app: Flask) -> None:
         customers.bp,
         balance.bp,
         mailbox.bp,
-        storefront.bp,
-        test_provider.bp,
+        storefront.hosted,
         api_docs.bp,
         docs.bp,
     ):
         app.register_blueprint(blueprint)
     # Called by shoppers' browsers from any origin (widget), by PSPs (webhooks) and from inside
     # merchants' iframes (embed, authenticated by the session id in the URL): no cookies, no CSRF.
-    for blueprint in (widget.bp, psp_webhooks.bp, embed.bp):
+    for blueprint in (widget.bp, psp_webhooks.bp, storefront.framed):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     init_api(

@@ -17,7 +17,7 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 EXEMPT = {
     "/api/": "JSON API: Authorization: Bearer (user JWTs, store API keys), public widget and PSP "
     "webhook endpoints (signatures); the session cookie is never accepted",
-    "/embed/": "the framed checkout (storefront/embed.py) uses no cookies at all: the unguessable "
+    "/embed/": "the framed checkout (storefront/checkout.py, framed) uses no cookies at all: the unguessable "
     "checkout session id in the URL is the capability, and a cross-site page cannot learn it",
 }
 

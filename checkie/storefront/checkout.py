@@ -1,41 +1,101 @@
-"""The hosted checkout (SPEC §6.1): HTML for shoppers that works with JavaScript off, enhanced
-by htmx.
+"""The checkout for shoppers (SPEC §6.1, §9): HTML that works with JavaScript off, enhanced by
+htmx, in two layouts (storefront/layouts.py) served by the same views and templates.
 
-`GET /c/<store>/<page>` opens a session and sends the shopper to `/c/s/<id>`, which shows
-what fits the session's state: the form (open), a page that polls while the payment is
-processed or waits for 3-D Secure, the receipt (completed) or a way to start again (expired,
-abandoned). Saving details and paying are plain form posts (303 afterwards); with htmx a
-change re-renders only the price summary, and the field errors out of band.
-"""
+Hosted: `GET /c/<store>/<page>` opens a session and sends the shopper to `/c/s/<id>`. Framed:
+`GET /embed/<public id>` opens a session on the embed's page and shows its form at once, and
+every later step lives under `/embed/s/<id>/…`, with `?origin=` (the host page's origin, added
+by static/embed.js) riding along once validated, so static/js/embed-frame.js knows where to post
+its messages.
+
+A session's page shows what fits its state: the form (open), a page that polls while the
+payment is processed or waits for 3-D Secure, the receipt (completed) or a way to start again
+(expired, abandoned). Saving details and paying are plain form posts (303 afterwards); with htmx
+a change re-renders only the price summary (or the coupon box), the field errors out of band.
+
+The framed blueprint sets no cookie, so it is CSRF-exempt (create_app) and its forms carry no
+token: the unguessable session id in the URL is the capability. Only its pages may be framed:
+each of its responses sends `frame-ancestors` from the embed's allowed origins (or `*`), and no
+X-Frame-Options."""
 from __future__ import annotations
-
-from functools import partial
 
 from flask import (
     Blueprint,
     Response,
+    g,
     make_response,
     redirect,
+    render_template,
     request,
     url_for,
 )
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException
+from wtforms import HiddenField
+from wtforms.validators import AnyOf, InputRequired
 
-from checkie.catalog import snapshot
+from checkie.catalog import embeds, snapshot
+from checkie.catalog.models import Embed
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import read_only
-from checkie.errors import NotFound, ValidationFailed
+from checkie.errors import DomainError, NotFound, ValidationFailed
 from checkie.extensions import db
 from checkie.payments.models import AttemptStatus, PaymentAttempt
+from checkie.payments.reports import session_payment
+from checkie.payments.test_provider import (
+    attempt_awaiting_authentication,
+    attempt_by_token,
+    finish_authentication,
+)
 from checkie.storefront import flow
 from checkie.storefront.forms import CardForm, DetailsForm
-from checkie.web import render_page
+from checkie.storefront.layouts import HOSTED, Frame, Layout, brand_color
+from checkie.stores.models import Store
+from checkie.web import content_security_policy, render_page, test_provider_route
 
-bp = Blueprint("storefront", __name__)
+hosted = Blueprint("storefront", __name__)
+framed = Blueprint("embed", __name__)
 
 
-@bp.get("/c/<store_slug>/<page_slug>")
+def route(hosted_rule: str, framed_rule: str, **options):
+    """Register one view under both URL families; `_load` tells it which layout it serves."""
+
+    def register(view):
+        hosted.add_url_rule(hosted_rule, view_func=view, **options)
+        framed.add_url_rule(framed_rule, view_func=view, **options)
+        return view
+
+    return register
+
+
+class AuthenticationForm(FlaskForm):
+    #: Sent by the button pressed: `complete` or `fail`.
+    outcome = HiddenField(validators=[InputRequired(), AnyOf(["complete", "fail"])])
+
+
+@framed.after_request
+def frame_headers(response: Response) -> Response:
+    """Framing allowed to the embed's origins (`*` when it has none, or is unknown: a 404
+    page may be framed anywhere); the app's hook only fills in what is missing."""
+    embed = g.get("embed")
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        frame_ancestors=embeds.frame_ancestors(embed) if embed else "*"
+    )
+    response.headers.pop("X-Frame-Options", None)
+    return response
+
+
+@framed.errorhandler(DomainError)
+@framed.errorhandler(HTTPException)
+def frame_error(error: Exception) -> Response:
+    """Errors in the frame's own look: the app's error page sets a cookie (its CSRF header)."""
+    status = getattr(error, "status", None) or getattr(error, "code", None) or 500
+    message = getattr(error, "message", "") if status < 500 else ""
+    return make_response(render_template("storefront/embed/error.html", status=status, message=message), status)
+
+
+@hosted.get("/c/<store_slug>/<page_slug>")
 def page(store_slug: str, page_slug: str):
     """Open a new session on the published page and continue at its own URL."""
     page = snapshot.published_page(db.session, store_slug, page_slug)
@@ -46,98 +106,170 @@ def page(store_slug: str, page_slug: str):
     return redirect(url_for(".session", session_id=session_id), 303)
 
 
-@bp.get("/c/s/<session_id>")
+@framed.get("/embed/<public_id>")
+def start(public_id: str):
+    """Open a session on the embed's published page (a view in PageStats) and show its form."""
+    embed = embeds.find_embed(db.session, public_id)
+    if embed is None:
+        raise NotFound("Checkout not found.")
+    frame = _frame(embed)
+    info = {**flow.client_info(), "embedId": embed.public_id}
+    page = snapshot.current_page(db.session, embed.page_id)
+    checkout = services.open_session(db.session, page, client_info=info)
+    db.session.commit()
+    return _show(checkout, page, frame)
+
+
+@framed.get("/embed/<public_id>/theme.css")
+def theme_css(public_id: str):
+    """The brand colour as Pico's primary colour. A stylesheet of our own origin, because the
+    CSP allows no inline style."""
+    embed = embeds.find_embed(db.session, public_id)
+    color = brand_color(embed) if embed else None
+    if color is None or not embeds.BRAND_COLOR.match(color):
+        raise NotFound("No theme for this embed.")
+    g.embed = embed
+    css = render_template("storefront/embed/theme.css", color=color)
+    response = make_response(css, 200, {"Content-Type": "text/css; charset=utf-8"})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@route("/c/s/<session_id>", "/embed/s/<session_id>")
 def session(session_id: str):
     read_only(db.session)
-    checkout, page = services.session_and_page(db.session, session_id)
-    if checkout.state is CheckoutState.COMPLETED:
-        return render_page("storefront/success.html", **_context(checkout, page))
-    if checkout.state in flow.ENDED:
-        return render_page("storefront/expired.html", **_context(checkout, page))
-    form = DetailsForm(formdata=None, data={"email": checkout.email, "name": checkout.name})
-    return _render_checkout(checkout, page, form, CardForm(formdata=None))
+    return _show(*_load(session_id))
 
 
-@bp.post("/c/s/<session_id>")
+@route("/c/s/<session_id>", "/embed/s/<session_id>", methods=["POST"])
 def save(session_id: str):
     """Save what the shopper entered. htmx gets the summary (or the coupon box) with the field
     errors out of band; a plain post is redirected (303), or re-rendered with errors (422)."""
-    checkout, page = services.session_and_page(db.session, session_id)
+    checkout, page, layout = _load(session_id)
     if checkout.state is not CheckoutState.OPEN:
-        return _conflict(checkout, page)
-    form = DetailsForm()
+        return _conflict(checkout, page, layout)
+    form = DetailsForm(meta=layout.form_meta)
     if not form.validate_on_submit():
-        return _render_checkout(checkout, page, form, CardForm(formdata=None), errors=flow.form_errors(form),
-                                status=422)
+        return _render_checkout(checkout, page, layout, form, errors=flow.form_errors(form), status=422)
     try:
         errors = flow.save_details(checkout, form.changes(page, request.form))
     except services.InvalidTransition:
-        return _conflict(checkout, page)
+        return _conflict(checkout, page, layout)
     db.session.commit()
     if not errors and not request.htmx:
-        return redirect(url_for(".session", session_id=checkout.id), 303)
-    block = "coupon" if form.coupon_action.data else "summary"
-    return _render_checkout(checkout, page, form, CardForm(formdata=None), errors=errors,
-                            status=422 if errors else 200, block=block)
+        return redirect(layout.url("session", session_id=checkout.id), 303)
+    block = "coupon_update" if form.coupon_action.data else "summary_update"
+    return _render_checkout(checkout, page, layout, form, errors=errors, status=422 if errors else 200, block=block)
 
 
-@bp.post("/c/s/<session_id>/pay")
+@route("/c/s/<session_id>/pay", "/embed/s/<session_id>/pay", methods=["POST"])
 def pay(session_id: str):
     """Check the test card first (a refused number changes nothing), save the details, then
     start the payment; the shopper lands on 3-D Secure or back on the session's page."""
-    checkout, page = services.session_and_page(db.session, session_id)
+    checkout, page, layout = _load(session_id)
     if checkout.state is not CheckoutState.OPEN:
-        return _conflict(checkout, page)
-    details, card = DetailsForm(), CardForm()
-    valid = card.validate_on_submit() & details.validate()
-    if not valid:
+        return _conflict(checkout, page, layout)
+    details, card = DetailsForm(meta=layout.form_meta), CardForm(meta=layout.form_meta)
+    if not (card.validate_on_submit() & details.validate()):
         errors = {**flow.form_errors(details), **flow.form_errors(card)}
-        return _render_checkout(checkout, page, details, card, errors=errors, status=422)
+        return _render_checkout(checkout, page, layout, details, card, errors=errors, status=422)
     try:
         attempt = flow.start_payment(checkout, page, details, card.payment_method)
     except services.InvalidTransition:
-        return _conflict(checkout, page)
+        return _conflict(checkout, page, layout)
     except ValidationFailed as error:
-        return _render_checkout(checkout, page, details, card, errors=flow.service_errors(error), status=422)
-    if attempt.status is AttemptStatus.REQUIRES_ACTION and attempt.next_action_url:
-        return redirect(flow.local_url(attempt.next_action_url), 303)
-    return redirect(url_for(".session", session_id=checkout.id), 303)
+        return _render_checkout(checkout, page, layout, details, card, errors=flow.service_errors(error), status=422)
+    action = layout.action_url(checkout, attempt)
+    return redirect(action or layout.url("session", session_id=checkout.id), 303)
 
 
-@bp.get("/c/s/<session_id>/status")
+@route("/c/s/<session_id>/status", "/embed/s/<session_id>/status")
 def status(session_id: str):
     """What the processing page polls (htmx, every 2 s): the same fragment while the payment
     is under way, a full-page redirect once it is decided."""
     read_only(db.session)
-    checkout, page = services.session_and_page(db.session, session_id)
-    url = url_for(".session", session_id=checkout.id)
+    checkout, page, layout = _load(session_id)
+    url = layout.url("session", session_id=checkout.id)
     if not request.htmx:
         return redirect(url, 303)
     if checkout.state not in flow.WAITING:
         response = make_response("", 200)
         response.headers["HX-Redirect"] = url
         return response
-    return render_page("storefront/checkout.html", block="status", **_context(checkout, page))
+    return render_page("storefront/checkout.html", block="status", **flow.context(checkout, page, layout))
 
 
-def _links(checkout: CheckoutSession, page: PageView, attempt: PaymentAttempt | None) -> flow.Links:
-    return flow.Links(
-        session=url_for(".session", session_id=checkout.id), save=url_for(".save", session_id=checkout.id),
-        pay=url_for(".pay", session_id=checkout.id), status=url_for(".status", session_id=checkout.id),
-        start=url_for(".page", store_slug=page.store.slug, page_slug=page.slug),
-        action=flow.local_url(attempt.next_action_url) if attempt and attempt.next_action_url else None,
+@route("/test-provider/3ds/<action_token>", "/embed/s/<session_id>/3ds/<action_token>", methods=["GET", "POST"])
+@test_provider_route
+def authenticate(action_token: str, session_id: str | None = None):
+    """The test provider's 3-D Secure step (SPEC §5): the shopper completes or fails
+    authentication of the attempt the token addresses, then goes back to its session."""
+    checkout, layout, attempt = _authentication(action_token, session_id)
+    back = layout.url("session", session_id=checkout.id)
+    if attempt.status is not AttemptStatus.REQUIRES_ACTION:
+        return redirect(back, 303)
+    form = AuthenticationForm(meta=layout.form_meta)
+    if form.validate_on_submit():
+        finish_authentication(db.session, attempt, outcome=form.outcome.data)
+        db.session.commit()
+        return redirect(back, 303)
+    return render_page(
+        "storefront/3ds.html", status=422 if form.is_submitted() else 200, form=form, authentication=attempt,
+        action=layout.url("authenticate", **request.view_args), layout=layout, checkout=checkout,
+        store=db.session.get(Store, checkout.store_id),
     )
 
 
-def _conflict(checkout: CheckoutSession, page: PageView) -> Response:
+# ---------------------------------------------------------------- helpers
+
+
+def _load(session_id: str) -> tuple[CheckoutSession, PageView, Layout]:
+    """The session, its page and the layout of the URL family asked; in the frame, only a
+    session opened through an embed that still exists (NotFound for any other)."""
+    checkout, page = services.session_and_page(db.session, session_id)
+    if request.blueprint != framed.name:
+        return checkout, page, HOSTED
+    embed_id = (checkout.client_info or {}).get("embedId")
+    embed = embeds.find_embed(db.session, embed_id) if isinstance(embed_id, str) else None
+    if embed is None or embed.page_id != checkout.page_id:
+        raise NotFound("Checkout session not found.")
+    return checkout, page, _frame(embed)
+
+
+def _authentication(action_token: str, session_id: str | None) -> tuple[CheckoutSession, Layout, PaymentAttempt]:
+    """The hosted step is found by its token alone, only while it waits (NotFound after); the
+    framed one must belong to the frame's session, and sends the shopper back once decided."""
+    if session_id is None:
+        attempt = attempt_awaiting_authentication(db.session, action_token)
+        return db.session.get(CheckoutSession, attempt.session_id), HOSTED, attempt
+    checkout, _, layout = _load(session_id)
+    attempt = attempt_by_token(db.session, action_token)
+    if attempt is None or attempt.session_id != checkout.id:
+        raise NotFound("There is no payment waiting for authentication here.")
+    return checkout, layout, attempt
+
+
+def _frame(embed: Embed) -> Frame:
+    g.embed = embed  # for frame_headers
+    return Frame.for_request(embed)
+
+
+def _show(checkout: CheckoutSession, page: PageView, layout: Layout) -> Response:
+    if checkout.state is CheckoutState.COMPLETED:
+        payment = session_payment(db.session, checkout)
+        return render_page("storefront/success.html", payment=payment, **flow.context(checkout, page, layout))
+    if checkout.state in flow.ENDED:
+        return render_page("storefront/expired.html", **flow.context(checkout, page, layout))
+    details = DetailsForm(formdata=None, data={"email": checkout.email, "name": checkout.name}, meta=layout.form_meta)
+    return _render_checkout(checkout, page, layout, details)
+
+
+def _conflict(checkout: CheckoutSession, page: PageView, layout: Layout) -> Response:
     db.session.rollback()
-    return render_page("storefront/expired.html", status=409, conflict=True, **_context(checkout, page))
+    return render_page("storefront/expired.html", status=409, conflict=True, **flow.context(checkout, page, layout))
 
 
-def _render_checkout(checkout: CheckoutSession, page: PageView, details: DetailsForm, card: CardForm,
-                     **options) -> Response:
-    return flow.render_checkout(checkout, page, details, card, partial(_links, checkout, page), **options)
-
-
-def _context(checkout: CheckoutSession, page: PageView) -> dict:
-    return flow.context(checkout, page, partial(_links, checkout, page))
+def _render_checkout(checkout: CheckoutSession, page: PageView, layout: Layout, details: DetailsForm,
+                     card: CardForm | None = None, **options) -> Response:
+    card = card or CardForm(formdata=None, meta=layout.form_meta)
+    return flow.render_checkout(checkout, page, layout, details, card, **options)

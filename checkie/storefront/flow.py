@@ -1,15 +1,9 @@
-"""The checkout's steps, shared by the hosted pages (checkout.py) and the framed ones
-(embed.py): saving details, paying, and what the templates need to show a session.
-
-The two families differ only in where their forms and links lead (`Links`) and in the layout
-around the same templates, so the rules live here once."""
+"""The checkout's steps behind the views of storefront/checkout.py, whatever the layout: saving
+details, paying, and what the templates need to show a session."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import sqlalchemy as sa
-from flask import Response, current_app, request
+from flask import Response, request
 
 from checkie.catalog.models import Coupon
 from checkie.catalog.snapshot import PageView
@@ -21,6 +15,7 @@ from checkie.errors import ValidationFailed
 from checkie.extensions import db
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.storefront.forms import CardForm, DetailsForm, control_errors
+from checkie.storefront.layouts import Layout
 from checkie.web import render_page
 
 WAITING = frozenset({CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION})
@@ -36,20 +31,6 @@ DECLINE_REASONS = {
     "incorrect_cvc": "The card's security code is incorrect.",
 }
 CONFLICT_MESSAGE = "This checkout can no longer be changed."
-
-
-@dataclass(frozen=True)
-class Links:
-    """Where a session's forms and links lead: `session` (its page), `save`, `pay`, `status`
-    (what the processing view polls), `start` (a new session on the same page) and `action`
-    (the 3-D Secure step of the last attempt, when it waits for one)."""
-
-    session: str
-    save: str
-    pay: str
-    status: str
-    start: str
-    action: str | None = None
 
 
 def client_info() -> dict:
@@ -107,15 +88,6 @@ def start_payment(checkout: CheckoutSession, page: PageView, details: DetailsFor
     return attempt
 
 
-def local_url(url: str) -> str:
-    """Our own pages (the test provider's 3DS page is built on APP_URL) as a path, so the shopper
-    stays on the host they are using; other sites' URLs as they are."""
-    base = current_app.config.get("APP_URL", "").rstrip("/")
-    if base and url.startswith(base + "/"):
-        return url[len(base):]
-    return url
-
-
 def form_errors(form) -> dict[str, list[str]]:
     errors = {name: list(messages) for name, messages in form.errors.items() if name != "csrf_token"}
     if form.errors.get("csrf_token"):
@@ -133,29 +105,25 @@ def service_errors(error: ValidationFailed) -> dict[str, list[str]]:
 # ---------------------------------------------------------------- rendering
 
 
-#: Builds a session's Links from its last payment attempt (None before the first).
-LinksFor = Callable[[PaymentAttempt | None], Links]
-
-
-def render_checkout(checkout: CheckoutSession, page: PageView, details: DetailsForm, card: CardForm,
-                    links_for: LinksFor, *, errors: dict | None = None, status: int = 200, block: str | None = None,
-                    **extra) -> Response:
-    """templates/storefront/checkout.html (or one of its blocks for htmx); `extra` reaches the
-    template as is (the embed passes its `layout` and `frame`)."""
+def render_checkout(checkout: CheckoutSession, page: PageView, layout: Layout, details: DetailsForm,
+                    card: CardForm, *, errors: dict | None = None, status: int = 200,
+                    block: str | None = None) -> Response:
+    """templates/storefront/checkout.html, or the block the view names for htmx."""
     submitted = request.method == "POST"
     return render_page(
         "storefront/checkout.html", block=block, status=status, details=details, card=card, errors=errors or {},
         selected=_selected(checkout, page, submitted), values=_values(checkout, page, submitted),
-        **context(checkout, page, links_for), **extra,
+        **context(checkout, page, layout),
     )
 
 
-def context(checkout: CheckoutSession, page: PageView, links_for: LinksFor) -> dict:
-    """What every session template shows, from the session and the cached view of its page."""
+def context(checkout: CheckoutSession, page: PageView, layout: Layout) -> dict:
+    """What every session template shows, from the session and the cached view of its page, in
+    the layout it is shown in."""
     attempt = last_attempt(checkout)
-    links = links_for(attempt)
+    links = layout.links(checkout, page, attempt)
     return {
-        "checkout": checkout, "page": page, "store": page.store, "attempt": attempt, "links": links,
+        "layout": layout, "checkout": checkout, "page": page, "store": page.store, "attempt": attempt, "links": links,
         "coupon": db.session.get(Coupon, checkout.coupon_id) if checkout.coupon_id else None,
         "decline": _decline_notice(attempt), "chosen": pricing.chosen_options(page, checkout.variant_options),
         "attempts_left": max(MAX_ATTEMPTS - checkout.attempt_count, 0),

@@ -135,6 +135,17 @@ def test_htmx_save_returns_only_the_summary_with_errors_out_of_band(client, db, 
     assert 'hx-swap-oob="true">Enter a valid email address.</small>' in html
 
 
+def test_a_whole_page_for_htmx_carries_nothing_out_of_band(client, db, shop_page):
+    """Only the fragments the view picks for htmx carry out-of-band pieces: a whole page asked by
+    htmx (restoring its history) has one price summary, and every error slot once."""
+    session_id, token = open_checkout(client, shop_page)
+    client.post(f"/c/s/{session_id}", data=details(shop_page, token, coupon_code="SAVE10", coupon_action="apply"))
+    restore = {**HTMX, "HX-History-Restore-Request": "true"}
+    html = client.get(f"/c/s/{session_id}", headers=restore).get_data(as_text=True)
+    assert "<html" in html and "hx-swap-oob" not in html
+    assert html.count('id="checkout-summary"') == 1 and html.count('id="checkout-email-error"') == 1
+
+
 def test_coupon_apply_and_remove(client, db, shop_page):
     session_id, token = open_checkout(client, shop_page)
     response = client.post(

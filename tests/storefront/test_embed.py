@@ -1,5 +1,5 @@
-"""The framed checkout over HTTP (storefront/embed.py): every step without a cookie, the
-frame-ancestors policy, the host origin that rides along, and the view counted."""
+"""The framed checkout over HTTP (storefront/checkout.py in its Frame layout): every step without
+a cookie, the frame-ancestors policy, the host origin that rides along, and the view counted."""
 from __future__ import annotations
 
 import re
