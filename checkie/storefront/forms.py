@@ -1,16 +1,17 @@
-"""Forms of the hosted checkout: the shopper's details (with the page's own controls) and the
+"""Forms of the checkout (hosted and framed): the shopper's details (with the page's own controls) and the
 test-mode card form.
 
 A page's variants and custom fields are not known until the page is, so their controls are
 read from the submitted data by name (`variant_<id>`, `field_<key>`, as in
-templates/storefront/_page_summary.html); the fixed fields and the CSRF token are WTForms."""
+templates/storefront/_page_summary.html); the fixed fields and the CSRF token are WTForms, their ids prefixed `checkout-` as the page's
+controls are."""
 from __future__ import annotations
 
 import re
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, StringField
+from wtforms import EmailField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from checkie.catalog.models import FieldType, Page
@@ -24,9 +25,9 @@ class DetailsForm(FlaskForm):
     """What the shopper types; `coupon_action` says whether the coupon box was used (apply or
     remove): the coupon changes only then, never as a side effect of saving other details."""
 
-    email = StringField("Email", validators=[Optional(), Length(max=254)])
-    name = StringField("Name", validators=[Optional(), Length(max=200)])
-    coupon_code = StringField("Coupon code", validators=[Optional(), Length(max=50)])
+    email = EmailField("Email", id="checkout-email", validators=[Optional(), Length(max=254)])
+    name = StringField("Name", id="checkout-name", validators=[Optional(), Length(max=200)])
+    coupon_code = StringField("Coupon code", id="checkout-coupon_code", validators=[Optional(), Length(max=50)])
     coupon_action = HiddenField()
 
     def changes(self, page: Page, data: MultiDict) -> dict:
@@ -48,13 +49,14 @@ class CardForm(FlaskForm):
     """The TEST MODE card form: only Stripe's test numbers are accepted (checkie.providers.test
     maps them to payment methods); expiry and CVC are checked for shape only."""
 
-    card_number = StringField("Card number", validators=[DataRequired("Enter the card number.")])
+    card_number = StringField("Card number", id="checkout-card_number", validators=[DataRequired("Enter the card number.")])
     card_expiry = StringField(
-        "Expiry (MM/YY)",
+        "Expiry (MM/YY)", id="checkout-card_expiry",
         validators=[DataRequired("Enter the expiry date."), Regexp(_EXPIRY, message="Enter the expiry as MM/YY.")],
     )
     card_cvc = StringField(
-        "CVC", validators=[DataRequired("Enter the CVC."), Regexp(r"^\s*\d{3,4}\s*$", message="Enter the 3 or 4 digits.")]
+        "CVC", id="checkout-card_cvc",
+        validators=[DataRequired("Enter the CVC."), Regexp(r"^\s*\d{3,4}\s*$", message="Enter the 3 or 4 digits.")],
     )
     #: Set by validation: the test provider's payment method for the number.
     payment_method: str | None = None

@@ -78,6 +78,19 @@ def test_opening_a_page_starts_a_session_and_redirects_to_it(client, db, shop_pa
     assert "sidebar" not in html and "Acme Goods" in html  # the store's name, no dashboard chrome
 
 
+def test_the_forms_controls_are_labelled_as_every_form_field_is(client, db, shop_page):
+    """The form macro's rules (templates/_macros/forms.html): a required control says so in its
+    label, the limits the server checks are the input's too."""
+    session_id, _ = open_checkout(client, shop_page)
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    required = '<span aria-hidden="true" class="required">*</span></label>'
+    for name, label in [("email", "Email"), ("card_number", "Card number"), ("card_expiry", "Expiry (MM/YY)"),
+                        ("card_cvc", "CVC")]:
+        assert f'<label for="checkout-{name}">{label} {required}' in html
+    assert '<label for="checkout-name">Name</label>' in html
+    assert 'id="checkout-email" maxlength="254" name="email" required type="email"' in html
+
+
 def test_unpublished_page_and_unknown_session_are_404(client, db, store):
     make_shop_page(db, store, publish=False)
     db.commit()
