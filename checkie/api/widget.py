@@ -12,9 +12,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, make_response, request
 from flask_limiter.util import get_remote_address
 
+from checkie.api import idempotency
 from checkie.api import widget_views as views
 from checkie.catalog.coupons import evaluate_coupon
-from checkie.checkout import idempotency, services
+from checkie.checkout import services
 from checkie.database import read_only
 from checkie.errors import ValidationFailed
 from checkie.extensions import db, limiter
