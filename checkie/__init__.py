@@ -17,6 +17,7 @@ from checkie.extensions import (
     login_manager,
     migrate,
 )
+from checkie.tasks import set_app_factory
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -41,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     from checkie import logging as app_logging
     from checkie.dashboard.context import init_dashboard_context
+    from checkie.ops import metrics
 
     app_logging.init_logging(app)
     db.init_app(app)
@@ -53,11 +55,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     huey.immediate = app.config["HUEY_IMMEDIATE"]
     web.init_web(app)
+    metrics.init_metrics(app)  # after web's hooks: the request's timing is web's
     templating.init_templating(app)
     init_dashboard_context(app)
     register_blueprints(app)
     cli.init_cli(app)
     return app
+
+
+# A task that runs with no app bound or current builds one (checkie.tasks sits below this factory).
+set_app_factory(create_app)
 
 
 def register_blueprints(app: Flask) -> None:

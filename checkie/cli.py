@@ -12,8 +12,11 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from checkie.accounts.models import User
+from checkie.accounts.services import create_user
+from checkie.catalog import fields, pages, variants
 from checkie.extensions import db
 from checkie.stores.models import Store
+from checkie.stores.services import create_store
 
 #: The demo merchant. Documented in the README; the password is public, so production refuses it.
 DEMO_EMAIL = "demo@checkie.test"
@@ -28,10 +31,6 @@ def seed_demo(session: Session) -> tuple[User, Store, bool]:
     """Create the verified demo user and their store unless they exist; flush, never commit.
 
     Returns (user, store, created) where `created` says whether anything new was written."""
-    # Imported here so the CLI (and so the app) loads even while a domain is being reworked.
-    from checkie.accounts.services import create_user
-    from checkie.stores.services import create_store
-
     created = False
     user = session.scalar(sa.select(User).where(User.email == DEMO_EMAIL))
     if user is None:
@@ -50,8 +49,6 @@ def seed_demo(session: Session) -> tuple[User, Store, bool]:
 def seed_demo_page(session: Session, store: Store) -> None:
     """A published page with a variant and a field, so a newcomer can buy something with the
     test card straight away (only with a new demo store: a merchant's edits are never undone)."""
-    from checkie.catalog import fields, pages, variants
-
     page = pages.create_page(
         session, store, title="Demo T-shirt", slug=DEMO_PAGE_SLUG, amount=2500,
         description="Organic cotton. Pay with the test card 4242 4242 4242 4242.", allow_coupons=True,

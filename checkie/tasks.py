@@ -21,6 +21,7 @@ log = logging.getLogger("checkie.tasks")
 
 _PENDING_KEY = "checkie.after_commit"
 _app: Flask | None = None
+_app_factory: Callable[[], Flask] | None = None
 
 
 def bind_app(app: Flask) -> None:
@@ -29,13 +30,19 @@ def bind_app(app: Flask) -> None:
     _app = app
 
 
+def set_app_factory(factory: Callable[[], Flask]) -> None:
+    """How to build an app when a task runs with none bound and none current: checkie's
+    __init__ hands over create_app, since this module sits below the app factory."""
+    global _app_factory
+    _app_factory = factory
+
+
 def _task_app() -> Flask:
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
     if _app is None:
-        from checkie import create_app
-
-        bind_app(create_app())
+        assert _app_factory is not None, "checkie/__init__.py sets the app factory on import"
+        bind_app(_app_factory())
     assert _app is not None
     return _app
 

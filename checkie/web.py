@@ -237,8 +237,6 @@ def hide_test_provider() -> None:
 
 
 def init_web(app: Flask) -> None:
-    from checkie.ops import metrics
-
     inputs.init_converters(app)
     # First of all before-request hooks, so a request refused by CSRF or a rate limit still
     # gets its id and timing; a test-provider route that is off is a 404 before anything could
@@ -246,6 +244,5 @@ def init_web(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, [])[:0] = [start_request, hide_test_provider, refuse_hostile_input]
     app.after_request(add_standard_headers)
     app.after_request(log_access)
-    metrics.init_metrics(app)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)

@@ -31,6 +31,7 @@ os.environ.update(
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from flask import current_app  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
 from checkie import create_app  # noqa: E402
@@ -46,10 +47,23 @@ def _admin(sql: str) -> None:
         conn.execute(sql)
 
 
+def post_in_process(url: str, body: bytes, headers: dict) -> int:
+    """The test provider's transport here, where no server listens on APP_URL: its events go to
+    the same URL, headers and view through the current app's test client, in an app context of
+    their own (its own `g` and database session), like a real request."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with app.app_context():
+        return app.test_client().post(url, data=body, headers=headers).status_code
+
+
+#: Settings every app built in these tests gets on top of the environment.
+TEST_APP_SETTINGS = {"TEST_PROVIDER_TRANSPORT": post_in_process}
+
+
 @pytest.fixture(scope="session")
 def app():
     _admin(f'CREATE DATABASE "{TEST_DATABASE}"')
-    app = create_app()
+    app = create_app(TEST_APP_SETTINGS)
     with app.app_context():
         from flask_migrate import upgrade
 

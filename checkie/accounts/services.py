@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import unicodedata
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,10 +18,8 @@ from checkie.accounts.addresses import account_email, find_user_by_email
 from checkie.accounts.models import TokenPurpose, User, new_session_epoch
 from checkie.database import utcnow
 from checkie.emails import EmailNotValidError
-from checkie.errors import AuthenticationFailed, Conflict, ValidationFailed
+from checkie.errors import AuthenticationFailed, ValidationFailed
 from checkie.security import DUMMY_PASSWORD_HASH, hash_password, verify_password
-from checkie.stores.access import stores_of_user
-from checkie.stores.models import Role, Store
 from checkie.tasks import enqueue_after_commit
 
 MIN_PASSWORD_LENGTH = 10
@@ -228,7 +225,7 @@ def reset_password(db: Session, *, token: str, password: str) -> User:
     return user
 
 
-def _check_current_password(user: User, password: str | None, *, field: str, message: str) -> None:
+def check_current_password(user: User, password: str | None, *, field: str, message: str) -> None:
     ok, _ = verify_password(user.password_hash, password or "")
     if not ok:
         raise ValidationFailed.on(field, message)
@@ -238,12 +235,12 @@ def change_password(db: Session, user: User, *, current_password: str, new_passw
     """Change a known password. Every session of the user ends, including the caller's (the
     dashboard signs its own session in again); a notice goes to the user's address.
     ValidationFailed on `current_password` or `new_password`."""
-    _check_current_password(user, current_password, field="current_password", message="Your current password is not correct.")
+    check_current_password(user, current_password, field="current_password", message="Your current password is not correct.")
     _check_password(new_password, email=user.email, field="new_password")
     _set_password(db, user, new_password)
 
 
-# --- profile and deletion ------------------------------------------------------------------------
+# --- profile ---------------------------------------------------------------------------------
 
 def update_profile(
     db: Session, user: User, *, name: str | None = None, email: str | None = None, current_password: str | None = None
@@ -258,7 +255,7 @@ def update_profile(
     new_email = _valid_email(email) if email is not None else user.email
     email_changes = new_email != user.email
     if email_changes:
-        _check_current_password(
+        check_current_password(
             user, current_password, field="current_password", message="Enter your current password to change your email address."
         )
         if find_user_by_email(db, new_email) is not None:
@@ -270,25 +267,3 @@ def update_profile(
         links.retire_link_tokens(db, user, TokenPurpose.PASSWORD_RESET)
         emails.send_verification_email(db, user)
     return user
-
-
-def owned_stores(db: Session, user: User) -> list[Store]:
-    """Stores the user owns: by owner role or by the store's owner column (either blocks deletion)."""
-    owned = {store.id: store for store, role in stores_of_user(db, user.id) if role is Role.OWNER}
-    for store in db.scalars(sa.select(Store).where(Store.owner_id == user.id)):
-        owned.setdefault(store.id, store)
-    return sorted(owned.values(), key=lambda store: (store.name, store.id))
-
-
-def delete_user(db: Session, user: User, *, password: str) -> None:
-    """Delete the account after the password confirms it. Refused (Conflict) while the user owns
-    a store, since a store cannot be left without an owner; memberships, links and refresh
-    tokens go with the user (ON DELETE CASCADE)."""
-    _check_current_password(user, password, field="password", message="That password is not correct.")
-    stores = owned_stores(db, user)
-    if stores:
-        names = ", ".join(store.name for store in stores)
-        which = "that store" if len(stores) == 1 else "those stores"
-        raise Conflict(f"You own {names}. Delete {which} first, then delete your account.", code="owns_stores")
-    db.delete(user)
-    db.flush()

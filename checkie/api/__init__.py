@@ -9,6 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from checkie.api.schemas import ErrorSchema
+from checkie.extensions import csrf
 
 
 class CheckieApi(Api):
@@ -19,8 +20,6 @@ class CheckieApi(Api):
 
 
 def init_api(app: Flask, blueprints: list) -> CheckieApi:
-    from checkie.extensions import csrf
-
     api = CheckieApi(
         app,
         spec_kwargs={

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from checkie.api.common import decode_cursor
 from checkie.errors import ValidationFailed
 
 
@@ -54,8 +55,6 @@ def json_field_names() -> Iterator[None]:
 
 def _check_cursor(cursor: str) -> None:
     """A forged cursor is a 422, never a 500 from the decoder or from PostgreSQL (BIGINT overflow)."""
-    from checkie.api.common import decode_cursor
-
     try:
         decode_cursor(cursor)
     except ValidationFailed:

@@ -18,6 +18,7 @@ from checkie.api.store_schemas import (
 )
 from checkie.extensions import db
 from checkie.payments import reports
+from checkie.payments.services import delete_store
 from checkie.stores import access, services
 from checkie.stores.models import MemberStatus, Role, Store, StoreMember
 
@@ -99,7 +100,7 @@ class StoreById(MethodView):
         store, _ = access.store_for_principal(
             db.session, current_principal(), store_id, required=Role.OWNER, people_only="delete the store"
         )
-        services.delete_store(db.session, store)
+        delete_store(db.session, store)
         db.session.commit()
 
 

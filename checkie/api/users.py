@@ -15,6 +15,7 @@ from checkie.api.account_schemas import (
 from checkie.api.common import auth_required, current_user
 from checkie.api.schemas import ErrorSchema, json_field_names
 from checkie.extensions import db
+from checkie.stores.accounts import delete_user
 
 blp = Blueprint("api_users", __name__, url_prefix="/api/users", description="Your own user account: profile, password, deletion.")
 
@@ -47,7 +48,7 @@ class Me(MethodView):
         """Delete your account, confirmed with your password.
 
         Refused with 409 while you own a store. Team memberships and tokens go with it."""
-        services.delete_user(db.session, current_user(), password=data["password"])
+        delete_user(db.session, current_user(), password=data["password"])
         db.session.commit()
         return Response(status=204)
 

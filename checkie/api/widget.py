@@ -12,12 +12,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, make_response, request
 from flask_limiter.util import get_remote_address
 
+from checkie.api import idempotency
 from checkie.api import widget_views as views
 from checkie.catalog.coupons import evaluate_coupon
-from checkie.checkout import idempotency, services
+from checkie.checkout import services
 from checkie.database import read_only
 from checkie.errors import ValidationFailed
 from checkie.extensions import db, limiter
+from checkie.payments.initiation import initiate_payment
 
 bp = Blueprint("widget", __name__, url_prefix="/api/widget")
 
@@ -138,7 +140,7 @@ def pay():
 def _pay(session_id: str, payment_method: str | None) -> Response:
     """The payment itself; run_idempotent commits it (with the stored answer, given a key)."""
     session = services.lock_session_by_id(db.session, session_id)
-    attempt = services.initiate_payment(db.session, session, payment_method=payment_method)
+    attempt = initiate_payment(db.session, session, payment_method=payment_method)
     return jsonify(views.checkout_view(session, attempt))
 
 

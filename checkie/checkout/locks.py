@@ -2,15 +2,15 @@
 
 Checkout services lock the session row (SELECT … FOR UPDATE) before every decision, and one
 request runs several of them in one transaction: the widget's view, update_session or
-initiate_payment, apply_event, payments.outcomes. A row lock lasts until the transaction ends,
+payments.initiation, apply_event, payments.outcomes. A row lock lasts until the transaction ends,
 so once it is taken nobody else can change the row, and this transaction's own changes are on
 the loaded object already: every further SELECT … FOR UPDATE would only cost a round trip (and
 re-reading with populate_existing would reset the object's loaded relationships).
 
 So a transaction remembers in `Session.info` what it holds:
 - checkout sessions it locked, with the page version read with the lock (catalog.snapshot);
-- payment attempts it inserted itself: no other transaction can see such a row before commit,
-  so it needs no lock, and payments.outcomes finds it without a query.
+- whatever a later module keeps with `hold` (payments.outcomes: the payment attempts a
+  transaction inserted itself, which no other transaction can see before commit).
 
 Everything is forgotten when the outermost transaction ends (commit, rollback or close), and
 an entry is forgotten when a savepoint it was taken in rolls back: PostgreSQL releases a row
@@ -30,10 +30,9 @@ from checkie.catalog.models import Page
 from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession
 from checkie.database import innermost_transaction, undone_by
-from checkie.payments.models import PaymentAttempt
 
 _KEY = "checkie.held_rows"
-_LOCKED, _NEW_ATTEMPT = "checkout_session", "new_payment_attempt"
+_LOCKED = "checkout_session"
 
 
 def lock_session(db: Session, session: CheckoutSession) -> CheckoutSession:
@@ -41,25 +40,17 @@ def lock_session(db: Session, session: CheckoutSession) -> CheckoutSession:
     Once per transaction: later calls find the lock held and change nothing."""
     if held_lock(db, session.id):
         return session
-    return _lock(db, CheckoutSession.id == session.id)
+    return lock_session_where(db, CheckoutSession.id == session.id)
 
 
 def lock_session_of_id(db: Session, session_id: str) -> CheckoutSession | None:
     """The session with this id, locked and re-read (None when there is none)."""
-    return _lock(db, CheckoutSession.id == session_id)
+    return lock_session_where(db, CheckoutSession.id == session_id)
 
 
 def held_lock(db: Session, session_id: str) -> bool:
     """Whether this transaction holds the lock of checkout session `session_id`."""
     return held(db, (_LOCKED, session_id)) is not None
-
-
-def lock_session_of_intent(db: Session, provider: str, intent_id: str) -> CheckoutSession | None:
-    """The session a PSP payment intent belongs to, locked (None for an unknown intent)."""
-    attempt_session = sa.select(PaymentAttempt.session_id).where(
-        PaymentAttempt.provider == provider, PaymentAttempt.provider_intent_id == intent_id
-    )
-    return _lock(db, CheckoutSession.id == attempt_session.scalar_subquery())
 
 
 def session_page(db: Session, session: CheckoutSession) -> PageView:
@@ -71,24 +62,13 @@ def session_page(db: Session, session: CheckoutSession) -> PageView:
     return snapshot.page_view(db, session.page_id, version)
 
 
-def remember_new_attempt(db: Session, attempt: PaymentAttempt) -> None:
-    """`attempt` was inserted by this transaction (invisible to others until commit): outcomes
-    for its intent may use it as it is, without a lookup or a lock."""
-    hold(db, (_NEW_ATTEMPT, attempt.provider, attempt.provider_intent_id), attempt)
-
-
-def new_attempt(db: Session, provider: str, intent_id: str) -> PaymentAttempt | None:
-    """The attempt for this intent if this transaction inserted it (`remember_new_attempt`)."""
-    return held(db, (_NEW_ATTEMPT, provider, intent_id))
-
-
 def session_with_page_version() -> sa.Select:
     """SELECT a checkout session and its page's version (what catalog.snapshot caches views
     under): every read that goes on to show or check the page starts here."""
     return sa.select(CheckoutSession, Page.version).join(Page, Page.id == CheckoutSession.page_id)
 
 
-def _lock(db: Session, where) -> CheckoutSession | None:
+def lock_session_where(db: Session, where) -> CheckoutSession | None:
     """SELECT … FOR UPDATE OF the session row only (its page's row is read, not locked: every
     checkout of the page would queue on it), re-reading the session; remembers the lock."""
     db.flush()

@@ -7,7 +7,6 @@ page's currency.
 """
 from __future__ import annotations
 
-import importlib
 import secrets
 from datetime import datetime
 
@@ -29,7 +28,6 @@ from checkie.checkout.locks import (
     held_lock,
     lock_session,
     lock_session_of_id,
-    remember_new_attempt,
     session_page,
     session_with_page_version,
 )
@@ -42,8 +40,6 @@ from checkie.checkout.states import FINAL_STATES, CheckoutEvent, accepts, next_s
 from checkie.database import utcnow
 from checkie.emails import EmailNotValidError, normalized_email
 from checkie.errors import Conflict, NotFound, ValidationFailed
-from checkie.payments.models import PaymentAttempt
-from checkie.payments.test_provider import record_events
 from checkie.stores.models import Store
 
 SESSION_PREFIX = "cs_"
@@ -183,7 +179,7 @@ def release_coupon(db: Session, session: CheckoutSession) -> bool:
 # ---------------------------------------------------------------- the shopper's input
 
 
-def _refuse_past_expiry(session: CheckoutSession) -> None:
+def refuse_past_expiry(session: CheckoutSession) -> None:
     """The expiry task applies TIMEOUT within a minute; until it has, a session past its expiry
     already refuses the shopper's changes and payments (nothing is changed here: the task
     records the transition)."""
@@ -201,7 +197,7 @@ def update_session(
     is changed then. `coupon_code` "" or None removes the coupon; `custom_fields` are merged
     into the stored answers (a blank answer removes one)."""
     lock_session(db, session)
-    _refuse_past_expiry(session)
+    refuse_past_expiry(session)
     if not accepts(session.state, CheckoutEvent.UPDATE_SESSION):
         raise InvalidTransition(f"A {session.state.value} checkout session can no longer be changed.")
     page = session_page(db, session)
@@ -300,79 +296,7 @@ def _chosen_coupon(
     return evaluation.coupon, None
 
 
-# ---------------------------------------------------------------- paying, abandoning, expiring
-
-
-def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: str | None) -> PaymentAttempt:
-    """Move an open checkout to processing and ask the store's provider for a payment intent
-    for the session's total (minor units). Reserves the coupon's redemption, counts the
-    attempt, then applies the provider's synchronous answer through payments.outcomes (the
-    same functions webhook events call). ValidationFailed for a payment method the provider
-    does not take (nothing written) or listing every reason the session cannot be paid yet;
-    InvalidTransition when it is not open."""
-    from checkie import providers
-
-    lock_session(db, session)
-    _refuse_past_expiry(session)
-    if not accepts(session.state, CheckoutEvent.INITIATE_PAYMENT):
-        raise InvalidTransition(f"A {session.state.value} checkout session cannot start a payment.")
-    store = db.get(Store, session.store_id)
-    provider = providers.for_store(store)
-    if not provider.accepts_payment_method(payment_method):
-        # Never echo the value: a shopper may have typed a real card number into it.
-        raise ValidationFailed.on("paymentMethod", provider.payment_method_hint)
-    problems = guards.payment_problems(session, page=session_page(db, session))
-    if problems:
-        reasons = " ".join(message for messages in problems.values() for message in messages)
-        raise ValidationFailed(f"This checkout cannot be paid yet. {reasons}", fields=problems)
-    _reserve_coupon(db, session)
-    session.attempt_count += 1
-    attempt = PaymentAttempt(
-        session_id=session.id, number=session.attempt_count, provider=provider.name, amount=session.total,
-        currency=session.currency, payment_method=payment_method,
-    )
-    db.add(attempt)
-    apply_event(db, session, CheckoutEvent.INITIATE_PAYMENT, detail={"attempt": attempt.number})
-    metadata = {"checkout_session_id": session.id, "store_id": str(store.id)}
-    result = provider.create_payment_intent(
-        amount=session.total, currency=session.currency.lower(), metadata=metadata, payment_method=payment_method,
-    )
-    # Not flushed on its own: the outcome below changes the attempt again, and one UPDATE
-    # carries both. Outcomes find the attempt through remember_new_attempt, not by a query.
-    attempt.provider_intent_id = result.intent_id
-    attempt.action_token = result.action_token
-    record_events(db, result.events)
-    remember_new_attempt(db, attempt)
-    _apply_intent_result(db, provider.name, attempt, result, metadata)
-    db.flush()
-    return attempt
-
-
-def _reserve_coupon(db: Session, session: CheckoutSession) -> None:
-    if session.coupon_id is None or session.coupon_reserved:
-        return
-    if not reserve_redemption(db, session.coupon_id):
-        raise ValidationFailed.on("couponCode", "This code can no longer be used. Remove it to continue.")
-    session.coupon_reserved = True
-    db.flush()
-
-
-def _apply_intent_result(db: Session, provider_name: str, attempt: PaymentAttempt, result, metadata: dict) -> None:
-    """The provider's synchronous answer, applied exactly as its webhook event would be. Any
-    other status (still processing) waits for the event."""
-    outcomes = importlib.import_module("checkie.payments.outcomes")
-    intent_id = result.intent_id
-    if result.status == "requires_action":
-        outcomes.payment_requires_action(db, provider=provider_name, intent_id=intent_id, next_action_url=result.next_action_url)
-    elif result.status == "failed":
-        outcomes.payment_failed(
-            db, provider=provider_name, intent_id=intent_id, code=result.failure_code, message=result.failure_message
-        )
-    elif result.status == "succeeded":
-        outcomes.payment_succeeded(
-            db, provider=provider_name, intent_id=intent_id, amount=attempt.amount,
-            currency=attempt.currency.lower(), metadata=metadata,
-        )
+# ---------------------------------------------------------------- abandoning, expiring
 
 
 def abandon_session(db: Session, session: CheckoutSession) -> CheckoutState:

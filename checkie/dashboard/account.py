@@ -19,6 +19,7 @@ from checkie.dashboard.forms.accounts import (
 from checkie.dashboard.session import sign_in
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.stores.accounts import delete_user, owned_stores
 from checkie.web import render_page
 
 bp = Blueprint("account", __name__)
@@ -37,7 +38,7 @@ def _page(*, block: str | None = None, status: int = 200, **forms):
         "delete_form": DeleteAccountForm(formdata=None),
         **forms,
     }
-    owned = services.owned_stores(db.session, me)
+    owned = owned_stores(db.session, me)
     return render_page("dashboard/account/show.html", block=block, status=status, owned_stores=owned, **context)
 
 
@@ -92,7 +93,7 @@ def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            services.delete_user(db.session, _me(), password=form.password.data)
+            delete_user(db.session, _me(), password=form.password.data)
         except (ValidationFailed, Conflict) as error:
             apply_errors(form, error)
         else:

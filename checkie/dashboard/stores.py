@@ -10,6 +10,7 @@ from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
 from checkie.payments import reports
+from checkie.payments.services import delete_store
 from checkie.stores import access, services
 from checkie.stores.models import Role, Store
 from checkie.web import render_page
@@ -104,7 +105,7 @@ def delete(store: Store):
     if form.validate_on_submit() and form.confirm_name.data.strip() == store.name:
         name = store.name
         try:
-            services.delete_store(db.session, store)
+            delete_store(db.session, store)
         except Conflict as refused:
             form.confirm_name.errors = [refused.message]
             return _render_settings(store, delete_form=form, block="danger_zone", status=422)

@@ -7,6 +7,7 @@ from jinja2 import TemplateNotFound
 from sqlalchemy.orm import Session
 
 from checkie.notifications.models import EmailMessage
+from checkie.notifications.tasks import send_email
 from checkie.tasks import enqueue_after_commit
 
 
@@ -21,8 +22,6 @@ def _render(template: str, extension: str, context: dict) -> str | None:
 def queue_email(db: Session, *, to: str, template: str, subject: str, **context) -> EmailMessage:
     """Write an email to the outbox, rendered from `templates/emails/<template>.txt` (and `.html`
     when it exists). It is sent by a task once the caller's transaction commits."""
-    from checkie.notifications.tasks import send_email
-
     text_body = _render(template, "txt", context)
     if text_body is None:
         raise LookupError(f"no email template emails/{template}.txt")

@@ -23,6 +23,7 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from checkie.logging import LIMITER_LOGGER
+from checkie.web import request_duration
 
 #: Created once per process (the default registry refuses duplicates, and tests build many apps).
 REQUESTS = Counter("checkie_http_requests", "HTTP requests answered.", ["method", "endpoint", "status"])
@@ -48,8 +49,6 @@ def _labels() -> tuple[str, str]:
 
 
 def record_request(response: Response) -> Response:
-    from checkie.web import request_duration
-
     method, endpoint = _labels()
     REQUESTS.labels(method, endpoint, str(response.status_code)).inc()
     duration = request_duration()

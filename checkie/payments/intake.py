@@ -13,7 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from checkie.database import utcnow
+from checkie.payments import outcomes
 from checkie.payments.models import ProviderEvent
+from checkie.providers import by_name
 from checkie.providers.base import IntentEvent, ProviderNotConfigured
 from checkie.providers.stripe import SUCCEEDED, PAYMENT_FAILED, parse_event, read_intent_event
 
@@ -48,8 +50,6 @@ def verify_event(provider_name: str, payload: bytes, signature_header: str) -> d
         if not secret:
             raise ProviderNotConfigured("Stripe is not configured")
         return parse_event(payload, signature_header, secret)
-    from checkie.providers import by_name
-
     return by_name(provider_name).verify_webhook(payload, signature_header)
 
 
@@ -87,10 +87,6 @@ def _store_once(db: Session, provider_name: str, event: dict) -> ProviderEvent |
 
 def dispatch(db: Session, provider_name: str, intent: IntentEvent) -> None:
     """Apply what the event says about a payment intent through payments.outcomes."""
-    from checkie.payments import (
-        outcomes,  # imported when used: outcomes imports much of the app
-    )
-
     if intent.type == SUCCEEDED:
         outcomes.payment_succeeded(
             db, provider=provider_name, intent_id=intent.intent_id, amount=intent.amount,

@@ -1,14 +1,14 @@
 """What happens when a PSP tells us how a payment intent ended (SPEC §4, §5).
 
 The same three functions apply the provider's synchronous answer (from
-checkout.services.initiate_payment) and its webhook events (payments.intake), so each is
+payments.initiation) and its webhook events (payments.intake), so each is
 idempotent: the second, third … 200th delivery of one outcome changes nothing.
 
 Locks are taken in one order everywhere — checkout session, then payment attempt, then the
 store's balance row (ledger) — the order initiate_payment already holds them in, so a
 synchronous answer and a webhook for the same intent queue rather than deadlock. Within
 initiate_payment the session is locked already and the attempt is a row this transaction
-inserted (checkout.locks): neither is looked up or locked again.
+inserted (remember_new_attempt, kept with checkout.locks): neither is looked up or locked again.
 
 Money that the PSP captured is never dropped: a success for a session that is already final,
 or for a different amount or currency than the session's total, is still recorded and
@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 from checkie import money
 from checkie.catalog import stats
 from checkie.checkout import locks, pricing
+from checkie.checkout import services as checkout_services
 from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.checkout.states import CheckoutEvent
 from checkie.customers.models import Customer
 from checkie.customers.services import find_or_create_customer, normalize_email
 from checkie.database import dialect_insert
@@ -42,6 +44,18 @@ from checkie.stores.models import Store
 log = logging.getLogger("checkie.payments")
 
 _IN_PAYMENT = (CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION)
+_NEW_ATTEMPT = "new_payment_attempt"
+
+
+def remember_new_attempt(db: Session, attempt: PaymentAttempt) -> None:
+    """`attempt` was inserted by this transaction (invisible to others until commit): outcomes
+    for its intent may use it as it is, without a lookup or a lock."""
+    locks.hold(db, (_NEW_ATTEMPT, attempt.provider, attempt.provider_intent_id), attempt)
+
+
+def new_attempt(db: Session, provider: str, intent_id: str) -> PaymentAttempt | None:
+    """The attempt for this intent if this transaction inserted it (`remember_new_attempt`)."""
+    return locks.held(db, (_NEW_ATTEMPT, provider, intent_id))
 
 
 def payment_succeeded(db: Session, *, provider: str, intent_id: str, amount: int, currency: str, metadata: dict) -> Payment | None:
@@ -50,7 +64,7 @@ def payment_succeeded(db: Session, *, provider: str, intent_id: str, amount: int
     receipt; then complete the session, or flag the payment for review when the session
     cannot take it. A repeated call returns the payment already recorded and does nothing
     else. None (logged) for an intent Checkie never created."""
-    if locks.new_attempt(db, provider, intent_id) is None:
+    if new_attempt(db, provider, intent_id) is None:
         # The common repeat (the PSP's event after the synchronous answer, retries): a recorded
         # payment is never removed, so finding it needs no lock, and nothing else happens.
         recorded = payment_by_provider_id(db, provider, intent_id)
@@ -122,9 +136,6 @@ def payment_failed(db: Session, *, provider: str, intent_id: str, code: str | No
     attempt.failure_code = (code or "")[:100] or None
     attempt.failure_message = (message or "")[:500] or None
     attempt.next_action_url = None
-    from checkie.checkout import services as checkout_services
-    from checkie.checkout.states import CheckoutEvent
-
     if checkout.state != CheckoutState.COMPLETED:  # a completed session's coupon stays redeemed
         checkout_services.release_coupon(db, checkout)
     if checkout.state not in _IN_PAYMENT:
@@ -149,9 +160,6 @@ def payment_requires_action(db: Session, *, provider: str, intent_id: str, next_
     if checkout.state != CheckoutState.PROCESSING:
         db.flush()
         return
-    from checkie.checkout import services as checkout_services
-    from checkie.checkout.states import CheckoutEvent
-
     checkout_services.apply_event(db, checkout, CheckoutEvent.REQUIRES_ACTION, detail={"attempt": attempt.number})
 
 
@@ -160,10 +168,10 @@ def _locked(db: Session, provider: str, intent_id: str) -> tuple[CheckoutSession
     that a waiting delivery sees what the one before it committed. An attempt this transaction
     inserted (initiate_payment's synchronous answer) is used as it is: its session is locked
     already and nobody else can see the attempt yet."""
-    attempt = locks.new_attempt(db, provider, intent_id)
+    attempt = new_attempt(db, provider, intent_id)
     if attempt is not None:
         return locks.lock_session(db, db.get(CheckoutSession, attempt.session_id)), attempt
-    checkout = locks.lock_session_of_intent(db, provider, intent_id)
+    checkout = _lock_session_of_intent(db, provider, intent_id)
     if checkout is None:
         log.warning("payment outcome for unknown intent %s/%s ignored", provider, intent_id)
         return None
@@ -174,6 +182,14 @@ def _locked(db: Session, provider: str, intent_id: str) -> tuple[CheckoutSession
         .execution_options(populate_existing=True)
     ).one()
     return checkout, attempt
+
+
+def _lock_session_of_intent(db: Session, provider: str, intent_id: str) -> CheckoutSession | None:
+    """The session a PSP payment intent belongs to, locked (None for an unknown intent)."""
+    attempt_session = sa.select(PaymentAttempt.session_id).where(
+        PaymentAttempt.provider == provider, PaymentAttempt.provider_intent_id == intent_id
+    )
+    return locks.lock_session_where(db, CheckoutSession.id == attempt_session.scalar_subquery())
 
 
 def _customer_of(db: Session, checkout: CheckoutSession) -> tuple[str | None, int | None]:
@@ -213,9 +229,6 @@ def _insert_payment(
 def _complete_session(db: Session, checkout: CheckoutSession, payment: Payment) -> str | None:
     """Complete the session with this payment; the reason it needs review when that is not
     possible."""
-    from checkie.checkout import services as checkout_services
-    from checkie.checkout.states import CheckoutEvent
-
     reason = _mismatch(checkout, payment)
     if reason is not None:
         return reason

@@ -12,6 +12,7 @@ from checkie.providers.base import (
     PaymentProvider,
     ProviderNotConfigured,
 )
+from checkie.providers.test import TestProvider, post_over_network
 
 __all__ = [
     "IntentResult", "InvalidPayload", "InvalidSignature", "PaymentProvider", "ProviderNotConfigured",
@@ -26,17 +27,17 @@ def for_store(store) -> PaymentProvider:
 
 
 def by_name(name: str) -> PaymentProvider:
-    """The provider called `name`; ProviderNotConfigured for one this platform cannot use."""
+    """The provider called `name`; ProviderNotConfigured for one this platform cannot use. The
+    test provider posts its events with `TEST_PROVIDER_TRANSPORT` when the app sets one (the
+    test suite does: no server listens there), over the network otherwise."""
     config = current_app.config
     if name == "test":
-        from checkie.providers.test import TestProvider
-
         if not config["TEST_PROVIDER_ENABLED"]:
             raise ProviderNotConfigured("The test provider is not enabled here; set PAYMENT_PROVIDER=test.")
 
         return TestProvider(
             app_url=config["APP_URL"], webhook_secret=config["TEST_PROVIDER_WEBHOOK_SECRET"],
-            in_process=config["CHECKIE_ENV"] == "test",
+            transport=config.get("TEST_PROVIDER_TRANSPORT", post_over_network),
         )
     if name == "stripe":
         raise ProviderNotConfigured("The Stripe provider is not available yet; set PAYMENT_PROVIDER=test.")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 import requests
-from flask import current_app
 
 from checkie import money
 from checkie.providers.base import IntentResult
@@ -47,6 +47,14 @@ WEBHOOK_PATH = "/api/webhooks/test"
 #: Random bytes in the 3DS step's token: 192 bits, so that a step cannot be found by guessing.
 ACTION_TOKEN_BYTES = 24
 
+#: How an event reaches the intake: (url, body, headers) → the HTTP status code.
+Transport = Callable[[str, bytes, dict], int]
+
+
+def post_over_network(url: str, body: bytes, headers: dict) -> int:
+    """The default transport: a real POST to the app's public URL, as Stripe's events arrive."""
+    return requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False).status_code
+
 
 def map_test_card(number: str) -> str | None:
     """'4242 4242 4242 4242' → 'pm_card_visa'; any number that is not a test card → None (refused)."""
@@ -64,12 +72,12 @@ class TestProvider:
     name = "test"
     payment_method_hint = "Send one of the test payment methods: " + ", ".join(TEST_CARDS.values()) + "."
 
-    def __init__(self, *, app_url: str, webhook_secret: str, in_process: bool = False):
+    def __init__(self, *, app_url: str, webhook_secret: str, transport: Transport = post_over_network):
         self.app_url = app_url.rstrip("/")
         self.webhook_secret = webhook_secret
-        #: Post events through the app's test client instead of the network (CHECKIE_ENV=test,
-        #: where no server listens on APP_URL): the same URL, headers and view.
-        self.in_process = in_process
+        #: Handed in, so that a caller where no server listens on APP_URL (the test suite) can
+        #: deliver to the same URL, headers and view without the network.
+        self.transport = transport
 
     def create_payment_intent(self, *, amount: int, currency: str, metadata: dict, payment_method: str | None) -> IntentResult:
         """Decide the outcome from the payment method and amount; the result carries its event."""
@@ -96,20 +104,10 @@ class TestProvider:
 
     def post_event(self, event: dict) -> int:
         """Sign `event` with the webhook secret (Stripe's scheme), POST it to APP_URL +
-        /api/webhooks/test and return the status code; network errors are raised."""
+        /api/webhooks/test through the transport and return the status code; its errors are raised."""
         body = json.dumps(event, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "Stripe-Signature": sign_payload(body, self.webhook_secret)}
-        url = self.app_url + WEBHOOK_PATH
-        if self.in_process:
-            return _post_in_process(url, body, headers)
-        return requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False).status_code
-
-
-def _post_in_process(url: str, body: bytes, headers: dict) -> int:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # A context of its own, like a real request: its own `g` and database session.
-    with app.app_context():
-        return app.test_client().post(url, data=body, headers=headers).status_code
+        return self.transport(self.app_url + WEBHOOK_PATH, body, headers)
 
 
 def _client_secret(intent_id: str) -> str:

@@ -13,6 +13,7 @@ from checkie.checkout.states import MAX_ATTEMPTS
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
+from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.storefront.forms import CardForm, DetailsForm, control_errors
 from checkie.storefront.layouts import Layout
@@ -80,7 +81,7 @@ def start_payment(checkout: CheckoutSession, page: PageView, details: DetailsFor
         raise
     try:
         with db.session.begin_nested():
-            attempt = services.initiate_payment(db.session, checkout, payment_method=payment_method)
+            attempt = initiate_payment(db.session, checkout, payment_method=payment_method)
     except ValidationFailed:
         db.session.commit()
         raise

@@ -15,6 +15,7 @@ from wtforms import EmailField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from checkie.catalog.models import FieldType, Page
+from checkie.providers.test import map_test_card
 
 #: Service field names (checkout.services' ValidationFailed) → control names on the page.
 _SERVICE_FIELDS = {"email": "email", "name": "name", "couponCode": "coupon_code"}
@@ -73,8 +74,6 @@ class CardForm(FlaskForm):
 def test_payment_method(number: str) -> str | None:
     """The test provider's payment method for a card number ("4242 4242-4242 4242" too), None
     when it is not one of the test cards."""
-    from checkie.providers.test import map_test_card
-
     digits = re.sub(r"[\s-]", "", number)
     return map_test_card(digits) if digits.isdigit() else None
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from checkie.accounts.models import User
 from checkie.database import utcnow
-from checkie.errors import Conflict, ValidationFailed
+from checkie.errors import ValidationFailed
 from checkie.money import CURRENCIES
 from checkie.stores.models import MemberStatus, Role, Store, StoreMember
 
@@ -151,19 +151,3 @@ def update_store(
     if not _saved_without_slug_clash(db, apply):
         raise ValidationFailed.on("slug", "This address is already taken.")
     return store
-
-
-def delete_store(db: Session, store: Store) -> None:
-    """Delete the store; the database cascades its members, invitations, API keys, catalog and
-    unpaid checkouts. A store that has taken money keeps its history (payments and the ledger
-    are never deleted): Conflict. Who may do this (the owner) is checked by the caller through
-    `checkie.stores.access`."""
-    from checkie.payments.models import BalanceTransaction, Payment
-
-    for model in (Payment, BalanceTransaction):
-        if db.scalar(sa.select(sa.literal(True)).where(model.store_id == store.id).limit(1)):
-            raise Conflict(
-                "This store has taken payments; their records and its ledger are kept, so it cannot be deleted."
-            )
-    db.delete(store)
-    db.flush()

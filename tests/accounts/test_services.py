@@ -10,10 +10,10 @@ from argon2 import PasswordHasher
 from checkie.accounts import refresh, services, tasks
 from checkie.accounts.models import PasswordResetRequest, RefreshToken, TokenPurpose, User, UserToken
 from checkie.database import utcnow
-from checkie.errors import AuthenticationFailed, Conflict, ValidationFailed
+from checkie.errors import AuthenticationFailed, ValidationFailed
 from checkie.security import hash_token, verify_password
 from tests.accounts.helpers import emails_to, expire_tokens, latest_token, verified_user
-from tests.fixtures import DEFAULT_PASSWORD, add_member, make_store
+from tests.fixtures import DEFAULT_PASSWORD
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -329,35 +329,3 @@ def test_changing_to_a_taken_email_is_refused(db):
     with pytest.raises(ValidationFailed) as excinfo:
         services.update_profile(db, user, email="taken@example.com", current_password=DEFAULT_PASSWORD)
     assert _fields(excinfo) == {"email"}
-
-
-# --- deletion ------------------------------------------------------------------------------------
-
-def test_delete_user_needs_the_password(db):
-    user = verified_user(db)
-    with pytest.raises(ValidationFailed) as excinfo:
-        services.delete_user(db, user, password="wrong password")
-    assert _fields(excinfo) == {"password"}
-
-
-def test_a_store_owner_cannot_delete_the_account(db):
-    user = verified_user(db)
-    make_store(db, owner=user, name="Acme Goods")
-    db.commit()
-    with pytest.raises(Conflict) as excinfo:
-        services.delete_user(db, user, password=DEFAULT_PASSWORD)
-    assert "Acme Goods" in excinfo.value.message and "Delete" in excinfo.value.message
-
-
-def test_deleting_removes_the_user_their_memberships_and_tokens(db):
-    member = verified_user(db)
-    store = make_store(db, name="Other Store")
-    add_member(db, store, member)
-    refresh.issue_token_pair(db, member)
-    db.commit()
-    member_id = member.id
-    services.delete_user(db, member, password=DEFAULT_PASSWORD)
-    db.commit()
-    assert db.get(User, member_id) is None
-    assert services.owned_stores(db, store.owner) == [store]
-    assert db.scalar(sa.select(sa.func.count(RefreshToken.id)).where(RefreshToken.user_id == member_id)) == 0

@@ -11,6 +11,7 @@ from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import utcnow
 from checkie.errors import NotFound, ValidationFailed
+from checkie.payments.initiation import initiate_payment
 from tests.checkout.helpers import force_state, make_coupon, make_page, open_checkout
 
 SIZES = {"S": 0, "M": 300, "XL": 700}
@@ -226,7 +227,7 @@ def test_a_session_past_its_expiry_refuses_changes_and_payment_before_the_task_r
     with pytest.raises(services.InvalidTransition, match="expired"):
         services.update_session(db, session, email="bob@example.com")
     with pytest.raises(services.InvalidTransition, match="expired"):
-        services.initiate_payment(db, session, payment_method="pm_card_visa")
+        initiate_payment(db, session, payment_method="pm_card_visa")
     db.rollback()
     refused = db.get(CheckoutSession, session.id)
     assert (refused.email, refused.attempt_count, refused.state) == ("ada@example.com", 0, CheckoutState.OPEN)

@@ -15,6 +15,7 @@ from flask import Flask
 
 from checkie import create_app
 from checkie.extensions import db
+from tests.conftest import TEST_APP_SETTINGS
 
 
 @contextmanager
@@ -27,7 +28,7 @@ def fresh_app(
     assert session_app.config["TESTING"]
     logger = logging.getLogger("checkie")
     saved = logger.handlers[:]
-    app = create_app({"PROPAGATE_EXCEPTIONS": False, **(overrides or {})})
+    app = create_app({**TEST_APP_SETTINGS, "PROPAGATE_EXCEPTIONS": False, **(overrides or {})})
     if setup:
         setup(app)
     try:

@@ -1,6 +1,6 @@
 """Factories for the ledger, outcome and customer tests: a published page with a variant, a
 checkout session already in payment with its attempt, and a thread runner. Sessions and
-attempts are written directly with the models, as checkout.services.initiate_payment would
+attempts are written directly with the models, as payments.initiation.initiate_payment would
 leave them, so these tests exercise payments.outcomes and not the initiation path."""
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from checkie.checkout import services as checkout_services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import utcnow
 from checkie.extensions import db as _db
+from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import (
     AttemptStatus,
     BalanceTransaction,
@@ -38,7 +39,7 @@ def open_checkout(db, store, *, amount: int) -> CheckoutSession:
 
 
 def pay(db, checkout, method) -> PaymentAttempt:
-    attempt = checkout_services.initiate_payment(db, checkout, payment_method=method)
+    attempt = initiate_payment(db, checkout, payment_method=method)
     db.commit()  # the provider's event is delivered to /api/webhooks/test now
     db.expire_all()
     return attempt

@@ -25,6 +25,7 @@ def test_a_payment_and_its_ledger_on_sqlite(tmp_path):
         from checkie.database import utcnow
         from checkie.notifications.models import EmailMessage
         from checkie.payments import ledger, outcomes
+        from checkie.payments.initiation import initiate_payment
         from checkie.payments.models import BalanceTransaction, Payment, TransactionType
         from checkie.stores.models import Store
 
@@ -42,7 +43,7 @@ def test_a_payment_and_its_ledger_on_sqlite(tmp_path):
             session = checkout.open_session(s, page, client_info={})
             checkout.update_session(s, session, email="Buyer@Example.com", name="Bea")
             s.commit()
-            attempt = checkout.initiate_payment(s, session, payment_method="pm_card_visa")
+            attempt = initiate_payment(s, session, payment_method="pm_card_visa")
             s.commit()
             again = outcomes.payment_succeeded(s, provider=attempt.provider, intent_id=attempt.provider_intent_id,
                                                amount=1050, currency="usd", metadata={})

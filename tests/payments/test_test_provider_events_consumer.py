@@ -20,6 +20,7 @@ from checkie.checkout import services as checkout_services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import utcnow
 from checkie.extensions import PROJECT_ROOT
+from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import EventDeliveryStatus, Payment, PaymentAttempt, TestProviderEvent
 from checkie.payments.test_provider import sweep_test_provider_events
 from checkie.providers.test import THREE_D_SECURE, WEBHOOK_PATH
@@ -91,7 +92,7 @@ def awaiting_3ds(db, store, count: int) -> list[PaymentAttempt]:
     for n in range(count):
         checkout = checkout_services.open_session(db, page, client_info={})
         checkout_services.update_session(db, checkout, email=f"shopper{n}@example.com")
-        attempts.append(checkout_services.initiate_payment(db, checkout, payment_method=THREE_D_SECURE))
+        attempts.append(initiate_payment(db, checkout, payment_method=THREE_D_SECURE))
         db.commit()
     return attempts
 

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import types
 from datetime import timedelta
 
-from checkie import payments
+from checkie.payments import initiation, intake
 from checkie.catalog.models import Page, PageStatus
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import utcnow
@@ -81,6 +80,6 @@ class OutcomeRecorder:
 def record_outcomes(monkeypatch) -> OutcomeRecorder:
     """Replace payments.outcomes with a recorder, for tests of the provider and intake alone."""
     recorder = OutcomeRecorder()
-    monkeypatch.setattr(payments, "outcomes", recorder.module, raising=False)
-    monkeypatch.setitem(sys.modules, "checkie.payments.outcomes", recorder.module)
+    monkeypatch.setattr(intake, "outcomes", recorder.module)
+    monkeypatch.setattr(initiation, "outcomes", recorder.module)
     return recorder

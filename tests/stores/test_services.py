@@ -3,6 +3,7 @@ import pytest
 import sqlalchemy as sa
 
 from checkie.errors import ValidationFailed
+from checkie.payments.services import delete_store
 from checkie.stores import access, api_keys, members, services
 from checkie.stores.models import ApiKey, MemberStatus, Role, Store, StoreMember
 from tests.fixtures import make_user
@@ -127,7 +128,7 @@ def test_delete_store_cascades_members_invitations_and_keys(db, user, store):
     members.invite_member(db, store, email="new@example.com", role="viewer", invited_by=user)
     api_keys.create_api_key(db, store, name="Backend", created_by=user)
     db.commit()
-    services.delete_store(db, store)
+    delete_store(db, store)
     db.commit()
     assert db.scalar(sa.select(sa.func.count(Store.id))) == 0
     assert db.scalar(sa.select(sa.func.count(StoreMember.id))) == 0

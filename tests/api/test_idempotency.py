@@ -9,13 +9,8 @@ import pytest
 import sqlalchemy as sa
 from flask import jsonify
 
-from checkie.checkout import idempotency
-from checkie.checkout.idempotency import (
-    idempotent,
-    purge_expired_keys,
-    request_fingerprint,
-    run_idempotent,
-)
+from checkie.api.idempotency import current_fingerprint, idempotent, run_idempotent
+from checkie.checkout.idempotency import purge_expired_keys, request_fingerprint
 from checkie.checkout.models import IdempotencyKey
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
@@ -205,7 +200,7 @@ def test_run_idempotent_directly(app):
         return jsonify({"ok": True}), 200
 
     with app.test_request_context("/api/widget/sessions/cs_1/pay", method="POST", data=b'{"a":1}'):
-        fingerprint = request_fingerprint(idempotency.request)
+        fingerprint = current_fingerprint()
         assert fingerprint == request_fingerprint("POST", "/api/widget/sessions/cs_1/pay", b'{"a":1}')
         assert run_idempotent("widget:cs_1", None, fingerprint, work).status_code == 200
         first = run_idempotent("widget:cs_1", "k", fingerprint, work)

@@ -1,7 +1,6 @@
 """initiate_payment with a scripted provider, retries, coupon reservations, and expiry."""
 from __future__ import annotations
 
-import sys
 import threading
 import types
 from datetime import datetime, timedelta
@@ -18,6 +17,8 @@ from checkie.checkout.tasks import expire_sessions
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db as _db
+from checkie.payments import initiation
+from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import AttemptStatus, Payment, PaymentAttempt
 from tests.checkout.helpers import (
     FakeProvider,
@@ -46,7 +47,7 @@ def test_initiate_asks_the_provider_for_the_total(db, store, provider):
     page = make_page(db, store, amount=1500, sizes={"S": 0, "L": 250})
     session = payable_checkout(db, page)
     provider.statuses = ["requires_action"]
-    attempt = services.initiate_payment(db, session, payment_method="pm_card_visa")
+    attempt = initiate_payment(db, session, payment_method="pm_card_visa")
     assert provider.calls == [{
         "amount": 1500, "currency": "usd", "metadata": {"checkout_session_id": session.id, "store_id": str(store.id)},
         "payment_method": "pm_card_visa",
@@ -66,16 +67,16 @@ def test_sync_answers_go_through_payments_outcomes(db, store, provider, monkeypa
         payment_failed=lambda db, **kw: calls.append(("failed", kw)),
         payment_succeeded=lambda db, **kw: calls.append(("succeeded", kw)),
     )
-    monkeypatch.setitem(sys.modules, "checkie.payments.outcomes", fake)
+    monkeypatch.setattr(initiation, "outcomes", fake)
     page = make_page(db, store, amount=1000)
     provider.statuses = ["failed"]
     session = payable_checkout(db, page)
-    attempt = services.initiate_payment(db, session, payment_method=None)
+    attempt = initiate_payment(db, session, payment_method=None)
     assert calls == [("failed", {"provider": "test", "intent_id": attempt.provider_intent_id,
                                  "code": "card_declined", "message": "Your card was declined."})]
     assert session.state is S.PROCESSING  # the stand-in did not move it
     services.apply_event(db, session, CheckoutEvent.PAYMENT_FAILED)
-    services.initiate_payment(db, session, payment_method=None)
+    initiate_payment(db, session, payment_method=None)
     assert calls[-1][0] == "succeeded"
     assert calls[-1][1]["amount"] == 1000 and calls[-1][1]["currency"] == "usd"
     assert calls[-1][1]["metadata"] == {"checkout_session_id": session.id, "store_id": str(store.id)}
@@ -83,7 +84,7 @@ def test_sync_answers_go_through_payments_outcomes(db, store, provider, monkeypa
 
 def test_success_completes_the_session(db, store, provider):
     session = payable_checkout(db, make_page(db, store, amount=1200))
-    attempt = services.initiate_payment(db, session, payment_method="pm_card_visa")
+    attempt = initiate_payment(db, session, payment_method="pm_card_visa")
     db.commit()
     assert session.state is S.COMPLETED and session.completed_at is not None
     assert attempt.status is AttemptStatus.SUCCEEDED
@@ -97,7 +98,7 @@ def test_three_failures_expire_the_session(db, store, provider):
     provider.statuses = ["failed", "failed", "failed"]
     states = []
     for _ in range(3):
-        services.initiate_payment(db, session, payment_method="pm_card_chargeDeclined")
+        initiate_payment(db, session, payment_method="pm_card_chargeDeclined")
         states.append(session.state)
         assert _redemptions(db, coupon.id) == 0 and not session.coupon_reserved
     assert states == [S.OPEN, S.OPEN, S.EXPIRED]
@@ -105,14 +106,14 @@ def test_three_failures_expire_the_session(db, store, provider):
     numbers = db.scalars(sa.select(PaymentAttempt.number).where(PaymentAttempt.session_id == session.id).order_by(PaymentAttempt.number))
     assert list(numbers) == [1, 2, 3]
     with pytest.raises(services.InvalidTransition):
-        services.initiate_payment(db, session, payment_method="pm_card_visa")
+        initiate_payment(db, session, payment_method="pm_card_visa")
 
 
 def test_guard_failure_lists_reasons_and_changes_nothing(db, store, provider):
     session = open_checkout(db, make_page(db, store, required_field=True))
     db.commit()
     with pytest.raises(ValidationFailed) as excinfo:
-        services.initiate_payment(db, session, payment_method="pm_card_visa")
+        initiate_payment(db, session, payment_method="pm_card_visa")
     assert set(excinfo.value.fields) == {"email", "customFields.company"}
     db.rollback()
     assert session.state is S.OPEN and session.attempt_count == 0 and provider.calls == []
@@ -124,11 +125,11 @@ def test_coupon_reserved_while_paying_and_refused_when_used_up(db, store, provid
     first = open_checkout(db, page, email="a@example.com", coupon_code="ONCE")
     second = open_checkout(db, page, email="b@example.com", coupon_code="ONCE")
     provider.statuses = ["requires_action"]
-    services.initiate_payment(db, first, payment_method=None)
+    initiate_payment(db, first, payment_method=None)
     assert first.coupon_reserved and _redemptions(db, coupon.id) == 1
     db.commit()
     with pytest.raises(ValidationFailed) as excinfo:
-        services.initiate_payment(db, second, payment_method=None)
+        initiate_payment(db, second, payment_method=None)
     assert list(excinfo.value.fields) == ["couponCode"]
     db.rollback()
     assert second.attempt_count == 0 and second.state is S.OPEN

@@ -20,7 +20,7 @@ def test_replay_reuse_and_expiry_on_sqlite(tmp_path):
         from flask import jsonify
         from checkie import create_app
         from checkie.extensions import db
-        from checkie.checkout.idempotency import run_idempotent
+        from checkie.api.idempotency import run_idempotent
         from checkie.checkout.models import IdempotencyKey
         from checkie.database import utcnow
         app = create_app()

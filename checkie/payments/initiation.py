@@ -1,0 +1,91 @@
+"""Starting a payment (SPEC §4, §5): the checkout moves to processing, the store's provider is
+asked for a payment intent, and its synchronous answer is applied through payments.outcomes.
+
+Payments sit to the right of checkout (README, "Project layout"): this module drives the
+checkout's state table through checkout.services, and checkout knows nothing of payments."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from checkie import providers
+from checkie.catalog.coupons import reserve_redemption
+from checkie.checkout import guards
+from checkie.checkout.locks import lock_session, session_page
+from checkie.checkout.models import CheckoutSession
+from checkie.checkout.services import InvalidTransition, apply_event, refuse_past_expiry
+from checkie.checkout.states import CheckoutEvent, accepts
+from checkie.errors import ValidationFailed
+from checkie.payments import outcomes
+from checkie.payments.outcomes import remember_new_attempt
+from checkie.payments.models import PaymentAttempt
+from checkie.payments.test_provider import record_events
+from checkie.stores.models import Store
+
+
+def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: str | None) -> PaymentAttempt:
+    """Move an open checkout to processing and ask the store's provider for a payment intent
+    for the session's total (minor units). Reserves the coupon's redemption, counts the
+    attempt, then applies the provider's synchronous answer through payments.outcomes (the
+    same functions webhook events call). ValidationFailed for a payment method the provider
+    does not take (nothing written) or listing every reason the session cannot be paid yet;
+    InvalidTransition when it is not open."""
+    lock_session(db, session)
+    refuse_past_expiry(session)
+    if not accepts(session.state, CheckoutEvent.INITIATE_PAYMENT):
+        raise InvalidTransition(f"A {session.state.value} checkout session cannot start a payment.")
+    store = db.get(Store, session.store_id)
+    provider = providers.for_store(store)
+    if not provider.accepts_payment_method(payment_method):
+        # Never echo the value: a shopper may have typed a real card number into it.
+        raise ValidationFailed.on("paymentMethod", provider.payment_method_hint)
+    problems = guards.payment_problems(session, page=session_page(db, session))
+    if problems:
+        reasons = " ".join(message for messages in problems.values() for message in messages)
+        raise ValidationFailed(f"This checkout cannot be paid yet. {reasons}", fields=problems)
+    _reserve_coupon(db, session)
+    session.attempt_count += 1
+    attempt = PaymentAttempt(
+        session_id=session.id, number=session.attempt_count, provider=provider.name, amount=session.total,
+        currency=session.currency, payment_method=payment_method,
+    )
+    db.add(attempt)
+    apply_event(db, session, CheckoutEvent.INITIATE_PAYMENT, detail={"attempt": attempt.number})
+    metadata = {"checkout_session_id": session.id, "store_id": str(store.id)}
+    result = provider.create_payment_intent(
+        amount=session.total, currency=session.currency.lower(), metadata=metadata, payment_method=payment_method,
+    )
+    # Not flushed on its own: the outcome below changes the attempt again, and one UPDATE
+    # carries both. Outcomes find the attempt through remember_new_attempt, not by a query.
+    attempt.provider_intent_id = result.intent_id
+    attempt.action_token = result.action_token
+    record_events(db, result.events)
+    remember_new_attempt(db, attempt)
+    _apply_intent_result(db, provider.name, attempt, result, metadata)
+    db.flush()
+    return attempt
+
+
+def _reserve_coupon(db: Session, session: CheckoutSession) -> None:
+    if session.coupon_id is None or session.coupon_reserved:
+        return
+    if not reserve_redemption(db, session.coupon_id):
+        raise ValidationFailed.on("couponCode", "This code can no longer be used. Remove it to continue.")
+    session.coupon_reserved = True
+    db.flush()
+
+
+def _apply_intent_result(db: Session, provider_name: str, attempt: PaymentAttempt, result, metadata: dict) -> None:
+    """The provider's synchronous answer, applied exactly as its webhook event would be. Any
+    other status (still processing) waits for the event."""
+    intent_id = result.intent_id
+    if result.status == "requires_action":
+        outcomes.payment_requires_action(db, provider=provider_name, intent_id=intent_id, next_action_url=result.next_action_url)
+    elif result.status == "failed":
+        outcomes.payment_failed(
+            db, provider=provider_name, intent_id=intent_id, code=result.failure_code, message=result.failure_message
+        )
+    elif result.status == "succeeded":
+        outcomes.payment_succeeded(
+            db, provider=provider_name, intent_id=intent_id, amount=attempt.amount,
+            currency=attempt.currency.lower(), metadata=metadata,
+        )
