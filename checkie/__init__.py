@@ -125,11 +125,11 @@ def register_blueprints(app: Flask) -> None:
         docs.bp,
     ):
         app.register_blueprint(blueprint)
-    # Called by shoppers' browsers from any origin (widget), by PSPs (webhooks) and from inside
-    # merchants' iframes (embed, authenticated by the session id in the URL): no cookies, no CSRF.
-    for blueprint in (widget.bp, psp_webhooks.bp, storefront.framed):
-        csrf.exempt(blueprint)
-        app.register_blueprint(blueprint)
+    # Called from inside merchants' iframes (authenticated by the session id in the URL): no
+    # cookies, no CSRF. The widget (shoppers' browsers, any origin) and the PSP webhooks are in
+    # the API document, so init_api registers them (every API blueprint is CSRF-exempt).
+    csrf.exempt(storefront.framed)
+    app.register_blueprint(storefront.framed)
     init_api(
         app,
         [
@@ -147,5 +147,7 @@ def register_blueprints(app: Flask) -> None:
             api_payments.blp,
             api_customers.blp,
             api_balance.blp,
+            widget.bp,
+            psp_webhooks.bp,
         ],
     )

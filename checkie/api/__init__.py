@@ -1,7 +1,8 @@
-"""The JSON API (SPEC §6.6): flask-smorest blueprints, one module per area.
+"""The JSON APIs (SPEC §6.2, §6.3, §6.6): flask-smorest blueprints, one module per area, in one
+OpenAPI document.
 
-Requests are authenticated by a bearer token, never by the session cookie, so these
-blueprints are exempt from CSRF.
+Requests are authenticated by a bearer token, a widget session id or a PSP signature, never
+by the session cookie, so these blueprints are exempt from CSRF.
 """
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ def init_api(app: Flask, blueprints: list) -> CheckieApi:
     api = CheckieApi(
         app,
         spec_kwargs={
-            "info": {"description": "Checkie's merchant API. Amounts are integers in minor units."},
+            "info": {"description": (
+                "Checkie's merchant API (bearer token), the public widget API that shoppers' browsers "
+                "call (`/api/widget/…`) and the payment providers' webhooks (`/api/webhooks/…`). "
+                "Amounts are integers in minor units."
+            )},
         },
     )
     api.spec.components.security_scheme(

@@ -9,19 +9,27 @@ answers about itself and nothing else; an unknown id is a 404. The rules live in
 (`widget_views`)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, make_response, request
+from flask import Response, current_app, jsonify, make_response, request
 from flask_limiter.util import get_remote_address
+from flask_smorest import Blueprint
 
 from checkie.api import idempotency
+from checkie.api import widget_schemas as schemas
 from checkie.api import widget_views as views
 from checkie.catalog.coupons import evaluate_coupon
 from checkie.checkout import services
+from checkie.checkout.idempotency import KEY_MAX_LENGTH
 from checkie.database import read_only
 from checkie.errors import ValidationFailed
 from checkie.extensions import db, limiter
 from checkie.payments.initiation import initiate_payment
 
-bp = Blueprint("widget", __name__, url_prefix="/api/widget")
+bp = Blueprint(
+    "widget", __name__, url_prefix="/api/widget",
+    description="The public widget API (no authentication; any origin; rate limited per IP and per session): "
+    "what embed.js and merchants' own front ends call from shoppers' browsers to open a checkout, fill it in "
+    "and pay. The session id is the only credential; an unknown one is a 404.",
+)
 
 PREFIX = "/api/widget/"
 CORS_HEADERS = {
@@ -77,9 +85,36 @@ def _client_info() -> dict:
     return {"ip": request.remote_addr, "userAgent": request.user_agent.string[:500]}
 
 
+def _body(schema: type) -> dict:
+    return {"requestBody": {"required": False, "content": {"application/json": {"schema": schema}}}}
+
+
+#: The `Idempotency-Key` header POST /checkout honours (same key and body: the first answer again).
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": idempotency.HEADER, "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
+}
+
+
+#: The error answers a widget view may give, by status (all in the `{"error":{…}}` shape).
+ERRORS = {400: "BAD_REQUEST", 404: "NOT_FOUND", 409: "CONFLICT", 422: "UNPROCESSABLE_ENTITY", 429: "TOO_MANY_REQUESTS"}
+
+
+def answers(schema: type, *errors: int):
+    """Document a view's 200 answer and its errors; every widget route is rate limited (429)."""
+
+    def decorate(view):
+        for status in (*errors, 429):
+            view = bp.alt_response(status, response=ERRORS[status])(view)
+        return bp.response(200, schema)(view)
+
+    return decorate
+
+
 # ---------- routes ----------
 
 @bp.get("/pages/<store_slug>/<page_slug>")
+@answers(schemas.OpenedCheckoutSchema, 404)
 @per_ip
 def open_checkout(store_slug: str, page_slug: str):
     """Open a checkout session on a published page (counts a view and a session)."""
@@ -90,6 +125,8 @@ def open_checkout(store_slug: str, page_slug: str):
 
 
 @bp.patch("/sessions/<session_id>")
+@bp.doc(**_body(schemas.UpdateCheckoutBodySchema))
+@answers(schemas.WidgetSessionSchema, 400, 404, 409, 422)
 @per_ip
 @per_session
 def update_checkout(session_id: str):
@@ -105,6 +142,8 @@ def update_checkout(session_id: str):
 
 
 @bp.post("/validate-coupon")
+@bp.doc(**_body(schemas.CouponCheckBodySchema))
+@answers(schemas.CouponCheckSchema, 400, 404, 422)
 @per_ip
 @per_session
 def validate_coupon():
@@ -121,6 +160,8 @@ def validate_coupon():
 
 
 @bp.post("/checkout")
+@bp.doc(parameters=[IDEMPOTENCY_KEY], **_body(schemas.PaymentBodySchema))
+@answers(schemas.PaymentAnswerSchema, 400, 404, 409, 422)
 @per_ip
 @per_session
 def pay():
@@ -145,6 +186,7 @@ def _pay(session_id: str, payment_method: str | None) -> Response:
 
 
 @bp.get("/sessions/<session_id>/status")
+@answers(schemas.CheckoutStatusSchema, 404)
 @per_ip
 @per_session
 def checkout_status(session_id: str):
@@ -155,6 +197,7 @@ def checkout_status(session_id: str):
 
 
 @bp.post("/sessions/<session_id>/abandon")
+@answers(schemas.AbandonedSchema, 404, 409)
 @per_ip
 @per_session
 def abandon_checkout(session_id: str):
@@ -166,6 +209,7 @@ def abandon_checkout(session_id: str):
 
 
 @bp.get("/embed/<embed_id>")
+@answers(schemas.PublicEmbedSchema, 404)
 @per_ip
 def embed_details(embed_id: str):
     """An embed's settings and its page, for `embed.js` (404 while the page is not published)."""

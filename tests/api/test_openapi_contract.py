@@ -1,21 +1,25 @@
-"""The merchant API keeps the promises of its OpenAPI document (/api/openapi.json).
+"""The JSON APIs keep the promises of their OpenAPI document (/api/openapi.json): the merchant
+API, the public widget API and the PSP webhooks.
 
 Schemathesis generates requests for every documented operation, valid and invalid, and checks
 each answer: no 5xx, a documented status code and content type, a body matching the documented
 schema, invalid input rejected, and authentication enforced (it probes each operation without
 and with a bad token itself). Requests go to the WSGI app in process and carry a real user's
 access token; path ids point at real rows of a store the user owns (a member, an API key, a
-page with a variant, an option and a custom field, an embed, a coupon) most of the time, so
-the happy paths run as well as the 404s.
+page with a variant, an option and a custom field, an embed, a coupon; for the widget, a
+published page, an open checkout session and an embed of that page) most of the time, so the
+happy paths run as well as the 404s. The webhooks answer every generated event with a 400
+(nobody can sign it), which is what their document promises for it.
 
 Some operations destroy what later cases need (DELETE /api/users/me, DELETE /api/stores/{id},
-a password change that ends the token's session, publishing the draft page). After any write
-that succeeded, `ApiWorld.ensure` checks every row again, recreates whatever is gone and mints
-a token for the user's current session.
+a password change that ends the token's session, publishing the draft page, paying for or
+abandoning the checkout session). After any write that succeeded, `ApiWorld.ensure` checks
+every row again, recreates whatever is gone and mints a token for the user's current session.
 
 Every case is derandomized, so each run sends the same requests: schemathesis' coverage phase
 (the boundaries and wrong types of every field, missing and malformed parts) and MAX_EXAMPLES
-fuzzed cases per operation; about 40 s for the whole API on a 2-core machine.
+fuzzed cases per operation; about a minute for the whole document on a 2-core machine (the
+widget and the webhooks take about 10 s of it).
 CHECKIE_CONTRACT_COVERAGE=0 skips the coverage phase for a quicker run while iterating."""
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ from checkie.catalog.models import (
     Variant,
     VariantOption,
 )
+from checkie.checkout import services as checkout_services
+from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.extensions import db as _db
 from checkie.extensions import limiter
 from checkie.stores import access, api_keys, members
@@ -49,6 +55,8 @@ from tests.fixtures import access_token_for, make_store, make_user
 
 #: Fuzzing cases per operation; derandomized, so every run sends the same requests.
 MAX_EXAMPLES = 15
+#: The widget's `sessionId` in bodies: anything longer is invalid input, left as generated.
+SESSION_ID_MAX_LENGTH = 64
 
 
 def _load_schema():
@@ -70,13 +78,16 @@ class ApiWorld:
     store_id: int | None = None
     #: The path ids (`{store_id}`, `{page_id}`, …) of the rows the current case may act on.
     ids: dict = field(default_factory=dict)
+    #: The widget's string path parameters (`{store_slug}`, `{session_id}`, the public `{embed_id}`).
+    widget_ids: dict = field(default_factory=dict)
     #: The access token for the user's current session, and whether the last case may have
     #: changed the world (a write that succeeded), so the next one checks it again.
     token: str | None = None
     dirty: bool = True
     #: How many rows of each kind were (re)created: names stay unique, and the run can show it.
     created: dict = field(default_factory=lambda: dict.fromkeys(
-        ("user", "store", "member", "key", "page", "variant", "option", "field", "embed", "coupon"), 0))
+        ("user", "store", "member", "key", "page", "variant", "option", "field", "embed", "coupon",
+         "published page", "checkout"), 0))
 
     def ensure(self) -> str:
         """Make the user, their store and one of each object in it exist (recreating what earlier
@@ -96,6 +107,7 @@ class ApiWorld:
                 "option_id": self._option(session, variant), "field_id": self._field(session, page),
                 "embed_id": self._embed(session, store, page), "coupon_id": self._coupon(session, store),
             }
+            self.widget_ids = self._widget_ids(session, store)
             session.commit()
             self.token = access_token_for(self.app, user)
             session.remove()
@@ -110,11 +122,22 @@ class ApiWorld:
             self.dirty = True
 
     def point_ids(self, case) -> None:
-        """Point integer path ids at the world's rows; an odd generated id is kept, so "not
-        found" answers are exercised too."""
+        """Point path ids (and the widget body's `sessionId`) at the world's rows; an odd
+        generated id (an odd-length string) is kept, so "not found" answers are exercised too."""
         for name, value in (case.path_parameters or {}).items():
             if name in self.ids and isinstance(value, int) and value % 2 == 0:
                 case.path_parameters[name] = self.ids[name]
+            elif name in self.widget_ids and isinstance(value, str) and len(value) % 2 == 0:
+                case.path_parameters[name] = self.widget_ids[name]
+        body = case.body if isinstance(case.body, dict) else {}
+        session_id = body.get("sessionId")
+        if isinstance(session_id, str) and 0 < len(session_id) <= SESSION_ID_MAX_LENGTH and len(session_id) % 2 == 0:
+            body["sessionId"] = self.widget_ids["session_id"]  # only where the document allows the one sent
+
+    def url(self, path: str) -> str:
+        """`path` with its parameters filled in with the world's ids."""
+        known = {**self.widget_ids, **self.ids}
+        return re.sub(r"{(\w+)}", lambda match: str(known[match.group(1)]), path)
 
     def _next(self, kind: str) -> int:
         self.created[kind] += 1
@@ -192,6 +215,32 @@ class ApiWorld:
             embed = embeds.create_embed(session, page, type="inline")
         return embed.id
 
+    def _widget_ids(self, session, store: Store) -> dict:
+        """A published page of the store, an open checkout session on it (with the shopper's email,
+        so it can be paid for) and an embed of the page."""
+        page = session.scalar(
+            sa.select(Page).where(Page.store_id == store.id, Page.status == PageStatus.PUBLISHED)
+            .order_by(Page.id).limit(1)
+        )
+        if page is None:
+            title = f"Contract published page {self._next('published page')}"
+            page = pages.publish_page(session, pages.create_page(session, store, title=title, amount=1500))
+        checkout = session.scalar(
+            sa.select(CheckoutSession)
+            .where(CheckoutSession.page_id == page.id, CheckoutSession.state == CheckoutState.OPEN)
+            .order_by(CheckoutSession.created_at.desc()).limit(1)
+        )
+        if checkout is None:
+            self._next("checkout")
+            checkout = checkout_services.open_session(session, page, client_info={})
+            checkout_services.update_session(session, checkout, email="shopper@example.com")  # ready to pay
+        embed = session.scalar(sa.select(Embed).where(Embed.page_id == page.id).limit(1))
+        if embed is None:
+            embed = embeds.create_embed(session, page, type="button")
+        return {
+            "store_slug": store.slug, "page_slug": page.slug, "session_id": checkout.id, "embed_id": embed.public_id,
+        }
+
     def _coupon(self, session, store: Store) -> int:
         coupon = session.scalar(sa.select(Coupon).where(Coupon.store_id == store.id).order_by(Coupon.id).limit(1))
         if coupon is None:
@@ -265,7 +314,7 @@ def test_malformed_json_bodies_are_refused_with_a_client_error(app, api_world):
     problems = []
     for method, path in operations:
         token = api_world.ensure()
-        url = re.sub(r"{(\w+)}", lambda match: str(api_world.ids[match.group(1)]), path)
+        url = api_world.url(path)
         for body in MALFORMED_BODIES:
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             try:
