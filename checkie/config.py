@@ -62,7 +62,8 @@ class _EnvReader:
     at the first, so an operator fixes a bad deployment in one pass."""
 
     def __init__(self, env: Mapping[str, str], production: bool):
-        self.env, self.production, self.problems = env, production, []
+        self.env, self.production = env, production
+        self.problems: list[str] = []
 
     def text(self, name: str, default: str = "") -> str:
         return self.env.get(name, default)
@@ -133,7 +134,9 @@ class _EnvReader:
         one too short to resist guessing (HS256 wants a key of at least 32 bytes)."""
         value = self.env.get(name, "")
         if self.production and (not value or value in _DEV_SECRETS):
-            self.problems.append(f"{name} must be set to a unique secret in production (it is missing or the development default)")
+            self.problems.append(
+                f"{name} must be set to a unique secret in production (it is missing or the development default)"
+            )
         elif self.production and len(value) < min_length:
             self.problems.append(f"{name} must be at least {min_length} characters (e.g. `openssl rand -hex 32`)")
         return value or default

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,7 +17,7 @@ MAX_ID = 2**63 - 1
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def dialect_insert(bind: Session | sa.Connection):
@@ -24,6 +25,12 @@ def dialect_insert(bind: Session | sa.Connection):
     `ON CONFLICT …`: PostgreSQL's in production, SQLite's in the embedded profile."""
     dialect = bind.dialect if isinstance(bind, sa.Connection) else bind.get_bind().dialect
     return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+
+
+def rows_changed(result: sa.Result) -> int:
+    """How many rows an UPDATE or DELETE matched (0 when the driver cannot tell). Session.execute
+    returns a CursorResult for those statements, but SQLAlchemy types it as a plain Result."""
+    return cast(sa.CursorResult, result).rowcount or 0
 
 
 def innermost_transaction(session: Session) -> SessionTransaction | None:
@@ -61,12 +68,12 @@ class UTCDateTime(TypeDecorator):
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTCDateTime column")
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 

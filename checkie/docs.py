@@ -18,8 +18,11 @@ EMBED_MESSAGES = (
     ("checkie:resize", '{"height": 812}', "The content's height changed (CSS pixels); embed.js sets the iframe's height."),
     ("checkie:attempt_failed", '{"code": "card_declined"}', "A payment attempt failed; the shopper can try again in the frame."),
     ("checkie:awaiting_action", "{}", "The payment needs the shopper's action (3-D Secure); the frame shows that step."),
-    ("checkie:completed", '{"sessionId": "…", "paymentId": 42}', "The payment succeeded: the ids of the checkout session and the payment."),
-    ("checkie:closed", "{}", "The overlay of a button embed was closed: its close button, the backdrop, or Escape (on your page or inside the checkout)."),
+    ("checkie:completed", '{"sessionId": "…", "paymentId": 42}',
+     "The payment succeeded: the ids of the checkout session and the payment."),
+    ("checkie:closed", "{}",
+     "The overlay of a button embed was closed: its close button, the backdrop, or Escape "
+     "(on your page or inside the checkout)."),
 )
 
 

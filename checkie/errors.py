@@ -19,9 +19,11 @@ class ValidationFailed(DomainError):
 
     status = 422
     code = "validation_error"
+    #: Why, as one word for JSON clients: a refused coupon's reason ("expired", …), else None.
+    reason: str | None = None
 
     @classmethod
-    def on(cls, field: str, message: str) -> "ValidationFailed":
+    def on(cls, field: str, message: str) -> ValidationFailed:
         return cls(message, fields={field: [message]})
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -12,8 +13,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 from huey import RedisHuey, SqliteHuey
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import MetaData, Table
+from sqlalchemy.orm import DeclarativeBase, Session
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +24,10 @@ def instance_path() -> str:
 
 
 class Base(DeclarativeBase):
+    if TYPE_CHECKING:
+        # Every model here maps one Table (DeclarativeBase allows any FromClause).
+        __table__: ClassVar[Table]
+
     # Stable constraint names so Alembic migrations are identical on PostgreSQL and SQLite.
     metadata = MetaData(
         naming_convention={
@@ -35,7 +40,30 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    class ScopedSession(Session):
+        """What `db.session` is to the code: Flask-SQLAlchemy's scoped_session forwards every Session
+        method to the current context's session (so services take a `Session`); calling it gives
+        that session, and remove() ends it."""
+
+        def __call__(self) -> Session: ...
+
+        def remove(self) -> None: ...
+
+    class _SQLAlchemy(SQLAlchemy):
+        session: ScopedSession  # type: ignore[assignment]
+else:
+    _SQLAlchemy = SQLAlchemy
+
+db = _SQLAlchemy(model_class=Base)
+
+# The base of every model. Flask-SQLAlchemy builds db.Model at run time from Base (adding `query`
+# and table names), out of mypy's sight; the type checker sees Base, whose mapping it understands.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

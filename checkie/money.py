@@ -86,6 +86,7 @@ def discount_amount(subtotal: int, *, percent_off: int | None = None, amount_off
         if not 0 <= percent_off <= 100:
             raise ValueError("percent_off must be between 0 and 100")
         return percent_of(subtotal, Decimal(percent_off) / 100)
+    assert amount_off is not None  # exactly one of the two was given (checked above)
     if amount_off < 0:
         raise ValueError("amount_off must not be negative")
     return min(amount_off, subtotal)

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from typing import cast
 
 from flask import (
     Flask,
@@ -15,8 +16,9 @@ from flask import (
     jsonify,
     make_response,
     render_template,
-    request,
 )
+from flask import request as flask_request
+from htmx_flask import HtmxAwareRequest
 from jinja2_fragments.flask import render_block
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, NotFound, UnsupportedMediaType
@@ -26,6 +28,10 @@ from checkie.errors import DomainError
 
 log = logging.getLogger("checkie.web")
 access_log = logging.getLogger("checkie.access")
+
+#: Flask's `request` as the type checker should see it: create_app installs htmx-flask's request
+#: class, which adds `request.htmx`. Views that read it import `request` from here.
+request = cast(HtmxAwareRequest, flask_request)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -74,7 +80,7 @@ def wants_json() -> bool:
 def error_response(status: int, code: str, message: str, fields: dict | None = None) -> Response:
     """`{"error":{…}}` under /api/, the friendly error page elsewhere."""
     if wants_json():
-        error = {"code": code, "message": message}
+        error: dict[str, object] = {"code": code, "message": message}
         if fields:
             error["fields"] = fields
         response = jsonify({"error": error})

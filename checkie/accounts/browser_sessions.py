@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from checkie.accounts.models import User, UserSession
-from checkie.database import utcnow
+from checkie.database import rows_changed, utcnow
 from checkie.security import hash_token, new_token
 
 
@@ -51,4 +51,4 @@ def end_user_sessions(db: Session, user: User) -> None:
 def purge_expired_sessions(db: Session, *, now: datetime | None = None) -> int:
     """Delete sessions past their end; returns how many. They already let no one in."""
     result = db.execute(sa.delete(UserSession).where(UserSession.expires_at <= (now or utcnow())))
-    return result.rowcount or 0
+    return rows_changed(result)

@@ -9,14 +9,14 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from checkie.database import BigId, UTCDateTime, str_enum, utcnow
-from checkie.extensions import db
+from checkie.extensions import Model
 
 
 def new_session_epoch() -> str:
     return secrets.token_hex(16)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -32,7 +32,7 @@ class User(UserMixin, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in dashboard browser. The signed cookie alone cannot be taken back, so it
     only carries this row's token: deleting the row (log-out, password change) ends the session
     even for a copy of the cookie."""
@@ -47,7 +47,7 @@ class UserSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PasswordResetRequest(db.Model):
+class PasswordResetRequest(Model):
     """A forgot-password request waiting for the worker (an outbox row). Every address gets one,
     known or not, so the request costs the same either way; the task decides whether an account
     exists, emails it, and deletes the row. The sweeper re-enqueues rows a lost task left."""
@@ -65,7 +65,7 @@ class TokenPurpose(str, enum.Enum):
     EMAIL_VERIFICATION = "email_verification"
 
 
-class UserToken(db.Model):
+class UserToken(Model):
     """A single-use emailed link (password reset: 1 hour; email verification). Issuing a new one
     for the same purpose invalidates the older ones."""
 
@@ -81,7 +81,7 @@ class UserToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class RefreshToken(db.Model):
+class RefreshToken(Model):
     """A JSON API refresh token. Rotated on use: each use revokes it and issues its successor in
     the same family; presenting a revoked token revokes the whole family (theft detection)."""
 

@@ -65,7 +65,7 @@ def rotate_refresh_token(db: Session, raw: str) -> tuple[User, TokenPair]:
         _revoke(db, RefreshToken.family == token.family)
         raise RefreshTokenReused(INVALID_REFRESH_TOKEN)
     token.revoked_at = utcnow()
-    user = db.get(User, token.user_id)
+    user = db.get_one(User, token.user_id)
     return user, issue_token_pair(db, user, family=token.family)
 
 

@@ -85,7 +85,7 @@ def load_store(store_id: int, *, required: Role = Role.VIEWER) -> Store:
     if principal.api_key is not None:
         store, _ = access.store_for_api_key(db.session, principal.api_key, store_id, required=required)
     else:
-        store, _ = access.store_for_user(db.session, principal.user.id, store_id, required=required)
+        store, _ = access.store_for_user(db.session, current_user().id, store_id, required=required)
     return store
 
 

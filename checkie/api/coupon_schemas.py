@@ -6,7 +6,7 @@ store, a free code) live in checkie.catalog.coupons, whose errors name the same 
 """
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -34,7 +34,7 @@ class UtcDateTime(fields.AwareDateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return moment.astimezone(timezone.utc)
+            return moment.astimezone(UTC)
         except OverflowError:
             raise ValidationError("Not a representable date and time.") from None
 
@@ -58,17 +58,29 @@ class CouponSchema(CamelSchema):
     code = fields.String(required=True, metadata={"description": "As the merchant typed it; shoppers may type it in any case."})
     percent_off = fields.Integer(required=True, allow_none=True, metadata={"description": "1–100; null for a fixed amount."})
     amount_off = fields.Integer(required=True, allow_none=True, metadata={"description": _MINOR_UNITS})
-    currency = fields.String(required=True, allow_none=True, metadata={"description": "Currency of amountOff and minimumAmount; the coupon applies only to checkouts in it."})
+    currency = fields.String(
+        required=True, allow_none=True,
+        metadata={"description": "Currency of amountOff and minimumAmount; the coupon applies only to checkouts in it."},
+    )
     max_redemptions = fields.Integer(required=True, allow_none=True, metadata={"description": "null: unlimited."})
-    redemption_count = fields.Integer(required=True, metadata={"description": "Completed redemptions plus those reserved by payments in progress."})
+    redemption_count = fields.Integer(
+        required=True,
+        metadata={"description": "Completed redemptions plus those reserved by payments in progress."},
+    )
     expires_at = fields.DateTime(required=True, allow_none=True)
     active = fields.Boolean(required=True)
     page_ids = fields.Pluck(
         _PageIdSchema, "id", many=True, attribute="pages", required=True,
         metadata={"description": "The pages it applies to; empty: every page of the store."},
     )
-    minimum_amount = fields.Integer(required=True, allow_none=True, metadata={"description": "Smallest subtotal it applies to. " + _MINOR_UNITS})
-    duration = fields.Enum(CouponDuration, by_value=True, required=True, metadata={"description": "For subscriptions: discount the first payment, every payment, or durationMonths months."})
+    minimum_amount = fields.Integer(
+        required=True, allow_none=True,
+        metadata={"description": "Smallest subtotal it applies to. " + _MINOR_UNITS},
+    )
+    duration = fields.Enum(
+        CouponDuration, by_value=True, required=True,
+        metadata={"description": "For subscriptions: discount the first payment, every payment, or durationMonths months."},
+    )
     duration_months = fields.Integer(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
 
@@ -80,16 +92,28 @@ class CouponUpdateSchema(CamelSchema):
     code = fields.String(validate=[validate.Length(min=3, max=50), validate.Regexp(CODE_PATTERN), _whole_code])
     percent_off = _strict_int(1, 100, allow_none=True)
     amount_off = _strict_int(1, MAX_AMOUNT, allow_none=True, metadata={"description": _MINOR_UNITS + " Needs currency."})
-    currency = fields.String(allow_none=True, validate=validate.OneOf(CURRENCIES), metadata={"description": "Needed with amountOff or minimumAmount; optional otherwise (then it limits the coupon to that currency)."})
+    currency = fields.String(
+        allow_none=True, validate=validate.OneOf(CURRENCIES),
+        metadata={
+            "description": "Needed with amountOff or minimumAmount; optional otherwise "
+            "(then it limits the coupon to that currency)."
+        },
+    )
     max_redemptions = _strict_int(1, MAX_REDEMPTIONS, allow_none=True)
-    expires_at = UtcDateTime(default_timezone=timezone.utc, allow_none=True, metadata={"description": "In the future; UTC when no offset is given."})
+    expires_at = UtcDateTime(
+        default_timezone=UTC, allow_none=True,
+        metadata={"description": "In the future; UTC when no offset is given."},
+    )
     page_ids = fields.List(
         _strict_int(1, MAX_ID), validate=validate.Length(max=MAX_RESTRICTED_PAGES),
         metadata={"description": "Pages of this store; empty or absent: every page."},
     )
     minimum_amount = _strict_int(0, MAX_AMOUNT, allow_none=True, metadata={"description": _MINOR_UNITS + " Needs currency."})
     duration = fields.String(validate=validate.OneOf([d.value for d in CouponDuration]))
-    duration_months = _strict_int(1, MAX_DURATION_MONTHS, allow_none=True, metadata={"description": "Required for, and only for, duration `repeating`."})
+    duration_months = _strict_int(
+        1, MAX_DURATION_MONTHS, allow_none=True,
+        metadata={"description": "Required for, and only for, duration `repeating`."},
+    )
 
 
 class CouponCreateSchema(CouponUpdateSchema):
@@ -107,14 +131,23 @@ class CouponListArgsSchema(PageArgsSchema):
 
 
 class CouponEvaluateSchema(CamelSchema):
-    code = fields.String(required=True, validate=validate.Length(max=200), metadata={"description": "As a shopper would type it."})
+    code = fields.String(
+        required=True, validate=validate.Length(max=200),
+        metadata={"description": "As a shopper would type it."},
+    )
     page_id = _strict_int(1, MAX_ID, required=True)
-    amount = _strict_int(0, MAX_AMOUNT, required=True, metadata={"description": "The subtotal to discount, in the page currency. " + _MINOR_UNITS})
+    amount = _strict_int(
+        0, MAX_AMOUNT, required=True,
+        metadata={"description": "The subtotal to discount, in the page currency. " + _MINOR_UNITS},
+    )
 
 
 class CouponEvaluationSchema(CamelSchema):
     valid = fields.Boolean(required=True)
-    reason = fields.Enum(CouponReason, by_value=True, metadata={"description": "Why the code does not apply (only when valid is false)."})
+    reason = fields.Enum(
+        CouponReason, by_value=True,
+        metadata={"description": "Why the code does not apply (only when valid is false)."},
+    )
     coupon = fields.Nested(CouponSchema, metadata={"description": "The coupon (only when valid is true)."})
     discount = fields.Integer(required=True, metadata={"description": _MINOR_UNITS})
     total = fields.Integer(required=True, metadata={"description": "amount − discount, never below 0."})

@@ -146,7 +146,8 @@ def _replay(stored) -> Response:
 def idempotent(scope: str | Callable[..., str]):
     """View decorator: `@idempotent("refunds")` or `@idempotent(lambda store_id, **kw: f"store:{store_id}")`
     — a callable gets the view's keyword arguments. Requests without the header run normally.
-    The view does not commit: this does, once (see the module's docstring). Put it inside the authentication decorators (it should only see authorised requests)."""
+    The view does not commit: this does, once (see the module's docstring). Put it inside the
+    authentication decorators (it should only see authorised requests)."""
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from checkie.api.common import auth_required, current_principal, paginate
+from checkie.api.common import auth_required, current_principal, current_user, paginate
 from checkie.api.schemas import PageArgsSchema
 from checkie.api.store_schemas import (
     MemberInviteSchema,
@@ -52,7 +52,7 @@ class Members(MethodView):
         days; inviting a pending address again sends a fresh link."""
         principal = current_principal()
         store, _ = access.store_for_principal(db.session, principal, store_id, required=Role.OWNER, people_only=_PEOPLE_ONLY)
-        member = members.invite_member(db.session, store, email=data["email"], role=data["role"], invited_by=principal.user)
+        member = members.invite_member(db.session, store, email=data["email"], role=data["role"], invited_by=current_user())
         db.session.commit()
         return member
 
@@ -84,7 +84,7 @@ class MemberById(MethodView):
         principal = current_principal()
         store, role = access.store_for_principal(db.session, principal, store_id, people_only=_PEOPLE_ONLY)
         member = members.get_member(db.session, store, member_id)
-        if member.user_id != principal.user.id and role is not Role.OWNER:
+        if member.user_id != current_user().id and role is not Role.OWNER:
             raise PermissionDenied("Only the store owner can remove other members.")
         members.remove_member(db.session, member)
         db.session.commit()

@@ -35,7 +35,8 @@ class StrictBoolean(fields.Boolean):
 class ErrorDetailSchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
-    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    # Named as the JSON member; it shadows Schema.fields, which mypy (not marshmallow) minds.
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))  # type: ignore[assignment]
 
 
 class ErrorSchema(Schema):

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload
 
-from checkie.api.common import auth_required, current_principal, paginate
+from checkie.api.common import auth_required, current_principal, current_user, paginate
 from checkie.api.payment_schemas import StoreOverviewSchema
 from checkie.api.schemas import PageArgsSchema
 from checkie.api.store_schemas import (
@@ -34,11 +34,11 @@ def _page_of_stores(args: dict) -> dict:
         stmt = sa.select(Store).where(Store.id == principal.api_key.store_id)
         page = paginate(stmt, Store.id, limit=args["limit"], cursor=args["cursor"])
         return {**page, "data": [store_view(s, access.API_KEY_ROLE) for s in page["data"]]}
-    stmt = (
+    memberships = (
         sa.select(StoreMember).options(joinedload(StoreMember.store))
-        .where(StoreMember.user_id == principal.user.id, StoreMember.status == MemberStatus.ACTIVE)
+        .where(StoreMember.user_id == current_user().id, StoreMember.status == MemberStatus.ACTIVE)
     )
-    page = paginate(stmt, StoreMember.id, limit=args["limit"], cursor=args["cursor"])
+    page = paginate(memberships, StoreMember.id, limit=args["limit"], cursor=args["cursor"])
     return {**page, "data": [store_view(m.store, m.role) for m in page["data"]]}
 
 

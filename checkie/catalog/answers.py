@@ -9,6 +9,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from checkie.catalog.models import CustomField, FieldType, Page
+from checkie.catalog.snapshot import FieldView, PageView
 from checkie.emails import EmailNotValidError, normalized_email
 from checkie.errors import ValidationFailed
 
@@ -42,7 +43,7 @@ def _as_text(value: object, max_length: int) -> str:
     return value
 
 
-def _clean_number(value: object, field: CustomField) -> str:
+def _clean_number(value: object, field: CustomField | FieldView) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise _Invalid("Enter a number.")
     if isinstance(value, str):
@@ -54,12 +55,14 @@ def _clean_number(value: object, field: CustomField) -> str:
     if not number.is_finite() or abs(number) >= NUMBER_MAX_ABS:
         raise _Invalid("Use at most 15 digits before the decimal point.")
     number = number.normalize()
-    if number.as_tuple().exponent < -NUMBER_MAX_PLACES:
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite number's is (not 'n' or 'F')
+    if exponent < -NUMBER_MAX_PLACES:
         raise _Invalid(f"Use at most {NUMBER_MAX_PLACES} decimal places.")
     return "0" if number == 0 else format(number, "f")
 
 
-def _clean_email(value: object, field: CustomField) -> str:
+def _clean_email(value: object, field: CustomField | FieldView) -> str:
     text = _as_text(value, EMAIL_MAX_LENGTH)
     try:
         return normalized_email(text)
@@ -67,7 +70,7 @@ def _clean_email(value: object, field: CustomField) -> str:
         raise _Invalid("Enter a valid email address.") from None
 
 
-def _clean_phone(value: object, field: CustomField) -> str:
+def _clean_phone(value: object, field: CustomField | FieldView) -> str:
     text = " ".join(_as_text(value, 40).split())
     digits = sum(ch.isdigit() for ch in text)
     if not _PHONE.match(text) or not 7 <= digits <= 20:
@@ -75,7 +78,7 @@ def _clean_phone(value: object, field: CustomField) -> str:
     return text
 
 
-def _clean_url(value: object, field: CustomField) -> str:
+def _clean_url(value: object, field: CustomField | FieldView) -> str:
     text = _as_text(value, URL_MAX_LENGTH)
     try:
         parts = urlsplit(text)
@@ -88,7 +91,7 @@ def _clean_url(value: object, field: CustomField) -> str:
     return text
 
 
-def _clean_select(value: object, field: CustomField) -> str:
+def _clean_select(value: object, field: CustomField | FieldView) -> str:
     if not isinstance(value, str):
         raise _Invalid("Enter text.")
     if value.strip() not in (field.options or []):
@@ -96,7 +99,7 @@ def _clean_select(value: object, field: CustomField) -> str:
     return value.strip()
 
 
-def _clean_checkbox(value: object, field: CustomField) -> bool:
+def _clean_checkbox(value: object, field: CustomField | FieldView) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
@@ -104,7 +107,7 @@ def _clean_checkbox(value: object, field: CustomField) -> bool:
     raise _Invalid("Tick the box or leave it empty.")
 
 
-def _clean_date(value: object, field: CustomField) -> str:
+def _clean_date(value: object, field: CustomField | FieldView) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = _as_text(value, 10)
@@ -133,7 +136,7 @@ def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def validate_answers(page: Page, answers: dict[str, object], *, partial: bool = False) -> dict[str, object]:
+def validate_answers(page: Page | PageView, answers: dict[str, object], *, partial: bool = False) -> dict[str, object]:
     """Check a shopper's answers to the page's custom fields and return them cleaned, keyed by
     field key, ready to store on the checkout session (JSON-safe):
 
@@ -158,9 +161,8 @@ def validate_answers(page: Page, answers: dict[str, object], *, partial: bool = 
         except _Invalid as problem:
             errors[key] = [str(problem)]
             continue
-        if value is None or value is False:
-            if field.required and not partial:
-                errors[key] = [REQUIRED_MESSAGE]
+        if (value is None or value is False) and field.required and not partial:
+            errors[key] = [REQUIRED_MESSAGE]
         if value is not None:
             cleaned[key] = value
     if errors:

@@ -23,7 +23,7 @@ import enum
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from checkie.catalog.models import Coupon, CouponDuration, Page
-from checkie.database import utcnow
+from checkie.catalog.snapshot import PageView, StoreView
+from checkie.database import rows_changed, utcnow
 from checkie.errors import NotFound, ValidationFailed
 from checkie.money import MAX_AMOUNT, discount_amount, is_currency
 from checkie.stores.access import MAX_ID
@@ -94,7 +95,7 @@ def get_coupon(db: Session, store: Store, coupon_id: int) -> Coupon:
     return coupon
 
 
-def find_coupon(db: Session, store: Store, code: str) -> Coupon | None:
+def find_coupon(db: Session, store: Store | StoreView, code: str) -> Coupon | None:
     """The store's coupon for `code` in any letter case; None for a code that cannot exist."""
     if not isinstance(code, str) or not CODE_PATTERN.fullmatch(code.strip()):
         return None
@@ -156,7 +157,7 @@ def update_coupon(db: Session, coupon: Coupon, changes: Mapping[str, Any]) -> Co
     clears an optional one). Giving `percent_off` drops `amount_off` and vice versa; leaving
     `repeating` drops `duration_months`. Same rules and errors as `create_coupon`."""
     _refuse_unknown(changes)
-    checked = _checked_terms(db, db.get(Store, coupon.store_id), _merged_changes(coupon, changes), coupon=coupon)
+    checked = _checked_terms(db, db.get_one(Store, coupon.store_id), _merged_changes(coupon, changes), coupon=coupon)
     _save(db, coupon, checked, add=False)
     return coupon
 
@@ -305,7 +306,7 @@ def _check_expiry(value: Any, previous: datetime | None) -> datetime | None:
         return None
     if not isinstance(value, datetime):
         raise ValueError("Enter a date and time.")
-    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if value != previous and value <= utcnow():
         raise ValueError("Choose a time in the future.")
     return value
@@ -349,7 +350,9 @@ def _save(db: Session, coupon: Coupon, terms: dict[str, Any], *, add: bool) -> N
         if _UNIQUE_CODE in constraint:
             raise ValidationFailed.on("code", "A coupon with this code already exists (codes ignore letter case).") from None
         if _WITHIN_MAX in constraint:
-            raise ValidationFailed.on("max_redemptions", "It has just been redeemed more often than that; choose a higher limit.") from None
+            raise ValidationFailed.on(
+                "max_redemptions", "It has just been redeemed more often than that; choose a higher limit."
+            ) from None
         raise
 
 
@@ -357,7 +360,8 @@ def _save(db: Session, coupon: Coupon, terms: dict[str, Any], *, add: bool) -> N
 
 
 def evaluate_coupon(
-    db: Session, store: Store, code: str, *, page: Page, subtotal: int, currency: str, now: datetime | None = None
+    db: Session, store: Store | StoreView, code: str, *, page: Page | PageView, subtotal: int, currency: str,
+    now: datetime | None = None,
 ) -> CouponEvaluation:
     """Check `code` against a checkout of `page` for `subtotal` (minor units of `currency`) and
     compute the discount. The widget's validate-coupon and the merchant API both call this.
@@ -374,6 +378,7 @@ def evaluate_coupon(
     now = now or utcnow()
     currency = currency.upper()
     coupon = find_coupon(db, store, code) if page.allow_coupons and page.store_id == store.id else None
+    reason: CouponReason | None
     if not page.allow_coupons or page.store_id != store.id:
         reason = CouponReason.NOT_APPLICABLE
     elif coupon is None:
@@ -382,11 +387,12 @@ def evaluate_coupon(
         reason = _reason_refused(coupon, page=page, subtotal=subtotal, currency=currency, now=now)
     if reason is not None:
         return CouponEvaluation(False, reason, coupon, 0, subtotal, currency)
+    assert coupon is not None  # without one, `reason` was set
     discount = discount_amount(subtotal, percent_off=coupon.percent_off, amount_off=coupon.amount_off)
     return CouponEvaluation(True, None, coupon, discount, subtotal - discount, currency)
 
 
-def _reason_refused(coupon: Coupon, *, page: Page, subtotal: int, currency: str, now: datetime) -> CouponReason | None:
+def _reason_refused(coupon: Coupon, *, page: Page | PageView, subtotal: int, currency: str, now: datetime) -> CouponReason | None:
     if not coupon.active:
         return CouponReason.INACTIVE
     if coupon.expires_at is not None and coupon.expires_at <= now:
@@ -436,7 +442,7 @@ def _counted(db: Session, coupon_id: int, stmt: sa.Update) -> bool:
     value computed in Python."""
     if not 0 < coupon_id <= MAX_ID:
         return False
-    changed = db.execute(stmt.execution_options(synchronize_session=False)).rowcount == 1
+    changed = rows_changed(db.execute(stmt.execution_options(synchronize_session=False))) == 1
     loaded = db.identity_map.get(Session.identity_key(Coupon, coupon_id))
     if loaded is not None:
         db.expire(loaded, ["redemption_count"])

@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from checkie.database import BigId, UTCDateTime, str_enum, utcnow
-from checkie.extensions import db
+from checkie.extensions import Model, db
 from checkie.stores.models import Store
 
 #: JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
@@ -57,7 +57,7 @@ class EmbedType(str, enum.Enum):
     LINK = "link"
 
 
-class Page(db.Model):
+class Page(Model):
     """A checkout page: what the shopper buys and at what price (minor units of `currency`)."""
 
     __tablename__ = "pages"
@@ -95,16 +95,16 @@ class Page(db.Model):
     version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
 
     store: Mapped[Store] = relationship()
-    variants: Mapped[list["Variant"]] = relationship(
+    variants: Mapped[list[Variant]] = relationship(
         back_populates="page", order_by="Variant.position", cascade="all, delete-orphan"
     )
-    custom_fields: Mapped[list["CustomField"]] = relationship(
+    custom_fields: Mapped[list[CustomField]] = relationship(
         back_populates="page", order_by="CustomField.position", cascade="all, delete-orphan"
     )
-    stats: Mapped["PageStats"] = relationship(back_populates="page", cascade="all, delete-orphan")
+    stats: Mapped[PageStats] = relationship(back_populates="page", cascade="all, delete-orphan")
 
 
-class Variant(db.Model):
+class Variant(Model):
     """A choice the shopper makes (e.g. "Size"), with ordered options."""
 
     __tablename__ = "variants"
@@ -115,12 +115,12 @@ class Variant(db.Model):
     position: Mapped[int] = mapped_column(sa.Integer, default=0)
 
     page: Mapped[Page] = relationship(back_populates="variants")
-    options: Mapped[list["VariantOption"]] = relationship(
+    options: Mapped[list[VariantOption]] = relationship(
         back_populates="variant", order_by="VariantOption.position", cascade="all, delete-orphan"
     )
 
 
-class VariantOption(db.Model):
+class VariantOption(Model):
     __tablename__ = "variant_options"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -133,7 +133,7 @@ class VariantOption(db.Model):
     variant: Mapped[Variant] = relationship(back_populates="options")
 
 
-class CustomField(db.Model):
+class CustomField(Model):
     """A question on the checkout form; answers are stored on the checkout session by `key`."""
 
     __tablename__ = "custom_fields"
@@ -162,7 +162,7 @@ coupon_pages = sa.Table(
 )
 
 
-class Coupon(db.Model):
+class Coupon(Model):
     __tablename__ = "coupons"
     __table_args__ = (
         sa.UniqueConstraint("store_id", "code_key", name="uq_coupons_store_code_key"),
@@ -203,7 +203,7 @@ class Coupon(db.Model):
     pages: Mapped[list[Page]] = relationship(secondary=coupon_pages)
 
 
-class Embed(db.Model):
+class Embed(Model):
     """A way to put a page on the merchant's own site: an iframe, a button with an overlay, or a link."""
 
     __tablename__ = "embeds"
@@ -223,7 +223,7 @@ class Embed(db.Model):
     page: Mapped[Page] = relationship()
 
 
-class PageStats(db.Model):
+class PageStats(Model):
     """Counters per page. Only ever changed by single `UPDATE … SET n = n + k` statements."""
 
     __tablename__ = "page_stats"

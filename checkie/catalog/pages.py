@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from functools import partial
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -285,7 +286,7 @@ def _validated(db: Session, store: Store, values: dict, *, given: set[str], page
     try:
         out["success_url"] = check_success_url(values["success_url"])
     except ValidationFailed as error:
-        errors.update(error.fields)
+        errors.update(error.fields or {})
     _check_period(out, given, errors)
     slug = values.get("slug")
     if not slug:
@@ -295,7 +296,7 @@ def _validated(db: Session, store: Store, values: dict, *, given: set[str], page
         try:
             out["slug"] = check_slug(db, store.id, slug, except_page_id=page.id if page else None)
         except ValidationFailed as error:
-            errors.update(error.fields)
+            errors.update(error.fields or {})
     if errors:
         raise ValidationFailed("Some fields are invalid.", fields=errors)
     return out
@@ -336,7 +337,7 @@ def _insert_page(db: Session, store: Store, values: dict, *, explicit_slug: str 
         slug = explicit_slug or unique_slug(db, store.id, slug_from)
         page = Page(store_id=store.id, slug=slug, status=PageStatus.DRAFT, **values)
         page.stats = PageStats(views=0, sessions=0, conversions=0, revenue=0)
-        if _saved_without_slug_clash(db, lambda: db.add(page)):
+        if _saved_without_slug_clash(db, partial(db.add, page)):
             return page
         if explicit_slug:
             break

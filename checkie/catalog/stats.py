@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from checkie.catalog.models import Page, PageStats
+from checkie.database import rows_changed
 from checkie.stores.access import MAX_ID
 
 _COUNTERS = ("views", "sessions", "conversions", "revenue")
@@ -93,7 +94,7 @@ def _update(db: Session, page_id: int, amounts: dict[str, int]) -> bool:
         .where(columns.page_id == page_id)
         .values({columns[name]: columns[name] + value for name, value in amounts.items()})
     )
-    changed = db.execute(stmt).rowcount == 1
+    changed = rows_changed(db.execute(stmt)) == 1
     loaded = db.identity_map.get(Session.identity_key(PageStats, page_id))
     if loaded is not None:  # a loaded row must re-read its counters, not keep the old numbers
         db.expire(loaded, list(amounts))

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from checkie.checkout.models import IdempotencyKey
-from checkie.database import dialect_insert, utcnow
+from checkie.database import dialect_insert, rows_changed, utcnow
 from checkie.extensions import db
 
 KEY_TTL = timedelta(hours=24)
@@ -52,7 +52,7 @@ def take_over(where, fingerprint: str) -> bool:
             response_body=None,
         )
     )
-    return taken.rowcount == 1
+    return rows_changed(taken) == 1
 
 
 #: `lock`'s answer when another transaction holds the row.
@@ -111,4 +111,4 @@ def delete_unanswered(where) -> None:
 def purge_expired_keys(session: Session, *, now: datetime | None = None) -> int:
     """Delete keys past their 24 hours; returns how many."""
     result = session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.expires_at <= (now or utcnow())))
-    return result.rowcount or 0
+    return rows_changed(result)

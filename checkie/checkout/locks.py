@@ -40,7 +40,9 @@ def lock_session(db: Session, session: CheckoutSession) -> CheckoutSession:
     Once per transaction: later calls find the lock held and change nothing."""
     if held_lock(db, session.id):
         return session
-    return lock_session_where(db, CheckoutSession.id == session.id)
+    locked = lock_session_where(db, CheckoutSession.id == session.id)
+    assert locked is not None  # the caller holds the session: its row exists
+    return locked
 
 
 def lock_session_of_id(db: Session, session_id: str) -> CheckoutSession | None:
@@ -57,7 +59,7 @@ def session_page(db: Session, session: CheckoutSession) -> PageView:
     """The session's page as shoppers see it (catalog.snapshot: no query on a cache hit), at the
     version read with the session's lock when this transaction holds it."""
     version = held(db, (_LOCKED, session.id))
-    if version is None:
+    if not isinstance(version, int):  # None: the lock is not held
         return snapshot.current_page(db, session.page_id)
     return snapshot.page_view(db, session.page_id, version)
 

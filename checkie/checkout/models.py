@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from checkie.catalog.models import Json, Page
 from checkie.database import BigId, UTCDateTime, str_enum, utcnow
-from checkie.extensions import db
+from checkie.extensions import Model
 
 
 class CheckoutState(str, enum.Enum):
@@ -20,7 +20,7 @@ class CheckoutState(str, enum.Enum):
     ABANDONED = "abandoned"
 
 
-class CheckoutSession(db.Model):
+class CheckoutSession(Model):
     """One shopper's attempt to buy a page. `state` changes only through checkout.states'
     table, applied by one service that appends a CheckoutSessionTransition per change."""
 
@@ -61,12 +61,12 @@ class CheckoutSession(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     page: Mapped[Page] = relationship()
-    transitions: Mapped[list["CheckoutSessionTransition"]] = relationship(
+    transitions: Mapped[list[CheckoutSessionTransition]] = relationship(
         back_populates="session", order_by="CheckoutSessionTransition.id", cascade="all, delete-orphan"
     )
 
 
-class CheckoutSessionTransition(db.Model):
+class CheckoutSessionTransition(Model):
     """Append-only history: one row per state change (and per refused-but-recorded event, never)."""
 
     __tablename__ = "checkout_session_transitions"
@@ -82,7 +82,7 @@ class CheckoutSessionTransition(db.Model):
     session: Mapped[CheckoutSession] = relationship(back_populates="transitions")
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """`Idempotency-Key` handling (SPEC §6.6): the first request's response is replayed for the
     same key and body for 24 hours; a different body is a 422; one still running is a 409."""
 

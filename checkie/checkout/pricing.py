@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from checkie.catalog.coupons import CouponEvaluation, CouponReason, evaluate_coupon
 from checkie.catalog.models import Coupon, Page
+from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession
 from checkie.errors import ValidationFailed
 from checkie.money import discount_amount
@@ -33,12 +34,12 @@ class Amounts:
     total: int
 
 
-def default_variant_options(page: Page) -> dict[str, int]:
+def default_variant_options(page: Page | PageView) -> dict[str, int]:
     """The first option of every variant that has options: {"<variant id>": option id}."""
     return {str(variant.id): variant.options[0].id for variant in page.variants if variant.options}
 
 
-def subtotal_for(page: Page, variant_options: dict) -> int:
+def subtotal_for(page: Page | PageView, variant_options: dict) -> int:
     """Page amount plus the deltas of the chosen options (never below 0)."""
     deltas = {
         (str(variant.id), option.id): option.price_delta for variant in page.variants for option in variant.options
@@ -47,7 +48,7 @@ def subtotal_for(page: Page, variant_options: dict) -> int:
     return max(total, 0)
 
 
-def chosen_options(page: Page, variant_options: dict | None) -> list[tuple[str, str]]:
+def chosen_options(page: Page | PageView, variant_options: dict | None) -> list[tuple[str, str]]:
     """[(variant name, option name)] of a choice ({"<variant id>": option id}), in the page's
     order: what the summary, the receipt and the success page list."""
     chosen = variant_options or {}
@@ -58,7 +59,7 @@ def chosen_options(page: Page, variant_options: dict | None) -> list[tuple[str, 
     ]
 
 
-def check_variant_options(page: Page, value: object) -> dict[str, int]:
+def check_variant_options(page: Page | PageView, value: object) -> dict[str, int]:
     """The shopper's choice, cleaned: an object mapping every variant id of the page to one of
     its option ids (ids may come as strings). ValueError with the message otherwise."""
     if not isinstance(value, dict):
@@ -92,11 +93,13 @@ def coupon_problem(evaluation: CouponEvaluation) -> ValidationFailed:
     value (e.g. "expired") for JSON clients."""
     reason = evaluation.reason or CouponReason.NOT_APPLICABLE
     error = ValidationFailed.on("couponCode", COUPON_MESSAGES[reason])
-    error.reason = reason.value  # type: ignore[attr-defined]
+    error.reason = reason.value
     return error
 
 
-def amounts_for(db: Session, page: Page, variant_options: dict, coupon: Coupon | None, *, reserved: bool = False) -> Amounts:
+def amounts_for(
+    db: Session, page: Page | PageView, variant_options: dict, coupon: Coupon | None, *, reserved: bool = False
+) -> Amounts:
     """Amounts with `coupon` applied. A coupon this session already holds a redemption of is
     not re-checked (its own reservation would count it as used up); otherwise a code that no
     longer applies raises ValidationFailed on couponCode."""

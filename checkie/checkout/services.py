@@ -19,7 +19,6 @@ from checkie.catalog.answers import validate_answers
 from checkie.catalog.coupons import (
     evaluate_coupon,
     release_redemption,
-    reserve_redemption,
 )
 from checkie.catalog.models import Coupon, Page, PageStatus
 from checkie.catalog.snapshot import PageView
@@ -40,7 +39,6 @@ from checkie.checkout.states import FINAL_STATES, CheckoutEvent, accepts, next_s
 from checkie.database import utcnow
 from checkie.emails import EmailNotValidError, normalized_email
 from checkie.errors import Conflict, NotFound, ValidationFailed
-from checkie.stores.models import Store
 
 SESSION_PREFIX = "cs_"
 NAME_MAX_LENGTH = 200
@@ -124,7 +122,7 @@ def lock_session_by_id(db: Session, session_id: str) -> CheckoutSession:
     widget's writing views load it; NotFound for any other string."""
     _check_session_id(session_id)
     if held_lock(db, session_id):
-        return db.get(CheckoutSession, session_id)
+        return db.get_one(CheckoutSession, session_id)
     session = lock_session_of_id(db, session_id)
     if session is None:
         raise NotFound("Checkout session not found.")
@@ -204,25 +202,24 @@ def update_session(
     errors: dict[str, list[str]] = {}
     changes: dict[str, object] = {}
     _check_contact(email, name, errors, changes)
+    choice = session.variant_options
     if variant_options is not UNSET:
         try:
-            changes["variant_options"] = pricing.check_variant_options(page, variant_options)
+            choice = changes["variant_options"] = pricing.check_variant_options(page, variant_options)
         except ValueError as problem:
             errors["variantOptions"] = [str(problem)]
     if custom_fields is not UNSET:
         _check_answers(session, page, custom_fields, errors, changes)
-    choice = changes.get("variant_options", session.variant_options)
     coupon, refusal = _chosen_coupon(db, session, page, coupon_code, choice, errors, changes)
     if not errors:
         try:
             amounts = pricing.amounts_for(db, page, choice, coupon, reserved=session.coupon_reserved)
         except ValidationFailed as problem:
             errors.update(problem.fields or {})
-            refusal = getattr(problem, "reason", None)
+            refusal = problem.reason
     if errors:
         error = ValidationFailed("Some checkout fields are invalid.", fields=errors)
-        #: Why the coupon was refused ("expired", …: catalog.coupons.CouponReason), for JSON clients.
-        error.reason = refusal  # type: ignore[attr-defined]
+        error.reason = refusal
         raise error
     for attribute, value in changes.items():
         setattr(session, attribute, value)
@@ -292,6 +289,7 @@ def _chosen_coupon(
         problem = pricing.coupon_problem(evaluation)
         errors.update(problem.fields or {})
         return None, problem.reason
+    assert evaluation.coupon is not None  # a valid evaluation names its coupon
     changes["coupon_id"] = evaluation.coupon.id
     return evaluation.coupon, None
 

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from checkie.database import BigId, UTCDateTime, utcnow
-from checkie.extensions import db
+from checkie.extensions import Model
 
 
-class Customer(db.Model):
+class Customer(Model):
     __tablename__ = "customers"
     __table_args__ = (sa.UniqueConstraint("store_id", "email", name="uq_customers_store_email"),)
 

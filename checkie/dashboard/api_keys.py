@@ -1,7 +1,7 @@
 """Dashboard: a store's API keys — list, create (the secret is shown once), revoke."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, flash, url_for
 from flask_login import current_user
 
 from checkie.dashboard.forms import ActionForm, apply_errors, see_other
@@ -11,7 +11,7 @@ from checkie.errors import ValidationFailed
 from checkie.extensions import db
 from checkie.stores import api_keys
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
+from checkie.web import render_page, request
 
 bp = Blueprint("api_keys", __name__)
 

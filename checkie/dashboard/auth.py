@@ -41,7 +41,8 @@ def _status(form) -> int:
 def _safe_next(target: str | None) -> str:
     """Where to go after logging in: only a path on this site ("/x", not "//evil.example",
     "/\\evil.example" or "https://…", which browsers would treat as another host)."""
-    same_site = target and target.startswith("/") and not target.startswith("//")
+    target = target or ""
+    same_site = target.startswith("/") and not target.startswith("//")
     # Browsers read a backslash as "/" and drop tabs and newlines: "/\\x" or "/<tab>/x" would be "//x".
     if same_site and "\\" not in target and target.isprintable():
         return target
@@ -82,10 +83,10 @@ def verify_email(token: str):
         db.session.commit()
         flash("Your email address is confirmed. Welcome to Checkie!", "success")
         return see_other(url_for("stores.index"))
-    user = services.user_for_link(db.session, token, TokenPurpose.EMAIL_VERIFICATION)
-    if user is None:
+    linked = services.user_for_link(db.session, token, TokenPurpose.EMAIL_VERIFICATION)
+    if linked is None:
         return _invalid_link("confirm")
-    return render_page("auth/verify_email.html", form=form, user=user)
+    return render_page("auth/verify_email.html", form=form, user=linked)
 
 
 def _invalid_link(purpose: str):

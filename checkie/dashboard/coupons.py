@@ -7,7 +7,7 @@ and redirects (303) as usual.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, flash, url_for
 
 from checkie.catalog import coupons
 from checkie.catalog.models import Coupon
@@ -24,7 +24,7 @@ from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
+from checkie.web import render_page, request
 
 bp = Blueprint("coupons", __name__, url_prefix="/dashboard/stores/<int:store_id>/coupons")
 _FILTERS = {"all": None, "active": True, "inactive": False}
@@ -33,7 +33,8 @@ PAGE_SIZE = 25
 
 def _render_list(store: Store, *, block: str | None = None, notice: str | None = None, error: str | None = None,
                  status: int = 200):
-    status_filter = request.args.get("status") if request.args.get("status") in _FILTERS else "all"
+    status_filter = request.args.get("status", "all")
+    status_filter = status_filter if status_filter in _FILTERS else "all"
     before = request.args.get("before", type=int)
     rows, more = coupons.list_coupons(
         db.session, store, active=_FILTERS[status_filter], before_id=before if before and before > 0 else None,

@@ -6,7 +6,7 @@ from `custom_fields/index.html`), and without JavaScript a successful post redir
 the editor, while an invalid one re-renders the block on a page of its own with the errors."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, flash, url_for
 
 from checkie.catalog import fields, pages
 from checkie.catalog.models import Page
@@ -20,7 +20,7 @@ from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
+from checkie.web import render_page, request
 
 bp = Blueprint("custom_fields", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/custom-fields"

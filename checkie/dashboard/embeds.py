@@ -18,7 +18,7 @@ style: it keeps to the dashboard's CSP as it is.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, request, url_for
+from flask import Blueprint, current_app, flash, url_for
 
 from checkie.catalog import embeds, pages
 from checkie.catalog.models import Page
@@ -28,7 +28,7 @@ from checkie.dashboard.guards import store_required
 from checkie.errors import NotFound, ValidationFailed
 from checkie.extensions import db
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
+from checkie.web import render_page, request
 
 bp = Blueprint("embeds", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/embeds"

@@ -8,7 +8,7 @@ without JavaScript. Invalid input is a 422 with the errors beside the fields.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
 
@@ -29,7 +29,7 @@ from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
 from checkie.stores.access import MAX_ID
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
+from checkie.web import render_page, request
 
 bp = Blueprint("pages", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages"

@@ -6,7 +6,7 @@ swaps just what changed.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, request, session, url_for
+from flask import Blueprint, flash, g, session, url_for
 from flask_login import current_user, login_required
 
 from checkie.dashboard.forms import ActionForm, apply_errors, see_other
@@ -16,7 +16,7 @@ from checkie.errors import DomainError, ValidationFailed
 from checkie.extensions import db
 from checkie.stores import members
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
+from checkie.web import render_page, request
 
 bp = Blueprint("team", __name__)
 _TEMPLATE = "dashboard/team/index.html"

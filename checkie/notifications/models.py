@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from checkie.database import BigId, UTCDateTime, str_enum, utcnow
-from checkie.extensions import db
+from checkie.extensions import Model
 
 
 class EmailStatus(str, enum.Enum):
@@ -16,7 +16,7 @@ class EmailStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class EmailMessage(db.Model):
+class EmailMessage(Model):
     """One outgoing email. Written in the transaction that decided to send it (an outbox row);
     a task sends it, and a periodic sweeper re-enqueues rows that are due and still pending."""
 

@@ -16,8 +16,8 @@ from checkie.checkout.services import InvalidTransition, apply_event, refuse_pas
 from checkie.checkout.states import CheckoutEvent, accepts
 from checkie.errors import ValidationFailed
 from checkie.payments import outcomes
-from checkie.payments.outcomes import remember_new_attempt
 from checkie.payments.models import PaymentAttempt
+from checkie.payments.outcomes import remember_new_attempt
 from checkie.payments.test_provider import record_events
 from checkie.stores.models import Store
 
@@ -33,7 +33,7 @@ def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: s
     refuse_past_expiry(session)
     if not accepts(session.state, CheckoutEvent.INITIATE_PAYMENT):
         raise InvalidTransition(f"A {session.state.value} checkout session cannot start a payment.")
-    store = db.get(Store, session.store_id)
+    store = db.get_one(Store, session.store_id)
     provider = providers.for_store(store)
     if not provider.accepts_payment_method(payment_method):
         # Never echo the value: a shopper may have typed a real card number into it.

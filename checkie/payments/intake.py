@@ -17,7 +17,7 @@ from checkie.payments import outcomes
 from checkie.payments.models import ProviderEvent
 from checkie.providers import by_name
 from checkie.providers.base import IntentEvent, ProviderNotConfigured
-from checkie.providers.stripe import SUCCEEDED, PAYMENT_FAILED, parse_event, read_intent_event
+from checkie.providers.stripe import PAYMENT_FAILED, SUCCEEDED, parse_event, read_intent_event
 
 log = logging.getLogger("checkie.payments.intake")
 
@@ -97,4 +97,6 @@ def dispatch(db: Session, provider_name: str, intent: IntentEvent) -> None:
             db, provider=provider_name, intent_id=intent.intent_id, code=intent.failure_code, message=intent.failure_message,
         )
     else:
-        outcomes.payment_requires_action(db, provider=provider_name, intent_id=intent.intent_id, next_action_url=intent.next_action_url)
+        outcomes.payment_requires_action(
+            db, provider=provider_name, intent_id=intent.intent_id, next_action_url=intent.next_action_url
+        )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from checkie.catalog.models import Json
 from checkie.checkout.models import CheckoutSession
 from checkie.database import BigId, UTCDateTime, str_enum, utcnow
-from checkie.extensions import db
+from checkie.extensions import Model
 
 
 class AttemptStatus(str, enum.Enum):
@@ -19,7 +19,7 @@ class AttemptStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class PaymentAttempt(db.Model):
+class PaymentAttempt(Model):
     """One try at paying a checkout session (a PSP payment intent)."""
 
     __tablename__ = "payment_attempts"
@@ -56,7 +56,7 @@ class PaymentStatus(str, enum.Enum):
     REFUNDED = "refunded"
 
 
-class Payment(db.Model):
+class Payment(Model):
     """Money the PSP captured for a store. Exactly one per provider payment id (a unique
     constraint, so 200 concurrent deliveries of one event record one payment)."""
 
@@ -104,7 +104,7 @@ class TransactionType(str, enum.Enum):
     ADJUSTMENT = "adjustment"
 
 
-class StoreBalance(db.Model):
+class StoreBalance(Model):
     """The head of a store's ledger in one currency. Every ledger writer locks this row
     (SELECT … FOR UPDATE) first, so concurrent writers cannot fork the balance_after chain,
     and reading a balance never sums the ledger."""
@@ -123,7 +123,7 @@ class StoreBalance(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class BalanceTransaction(db.Model):
+class BalanceTransaction(Model):
     """The ledger: append-only. Row n's balance_after = row n−1's balance_after + row n's amount."""
 
     __tablename__ = "balance_transactions"
@@ -146,7 +146,7 @@ class BalanceTransaction(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ProviderEvent(db.Model):
+class ProviderEvent(Model):
     """An inbound PSP webhook event, stored once: a duplicate delivery is a no-op."""
 
     __tablename__ = "provider_events"
@@ -167,7 +167,7 @@ class EventDeliveryStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class TestProviderEvent(db.Model):
+class TestProviderEvent(Model):
     """One event the built-in test provider reports to our own `/api/webhooks/test`. Written in
     the transaction that decided the outcome (an outbox row); a task posts it, and a periodic
     sweeper re-enqueues rows that are due and still pending."""

@@ -55,10 +55,13 @@ def remember_new_attempt(db: Session, attempt: PaymentAttempt) -> None:
 
 def new_attempt(db: Session, provider: str, intent_id: str) -> PaymentAttempt | None:
     """The attempt for this intent if this transaction inserted it (`remember_new_attempt`)."""
-    return locks.held(db, (_NEW_ATTEMPT, provider, intent_id))
+    attempt = locks.held(db, (_NEW_ATTEMPT, provider, intent_id))
+    return attempt if isinstance(attempt, PaymentAttempt) else None
 
 
-def payment_succeeded(db: Session, *, provider: str, intent_id: str, amount: int, currency: str, metadata: dict) -> Payment | None:
+def payment_succeeded(
+    db: Session, *, provider: str, intent_id: str, amount: int, currency: str, metadata: dict
+) -> Payment | None:
     """Record captured money (`amount` minor units of `currency`, any case) once per intent:
     the Payment, ledger rows `payment` (+amount) and `fee` (−fee), the customer, and the
     receipt; then complete the session, or flag the payment for review when the session
@@ -99,7 +102,7 @@ def payment_succeeded(db: Session, *, provider: str, intent_id: str, amount: int
     checkout.customer_id = customer_id
     reason = _complete_session(db, checkout, payment)
     if reason is not None:
-        _flag_for_review(db, db.get(Store, payment.store_id), checkout, payment, reason)
+        _flag_for_review(db, db.get_one(Store, payment.store_id), checkout, payment, reason)
     _queue_receipt(db, checkout, payment)
     # Last: the page's counters and the store's balance are rows that every payment of the page
     # or the store updates, each locked until commit, so concurrent payments queue on them:
@@ -170,7 +173,7 @@ def _locked(db: Session, provider: str, intent_id: str) -> tuple[CheckoutSession
     already and nobody else can see the attempt yet."""
     attempt = new_attempt(db, provider, intent_id)
     if attempt is not None:
-        return locks.lock_session(db, db.get(CheckoutSession, attempt.session_id)), attempt
+        return locks.lock_session(db, db.get_one(CheckoutSession, attempt.session_id)), attempt
     checkout = _lock_session_of_intent(db, provider, intent_id)
     if checkout is None:
         log.warning("payment outcome for unknown intent %s/%s ignored", provider, intent_id)
@@ -200,8 +203,8 @@ def _customer_of(db: Session, checkout: CheckoutSession) -> tuple[str | None, in
         customer = find_or_create_customer(db, checkout.store_id, email=checkout.email, name=checkout.name)
         return normalize_email(checkout.email), customer.id
     if checkout.customer_id is not None:
-        customer = db.get(Customer, checkout.customer_id)
-        return (customer.email if customer is not None else None), checkout.customer_id
+        named = db.get(Customer, checkout.customer_id)
+        return (named.email if named is not None else None), checkout.customer_id
     return None, None
 
 

@@ -375,7 +375,9 @@ def _cell(value) -> str:
 
 
 def _csv_row(payment: Payment) -> list:
-    major = lambda minor: str(to_major(minor, payment.currency))
+    def major(minor: int) -> str:
+        return str(to_major(minor, payment.currency))
+
     return [
         payment.id, payment.created_at.isoformat(), _cell(payment.email), payment.status.value, payment.currency,
         major(payment.amount), payment.amount, major(payment.fee), payment.fee, major(payment.net), payment.net,

@@ -82,7 +82,9 @@ def deliver_test_event(event_id: str) -> None:
     row = claim_due_event(_db.session, event_id)
     if row is None:
         return
-    deliver(_db.session, row, by_name(TestProvider.name))
+    provider = by_name(TestProvider.name)
+    assert isinstance(provider, TestProvider)
+    deliver(_db.session, row, provider)
     _db.session.commit()
 
 
@@ -119,7 +121,8 @@ def attempt_awaiting_authentication(db: Session, action_token: str) -> PaymentAt
 def finish_authentication(db: Session, attempt: PaymentAttempt, *, outcome: str) -> TestProviderEvent:
     """The shopper's answer on the 3DS page (`complete` or `fail`), recorded as the event that
     reports it; the intake applies it once delivered, as with Stripe."""
-    checkout = db.get(CheckoutSession, attempt.session_id)
+    checkout = db.get_one(CheckoutSession, attempt.session_id)
+    assert attempt.provider_intent_id is not None  # it waits for authentication: the provider answered
     event = authentication_event(
         outcome, intent_id=attempt.provider_intent_id, amount=attempt.amount, currency=attempt.currency,
         metadata={"checkout_session_id": attempt.session_id, "store_id": str(checkout.store_id)},

@@ -11,6 +11,7 @@ import secrets
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypedDict
 
 import requests
 
@@ -65,6 +66,13 @@ def authentication_url(app_url: str, action_token: str) -> str:
     return f"{app_url}/test-provider/3ds/{action_token}"
 
 
+class _Intent(TypedDict):
+    intent_id: str
+    amount: int
+    currency: str
+    metadata: dict
+
+
 class TestProvider:
     """`PaymentProvider` for development, demos and tests."""
 
@@ -82,9 +90,9 @@ class TestProvider:
     def create_payment_intent(self, *, amount: int, currency: str, metadata: dict, payment_method: str | None) -> IntentResult:
         """Decide the outcome from the payment method and amount; the result carries its event."""
         intent_id = "pi_test_" + secrets.token_hex(12)
-        intent = {"intent_id": intent_id, "amount": amount, "currency": currency, "metadata": metadata}
+        intent: _Intent = {"intent_id": intent_id, "amount": amount, "currency": currency, "metadata": metadata}
         if payment_method in DECLINES or payment_method not in TEST_CARDS.values():
-            code, message = DECLINES.get(payment_method, INVALID_METHOD)
+            code, message = DECLINES.get(payment_method or "", INVALID_METHOD)
             event = build_event(PAYMENT_FAILED, **intent, error=(code, message))
             return IntentResult(intent_id, "failed", failure_code=code, failure_message=message, events=(event,))
         if payment_method == THREE_D_SECURE or money.to_major(amount, currency) > AUTHENTICATION_THRESHOLD:
@@ -151,7 +159,7 @@ def build_event(
 def authentication_event(outcome: str, *, intent_id: str, amount: int, currency: str, metadata: dict) -> dict:
     """The event that reports the shopper's answer on the 3DS page: `complete` → the intent
     succeeds, `fail` → it fails with `authentication_failed`. Only the event says so, as with Stripe."""
-    intent = {"intent_id": intent_id, "amount": amount, "currency": currency, "metadata": metadata}
+    intent: _Intent = {"intent_id": intent_id, "amount": amount, "currency": currency, "metadata": metadata}
     if outcome == "complete":
         return build_event(SUCCEEDED, **intent)
     if outcome == "fail":

@@ -25,7 +25,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_wtf import FlaskForm
@@ -52,7 +51,7 @@ from checkie.storefront import flow
 from checkie.storefront.forms import CardForm, DetailsForm
 from checkie.storefront.layouts import HOSTED, Frame, Layout, brand_color
 from checkie.stores.models import Store
-from checkie.web import content_security_policy, render_page, test_provider_route
+from checkie.web import content_security_policy, render_page, request, test_provider_route
 
 hosted = Blueprint("storefront", __name__)
 framed = Blueprint("embed", __name__)
@@ -215,7 +214,7 @@ def authenticate(action_token: str, session_id: str | None = None):
         return redirect(back, 303)
     return render_page(
         "storefront/3ds.html", status=422 if form.is_submitted() else 200, form=form, authentication=attempt,
-        action=layout.url("authenticate", **request.view_args), layout=layout, checkout=checkout,
+        action=layout.url("authenticate", **(request.view_args or {})), layout=layout, checkout=checkout,
         store=db.session.get(Store, checkout.store_id),
     )
 
@@ -241,12 +240,12 @@ def _authentication(action_token: str, session_id: str | None) -> tuple[Checkout
     framed one must belong to the frame's session, and sends the shopper back once decided."""
     if session_id is None:
         attempt = attempt_awaiting_authentication(db.session, action_token)
-        return db.session.get(CheckoutSession, attempt.session_id), HOSTED, attempt
+        return db.session.get_one(CheckoutSession, attempt.session_id), HOSTED, attempt
     checkout, _, layout = _load(session_id)
-    attempt = attempt_by_token(db.session, action_token)
-    if attempt is None or attempt.session_id != checkout.id:
+    found = attempt_by_token(db.session, action_token)
+    if found is None or found.session_id != checkout.id:
         raise NotFound("There is no payment waiting for authentication here.")
-    return checkout, layout, attempt
+    return checkout, layout, found
 
 
 def _frame(embed: Embed) -> Frame:

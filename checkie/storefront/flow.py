@@ -72,7 +72,7 @@ def _without_invalid(changes: dict, fields: dict) -> dict:
     return valid
 
 
-def start_payment(checkout: CheckoutSession, page: PageView, details: DetailsForm, payment_method: str) -> PaymentAttempt:
+def start_payment(checkout: CheckoutSession, page: PageView, details: DetailsForm, payment_method: str | None) -> PaymentAttempt:
     """Details first (refused: nothing saved); a session the guard refuses keeps the details."""
     try:
         services.update_session(db.session, checkout, **details.changes(page, request.form))
@@ -149,12 +149,12 @@ def _decline_notice(attempt: PaymentAttempt | None) -> str | None:
     return DECLINE_REASONS.get(attempt.failure_code or "", "Your payment did not go through.")
 
 
-def _selected(checkout: CheckoutSession, page: PageView, submitted: bool) -> dict[int, int]:
+def _selected(checkout: CheckoutSession, page: PageView, submitted: bool) -> dict[int, int | None]:
     """{variant id: option id} to show checked: what was just posted, else what is saved."""
     saved = {int(k): v for k, v in (checkout.variant_options or {}).items()}
     if not submitted:
         return saved
-    posted = {}
+    posted: dict[int, int | None] = {}
     for variant in page.variants:
         raw = request.form.get(f"variant_{variant.id}", "")
         posted[variant.id] = int(raw) if raw.isdigit() else saved.get(variant.id)

@@ -3,8 +3,8 @@ test-mode card form.
 
 A page's variants and custom fields are not known until the page is, so their controls are
 read from the submitted data by name (`variant_<id>`, `field_<key>`, as in
-templates/storefront/_page_summary.html); the fixed fields and the CSRF token are WTForms, their ids prefixed `checkout-` as the page's
-controls are."""
+templates/storefront/_page_summary.html); the fixed fields and the CSRF token are WTForms, their ids
+prefixed `checkout-` as the page's controls are."""
 from __future__ import annotations
 
 import re
@@ -15,6 +15,7 @@ from wtforms import EmailField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from checkie.catalog.models import FieldType, Page
+from checkie.catalog.snapshot import PageView
 from checkie.providers.test import map_test_card
 
 #: Service field names (checkout.services' ValidationFailed) → control names on the page.
@@ -31,7 +32,7 @@ class DetailsForm(FlaskForm):
     coupon_code = StringField("Coupon code", id="checkout-coupon_code", validators=[Optional(), Length(max=50)])
     coupon_action = HiddenField()
 
-    def changes(self, page: Page, data: MultiDict) -> dict:
+    def changes(self, page: Page | PageView, data: MultiDict) -> dict:
         """Keyword arguments for checkout.services.update_session; `data` is the posted form."""
         changes: dict = {
             "email": (self.email.data or "").strip() or None,
@@ -78,7 +79,7 @@ def test_payment_method(number: str) -> str | None:
     return map_test_card(digits) if digits.isdigit() else None
 
 
-def variant_choices(page: Page, data: MultiDict) -> dict[str, int]:
+def variant_choices(page: Page | PageView, data: MultiDict) -> dict[str, int]:
     """{"<variant id>": option id} for the variants the shopper picked; an unknown option id is
     passed on as it is, so the service refuses it with its own message."""
     choices: dict[str, int] = {}
@@ -89,7 +90,7 @@ def variant_choices(page: Page, data: MultiDict) -> dict[str, int]:
     return choices
 
 
-def field_answers(page: Page, data: MultiDict) -> dict[str, object]:
+def field_answers(page: Page | PageView, data: MultiDict) -> dict[str, object]:
     """{field key: answer} as typed; an unticked checkbox is sent by browsers as nothing."""
     answers: dict[str, object] = {}
     for field in page.custom_fields:

@@ -110,6 +110,6 @@ def _note_use(db: Session, key: ApiKey) -> None:
     if key.last_used_at is not None and now - key.last_used_at <= _LAST_USED_RESOLUTION:
         return
     stale = sa.or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - _LAST_USED_RESOLUTION)
-    with db.get_bind().begin() as connection:
+    with db.get_bind().engine.begin() as connection:
         connection.execute(sa.update(ApiKey).where(ApiKey.id == key.id, stale).values(last_used_at=now))
     set_committed_value(key, "last_used_at", now)

@@ -45,12 +45,12 @@ def normalize_email(email: str) -> str:
 
 def assignable_role(role: Role | str) -> Role:
     try:
-        role = Role(role)
+        chosen = Role(role)
     except ValueError:
-        role = None
-    if role not in ASSIGNABLE_ROLES:
+        chosen = None
+    if chosen is None or chosen not in ASSIGNABLE_ROLES:
         raise ValidationFailed.on("role", "Choose admin or viewer.")
-    return role
+    return chosen
 
 
 def list_members(db: Session, store: Store) -> list[StoreMember]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from checkie.accounts.models import User
 from checkie.database import BigId, UTCDateTime, str_enum, utcnow
-from checkie.extensions import db
+from checkie.extensions import Model
 
 
 class Role(str, enum.Enum):
@@ -20,7 +20,7 @@ class Role(str, enum.Enum):
     def rank(self) -> int:
         return {"viewer": 1, "admin": 2, "owner": 3}[self.value]
 
-    def at_least(self, other: "Role") -> bool:
+    def at_least(self, other: Role) -> bool:
         return self.rank >= other.rank
 
 
@@ -29,7 +29,7 @@ class MemberStatus(str, enum.Enum):
     ACTIVE = "active"
 
 
-class Store(db.Model):
+class Store(Model):
     __tablename__ = "stores"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -45,7 +45,7 @@ class Store(db.Model):
     owner: Mapped[User] = relationship()
 
 
-class StoreMember(db.Model):
+class StoreMember(Model):
     """Who may act on a store and how. An invitation is a member row in status `invited`
     (user_id empty) until the invitee accepts the emailed link while signed in."""
 
@@ -74,7 +74,7 @@ class ApiKeyMode(str, enum.Enum):
     LIVE = "live"
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     """A store-scoped secret `ck_test_…`/`ck_live_…`: shown once, stored as a SHA-256 hash."""
 
     __tablename__ = "api_keys"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -117,9 +118,9 @@ def create_store(db: Session, *, owner: User, name: str, currency: str, slug: st
     name, currency = check_name(name), check_currency(currency)
     explicit = slug is not None and slug.strip() != ""
     for _ in range(_SLUG_ATTEMPTS):
-        chosen = check_slug(db, slug) if explicit else unique_slug(db, name)
+        chosen = check_slug(db, slug) if slug is not None and explicit else unique_slug(db, name)
         store = Store(name=name, slug=chosen, currency=currency, owner_id=owner.id)
-        if _saved_without_slug_clash(db, lambda: db.add(store)):
+        if _saved_without_slug_clash(db, partial(db.add, store)):
             break
     else:
         raise ValidationFailed.on("slug", "This address is already taken.")

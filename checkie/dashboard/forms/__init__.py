@@ -2,10 +2,12 @@
 a button-only form, copying a service's ValidationFailed onto a form, redirecting after a post."""
 from __future__ import annotations
 
-from flask import Response, make_response, redirect, request
+from flask import make_response, redirect
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from checkie.errors import ValidationFailed
+from checkie.web import request
 
 
 class ActionForm(FlaskForm):
@@ -14,7 +16,7 @@ class ActionForm(FlaskForm):
 
 def apply_errors(form: FlaskForm, error: ValidationFailed) -> None:
     """Show a service's field errors next to the form's fields (same names); others on top."""
-    for name, messages in (error.fields or {None: [error.message]}).items():
+    for name, messages in (error.fields or {"": [error.message]}).items():
         field = form._fields.get(name) if name else None
         if field is not None:
             field.errors = [*field.errors, *messages]

@@ -2,12 +2,12 @@
 
 The form speaks the merchant's language (amounts in major units such as "12.50", the expiry as
 a UTC date and time); `coupon_terms` turns it into the service's terms (minor units, aware
-datetimes) and what only the form can tell is wrong. The rules live in checkie.catalog.coupons, whose field errors carry these fields'
-names, so `apply_errors` puts every message beside its field.
+datetimes) and what only the form can tell is wrong. The rules live in checkie.catalog.coupons,
+whose field errors carry these fields' names, so `apply_errors` puts every message beside its field.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -38,7 +38,9 @@ _LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 class CouponForm(FlaskForm):
     code = StringField("Code", validators=[InputRequired("Enter a code."), Length(max=50)])
     kind = RadioField(
-        "Discount", choices=[SelectChoice(KIND_PERCENT, "Percentage off"), SelectChoice(KIND_AMOUNT, "Fixed amount off")], default=KIND_PERCENT
+        "Discount",
+        choices=[SelectChoice(KIND_PERCENT, "Percentage off"), SelectChoice(KIND_AMOUNT, "Fixed amount off")],
+        default=KIND_PERCENT,
     )
     percent_off = IntegerField("Percent off", validators=[Optional()])
     amount_off = StringField("Amount off", validators=[Optional(), Length(max=24)])
@@ -142,7 +144,7 @@ def _expiry(value: datetime | None, current: Coupon | None) -> datetime | None:
     being edited keeps its exact value (a past one may stay; a new one must be in the future)."""
     if value is None:
         return None
-    moment = value.replace(tzinfo=timezone.utc)
+    moment = value.replace(tzinfo=UTC)
     kept = current.expires_at if current is not None else None
     if kept is not None and kept.replace(second=0, microsecond=0) == moment.replace(second=0, microsecond=0):
         return kept

@@ -81,7 +81,7 @@ def major_text(amount: int, currency: str) -> str:
 def apply_service_errors(form: FlaskForm, error: ValidationFailed) -> None:
     """A service's field errors beside the form's fields (renamed through SERVICE_FIELDS);
     errors without a field of this form go on top of it."""
-    for name, messages in (error.fields or {None: [error.message]}).items():
+    for name, messages in (error.fields or {"": [error.message]}).items():
         field = form._fields.get(SERVICE_FIELDS.get(name, name)) if name else None
         if field is not None:
             field.errors = [*field.errors, *messages]
@@ -96,7 +96,8 @@ class PageForm(FlaskForm):
     slug = StringField("Address (slug)", validators=[Optional(), Length(max=SLUG_MAX_LENGTH)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=DESCRIPTION_MAX_LENGTH)])
     pricing_type = RadioField("Pricing", choices=[
-        SelectChoice(PricingType.ONE_TIME.value, "One-time payment"), SelectChoice(PricingType.SUBSCRIPTION.value, "Subscription"),
+        SelectChoice(PricingType.ONE_TIME.value, "One-time payment"),
+        SelectChoice(PricingType.SUBSCRIPTION.value, "Subscription"),
     ], default=PricingType.ONE_TIME.value)
     currency = SelectField("Currency", choices=[SelectChoice(code) for code in CURRENCIES])
     amount = StringField("Price", validators=[InputRequired()])
@@ -111,7 +112,7 @@ class PageForm(FlaskForm):
     amount_minor: int = 0
 
     @classmethod
-    def for_page(cls, page: Page) -> "PageForm":
+    def for_page(cls, page: Page) -> PageForm:
         """The edit form filled from `page` (money in major units)."""
         form = cls(formdata=None, obj=page)
         form.amount.data = major_text(page.amount, page.currency)
