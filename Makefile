@@ -2,7 +2,8 @@
 #
 #   make run      embedded profile (SQLite + Huey on SQLite): migrate, seed the demo merchant,
 #                 serve http://127.0.0.1:5000 and run a Huey consumer; Ctrl-C stops both
-#   make test     the whole suite against PostgreSQL and Redis (+ the embedded smoke test)
+#   make test     ruff and mypy, then the whole suite against PostgreSQL and Redis (+ the embedded smoke test)
+#   make lint     ruff and mypy on checkie/ alone (settings in pyproject.toml)
 #   make worker   a Huey consumer on its own       make migrate   apply the migrations
 #   make seed     create the demo merchant if missing    make clean     remove the venv and build output
 
@@ -24,7 +25,7 @@ JUNIT_XML := build/junit.xml
 # `make run` serves at HOST:PORT, so links in emails and the printed URL point there too.
 RUN_ENV := APP_URL="$${APP_URL:-http://$(HOST):$(PORT)}"
 
-.PHONY: help run test install install-dev migrate seed worker clean bench
+.PHONY: help run test lint install install-dev migrate seed worker clean bench
 .DEFAULT_GOAL := help
 
 help:
@@ -63,10 +64,16 @@ run: migrate
 worker: install
 	$(BIN)/huey_consumer checkie.worker.huey --workers 2 --worker-type thread
 
-# The exit code of pytest is kept in build/pytest-exit-code for .ci/run.
+lint: install-dev
+	$(BIN)/ruff check
+	$(BIN)/mypy
+
+# Lint first: a finding stops the run before pytest, so no build/pytest-exit-code is written
+# and .ci/run reports make's own failure. The exit code of pytest is kept there for .ci/run.
 test: install-dev
 	@mkdir -p build
 	@rm -f $(JUNIT_XML) build/pytest-exit-code
+	@$(MAKE) --no-print-directory lint
 	@rc=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --junitxml=$(JUNIT_XML) $(PYTEST_ARGS) || rc=$$?; \
 		echo $$rc > build/pytest-exit-code; exit $$rc
 
@@ -75,4 +82,4 @@ bench: install-dev
 	@bash bench/run
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache
