@@ -43,6 +43,9 @@ def _box(page: Page, selector: str) -> dict:
 
 
 def _no_sideways_scroll(page: Page) -> None:
+    # A page reached by a click is measured only once its stylesheets are in: before the load
+    # event, a slow CSS response leaves the unstyled page, hundreds of pixels too wide.
+    page.wait_for_load_state("load")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
 
@@ -63,7 +66,7 @@ def test_shell_fits_the_screen_and_marks_where_you_are(new_page, browser_session
     expect(store_nav.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
     _no_sideways_scroll(page)
 
-    nav, main = _box(page, "nav.sidebar"), _box(page, "main")
+    nav, main = _box(page, "nav.sidebar"), _box(page, "main")  # measured after the load above
     soon = store_nav.locator(".nav-soon")  # areas still to come: quiet entries, not links
     if size == "desktop":
         assert nav["x"] + nav["width"] <= main["x"] + 1, "the store navigation should sit beside the content"
