@@ -237,8 +237,7 @@ def test_provider_route(view):
 def hide_test_provider() -> None:
     """404 for the test provider's routes where it is not enabled, before CSRF or anything
     else could tell that such a route exists."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "test_provider_route", False) and not current_app.config["TEST_PROVIDER_ENABLED"]:
+    if getattr(_view(), "test_provider_route", False) and not current_app.config["TEST_PROVIDER_ENABLED"]:
         raise NotFound()
 
 
