@@ -9,7 +9,7 @@ from sqlalchemy.orm import object_session
 
 from checkie.accounts.browser_sessions import start_session
 from checkie.accounts.models import User
-from checkie.dashboard.session import SESSION_TOKEN_KEY
+from checkie.dashboard.logins import SESSION_TOKEN_KEY
 from checkie.database import utcnow
 from checkie.security import hash_password
 from checkie.stores.models import MemberStatus, Role, Store, StoreMember

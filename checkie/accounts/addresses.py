@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from checkie.accounts.models import User
-from checkie.emails import EmailNotValidError, normalized_email
+from checkie.email_addresses import EmailNotValidError, normalized_email
 
 
 def account_email(raw: str) -> str:

@@ -8,7 +8,7 @@ letters, buys a password guesser nothing.
 from __future__ import annotations
 
 from checkie.accounts.addresses import account_email
-from checkie.emails import EmailNotValidError
+from checkie.email_addresses import EmailNotValidError
 
 #: Per client IP, on each POST that checks a password or sends an account email.
 PER_IP = "20/minute"

@@ -17,7 +17,7 @@ from checkie.accounts import browser_sessions, emails, links, refresh, reset_req
 from checkie.accounts.addresses import account_email, find_user_by_email
 from checkie.accounts.models import TokenPurpose, User, new_session_epoch
 from checkie.database import utcnow
-from checkie.emails import EmailNotValidError
+from checkie.email_addresses import EmailNotValidError
 from checkie.errors import AuthenticationFailed, ValidationFailed
 from checkie.security import DUMMY_PASSWORD_HASH, hash_password, verify_password
 from checkie.tasks import enqueue_after_commit

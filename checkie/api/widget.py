@@ -6,7 +6,7 @@ route is rate limited per client IP, and the routes about one session per sessio
 with `WIDGET_RATE_LIMIT` read at request time. A session id is the only credential: a session
 answers about itself and nothing else; an unknown id is a 404. The rules live in
 `checkie.checkout.services`; views load, call one service, commit and shape the answer
-(`widget_views`)."""
+(`widget_responses`); bodies are read by `widget_requests`."""
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, make_response, request
@@ -14,8 +14,9 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
 from checkie.api import idempotency
+from checkie.api import widget_requests as requests
+from checkie.api import widget_responses as responses
 from checkie.api import widget_schemas as schemas
-from checkie.api import widget_views as views
 from checkie.catalog.coupons import evaluate_coupon
 from checkie.checkout import services
 from checkie.checkout.idempotency import KEY_MAX_LENGTH
@@ -118,8 +119,8 @@ def answers(schema: type, *errors: int):
 @per_ip
 def open_checkout(store_slug: str, page_slug: str):
     """Open a checkout session on a published page (counts a view and a session)."""
-    page = views.find_published_page(db.session, store_slug, page_slug)
-    opened = views.opened_view(services.open_session(db.session, page, client_info=_client_info()), page)
+    page = responses.find_published_page(db.session, store_slug, page_slug)
+    opened = responses.opened_view(services.open_session(db.session, page, client_info=_client_info()), page)
     db.session.commit()  # after the answer is read off the session: committing expires it
     return jsonify(opened)
 
@@ -131,12 +132,12 @@ def open_checkout(store_slug: str, page_slug: str):
 @per_session
 def update_checkout(session_id: str):
     """Change what the shopper entered: email, name, options, answers, coupon (all optional)."""
-    changes = views.update_arguments(views.json_body())
+    changes = requests.update_arguments(requests.json_body())
     session = services.lock_session_by_id(db.session, session_id)
     services.update_session(db.session, session, **changes)
     # Shaped before the commit, from what was just flushed: after it, every attribute would
     # be re-read from the database (another connection checkout and a SELECT).
-    answer = views.session_view(db.session, session)
+    answer = responses.session_view(db.session, session)
     db.session.commit()
     return jsonify(answer)
 
@@ -148,15 +149,15 @@ def update_checkout(session_id: str):
 @per_session
 def validate_coupon():
     """Would this code apply to the session now? Answers only; the session is not changed."""
-    body = views.json_body()
-    session_id = views.required_text(body, "sessionId", max_length=64)
-    code = views.required_text(body, "code", max_length=100)
+    body = requests.json_body()
+    session_id = requests.required_text(body, "sessionId", max_length=64)
+    code = requests.required_text(body, "code", max_length=100)
     session = services.get_session(db.session, session_id)
     evaluation = evaluate_coupon(
         db.session, session.page.store, code, page=session.page, subtotal=session.subtotal, currency=session.currency
     )
     db.session.rollback()
-    return jsonify(views.coupon_check_view(evaluation, session.subtotal))
+    return jsonify(responses.coupon_check_view(evaluation, session.subtotal))
 
 
 @bp.post("/checkout")
@@ -167,8 +168,8 @@ def validate_coupon():
 def pay():
     """Ask the provider for the payment. A decline is a 200 with `error` (the session is open
     again, or expired after the third); authentication is a `nextAction`."""
-    body = views.json_body()
-    session_id = views.required_text(body, "sessionId", max_length=64)
+    body = requests.json_body()
+    session_id = requests.required_text(body, "sessionId", max_length=64)
     payment_method = body.get("paymentMethod")
     if payment_method is not None and not isinstance(payment_method, str):
         raise ValidationFailed.on("paymentMethod", "Send a string.")
@@ -182,7 +183,7 @@ def _pay(session_id: str, payment_method: str | None) -> Response:
     """The payment itself; run_idempotent commits it (with the stored answer, given a key)."""
     session = services.lock_session_by_id(db.session, session_id)
     attempt = initiate_payment(db.session, session, payment_method=payment_method)
-    return jsonify(views.checkout_view(session, attempt))
+    return jsonify(responses.checkout_view(session, attempt))
 
 
 @bp.get("/sessions/<session_id>/status")
@@ -193,7 +194,7 @@ def checkout_status(session_id: str):
     """Where the session stands: for polling after a redirect or while a payment settles."""
     read_only(db.session)
     session = services.get_session(db.session, session_id)
-    return jsonify(views.status_view(db.session, session))
+    return jsonify(responses.status_view(db.session, session))
 
 
 @bp.post("/sessions/<session_id>/abandon")
@@ -213,4 +214,4 @@ def abandon_checkout(session_id: str):
 @per_ip
 def embed_details(embed_id: str):
     """An embed's settings and its page, for `embed.js` (404 while the page is not published)."""
-    return jsonify(views.embed_view(views.find_public_embed(db.session, embed_id)))
+    return jsonify(responses.embed_view(responses.find_public_embed(db.session, embed_id)))

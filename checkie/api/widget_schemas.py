@@ -1,6 +1,6 @@
 """The widget API's JSON shapes (SPEC §6.2) for the OpenAPI document.
 
-The views build their answers with `widget_views` and check their bodies by hand (an empty
+The views build their answers with `widget_responses` and read their bodies by hand (`widget_requests`) (an empty
 body is an empty object; a blank `sessionId` is "required"), so these schemas describe rather
 than parse; the contract test (tests/api/test_openapi_contract.py) holds the two together.
 """

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from checkie.catalog.models import CustomField, FieldType, Page
 from checkie.catalog.snapshot import FieldView, PageView
-from checkie.emails import EmailNotValidError, normalized_email
+from checkie.email_addresses import EmailNotValidError, normalized_email
 from checkie.errors import ValidationFailed
 
 TEXT_MAX_LENGTH = 500

@@ -37,7 +37,7 @@ from checkie.checkout.models import (
 )
 from checkie.checkout.states import FINAL_STATES, CheckoutEvent, accepts, next_state
 from checkie.database import utcnow
-from checkie.emails import EmailNotValidError, normalized_email
+from checkie.email_addresses import EmailNotValidError, normalized_email
 from checkie.errors import Conflict, NotFound, ValidationFailed
 
 SESSION_PREFIX = "cs_"

@@ -1,2 +1,2 @@
 """The merchant dashboard: server-rendered pages with htmx partials, one module per area."""
-from checkie.dashboard import session  # noqa: F401  (registers the Flask-Login user loader)
+from checkie.dashboard import logins  # noqa: F401  (registers the Flask-Login user loader)

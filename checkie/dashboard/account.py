@@ -16,7 +16,7 @@ from checkie.dashboard.forms.accounts import (
     DeleteAccountForm,
     ProfileForm,
 )
-from checkie.dashboard.session import sign_in
+from checkie.dashboard.logins import sign_in
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
 from checkie.stores.accounts import delete_user, owned_stores

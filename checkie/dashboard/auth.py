@@ -18,7 +18,7 @@ from checkie.dashboard.forms.accounts import (
     RegisterForm,
     ResetPasswordForm,
 )
-from checkie.dashboard.session import sign_in, sign_out
+from checkie.dashboard.logins import sign_in, sign_out
 from checkie.errors import AuthenticationFailed, ValidationFailed
 from checkie.extensions import db, limiter
 from checkie.web import render_page

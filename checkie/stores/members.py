@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from checkie.accounts.models import User
 from checkie.database import utcnow
-from checkie.emails import EmailNotValidError, normalized_email
+from checkie.email_addresses import EmailNotValidError, normalized_email
 from checkie.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from checkie.notifications.services import queue_email
 from checkie.security import hash_token, new_token

@@ -1,13 +1,12 @@
-"""JSON shapes of the public widget API (SPEC §6.2): camelCase keys, amounts in minor units,
-states in lower case. Plain functions from domain objects to dicts, shared by `api/widget.py`'s
-views; reading only (nothing here writes or commits)."""
+"""The public widget API's answers (SPEC §6.2): camelCase keys, amounts in minor units, states
+in lower case. The lookups the views start from and plain functions from domain objects to
+dicts; reading only (nothing here writes or commits). Request bodies: `widget_requests`."""
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from checkie.catalog import embeds, snapshot
@@ -15,47 +14,11 @@ from checkie.catalog.coupons import CouponEvaluation
 from checkie.catalog.models import Coupon, Embed, Page, PageStatus
 from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession, CheckoutState
-from checkie.errors import NotFound, ValidationFailed
+from checkie.errors import NotFound
 from checkie.payments.models import AttemptStatus, Payment, PaymentAttempt
 
 #: The one kind of next action the widget knows: send the shopper to the PSP's page (3DS).
 REDIRECT_TO_URL = "redirect_to_url"
-
-
-# ---------- reading requests ----------
-
-def json_body() -> dict:
-    """The request's JSON object (an empty body is an empty object); anything else is a 422."""
-    body = request.get_json(silent=True)
-    if body is None and not request.get_data():
-        return {}
-    if not isinstance(body, dict):
-        raise ValidationFailed("Send a JSON object.")
-    return body
-
-
-def required_text(body: Mapping, name: str, *, max_length: int = 255) -> str:
-    """A non-empty string field of the body; 422 naming `name` otherwise."""
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed.on(name, "This field is required.")
-    if len(value) > max_length:
-        raise ValidationFailed.on(name, f"Use at most {max_length} characters.")
-    return value.strip()
-
-
-#: PATCH body keys → `checkout.services.update_session` arguments.
-UPDATE_ARGUMENTS = {
-    "email": "email", "name": "name", "variantOptions": "variant_options", "customFields": "custom_fields",
-    "couponCode": "coupon_code",
-}
-
-
-def update_arguments(body: Mapping) -> dict:
-    """PATCH body → `update_session` keyword arguments, only for the keys sent (an absent key
-    leaves that part of the session alone). The service checks types and values and answers
-    422 under these same JSON names."""
-    return {argument: body[key] for key, argument in UPDATE_ARGUMENTS.items() if key in body}
 
 
 # ---------- loading ----------
