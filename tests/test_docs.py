@@ -7,7 +7,7 @@ import html as htmllib
 
 import pytest
 
-from checkie import docs
+from checkie.storefront import embed_docs as docs
 from tests.ops.helpers import fresh_app
 from tests.test_templates import audit
 

@@ -1,5 +1,5 @@
 """The JSON APIs (SPEC §6.2, §6.3, §6.6): flask-smorest blueprints, one module per area, in one
-OpenAPI document.
+OpenAPI document, and the browsable docs page that reads it.
 
 Requests are authenticated by a bearer token, a widget session id or a PSP signature, never
 by the session cookie, so these blueprints are exempt from CSRF.
@@ -9,8 +9,47 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from checkie.api import (
+    api_keys,
+    auth,
+    balance,
+    checkout_sessions,
+    coupons,
+    custom_fields,
+    customers,
+    docs,
+    embeds,
+    members,
+    pages,
+    payments,
+    psp_webhooks,
+    stores,
+    users,
+    variants,
+    widget,
+)
 from checkie.api.schemas import ErrorSchema
 from checkie.extensions import csrf
+
+#: In the OpenAPI document, in this order.
+BLUEPRINTS = (
+    auth.blp,
+    users.blp,
+    stores.blp,
+    members.blp,
+    api_keys.blp,
+    pages.blp,
+    variants.blp,
+    custom_fields.blp,
+    coupons.blp,
+    embeds.blp,
+    checkout_sessions.blp,
+    payments.blp,
+    customers.blp,
+    balance.blp,
+    widget.bp,
+    psp_webhooks.bp,
+)
 
 
 class CheckieApi(Api):
@@ -20,7 +59,9 @@ class CheckieApi(Api):
         """Errors are rendered by checkie.web for HTML and JSON alike, in the SPEC's shape."""
 
 
-def init_api(app: Flask, blueprints: list) -> CheckieApi:
+def init_api(app: Flask) -> CheckieApi:
+    """Register the docs page and every API blueprint in one document."""
+    app.register_blueprint(docs.bp)
     api = CheckieApi(
         app,
         spec_kwargs={
@@ -35,7 +76,7 @@ def init_api(app: Flask, blueprints: list) -> CheckieApi:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "A user access token (JWT) or a store API key (ck_…)."},
     )
-    for blp in blueprints:
+    for blp in BLUEPRINTS:
         csrf.exempt(blp)
         api.register_blueprint(blp)
     return api

@@ -1,2 +1,38 @@
 """The merchant dashboard: server-rendered pages with htmx partials, one module per area."""
-from checkie.dashboard import logins  # noqa: F401  (registers the Flask-Login user loader)
+from checkie.dashboard import (
+    account,
+    api_keys,
+    auth,
+    balance,
+    coupons,
+    custom_fields,
+    customers,
+    embeds,
+    logins,  # noqa: F401  (registers the Flask-Login user loader)
+    mailbox,
+    pages,
+    payments,
+    sessions,
+    stores,
+    team,
+)
+from checkie.dashboard.context import template_context
+
+__all__ = ["BLUEPRINTS", "template_context"]
+
+BLUEPRINTS = (
+    auth.bp,
+    account.bp,
+    stores.bp,
+    team.bp,
+    api_keys.bp,
+    pages.bp,
+    custom_fields.bp,
+    coupons.bp,
+    embeds.bp,
+    sessions.bp,
+    payments.bp,
+    customers.bp,
+    balance.bp,
+    mailbox.bp,
+)

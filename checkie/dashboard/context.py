@@ -1,15 +1,18 @@
-"""Template context for dashboard pages: the store switcher and the current store."""
+"""Template context for dashboard pages: the store switcher, the current store, and what the
+custom-field editor's partial needs when the page editor includes it."""
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import g
 from flask_login import current_user
 
+from checkie.catalog import fields
+from checkie.dashboard.forms.catalog_fields import NEW_PREFIX, CustomFieldForm
 from checkie.dashboard.guards import can_edit
 from checkie.extensions import db
 from checkie.stores import access
 
 
-def dashboard_context() -> dict:
+def template_context() -> dict:
     def user_stores():
         if not current_user.is_authenticated:
             return []
@@ -20,8 +23,7 @@ def dashboard_context() -> dict:
         "current_role": g.get("current_role"),
         "user_stores": user_stores,
         "can_edit": can_edit,
+        # `_custom_fields.html`, included by the page editor with just `page` and `store`:
+        "custom_field_form": lambda: CustomFieldForm(formdata=None, prefix=NEW_PREFIX),
+        "custom_fields_locked": fields.keys_locked,
     }
-
-
-def init_dashboard_context(app: Flask) -> None:
-    app.context_processor(dashboard_context)

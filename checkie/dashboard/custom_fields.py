@@ -12,6 +12,8 @@ from checkie.catalog import fields, pages
 from checkie.catalog.models import Page
 from checkie.dashboard.forms import ActionForm, see_other
 from checkie.dashboard.forms.catalog_fields import (
+    EDIT_PREFIX,
+    NEW_PREFIX,
     CustomFieldForm,
     MoveFieldForm,
     apply_field_errors,
@@ -24,17 +26,6 @@ from checkie.web import render_page, request
 
 bp = Blueprint("custom_fields", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/custom-fields"
-#: Form prefixes: the add and edit forms share a screen with the page editor's own form.
-NEW, EDIT = "cf_new", "cf_edit"
-
-
-@bp.app_context_processor
-def _partial_helpers() -> dict:
-    """What `_custom_fields.html` needs when the page editor includes it with just `page` and `store`."""
-    return {
-        "custom_field_form": lambda: CustomFieldForm(formdata=None, prefix=NEW),
-        "custom_fields_locked": fields.keys_locked,
-    }
 
 
 def editor_url(store: Store, page: Page) -> str:
@@ -70,7 +61,7 @@ def index(store: Store, page_id: int):
 @store_required(Role.ADMIN)
 def create(store: Store, page_id: int):
     page = pages.get_page(db.session, store, page_id, for_update=True)
-    form = CustomFieldForm(prefix=NEW)
+    form = CustomFieldForm(prefix=NEW_PREFIX)
     if form.validate_on_submit():
         try:
             field = fields.create_field(
@@ -90,7 +81,7 @@ def create(store: Store, page_id: int):
 def edit(store: Store, page_id: int, field_id: int):
     page = pages.get_page(db.session, store, page_id)
     field = fields.get_field(db.session, page, field_id)
-    form = CustomFieldForm(formdata=None, prefix=EDIT, data={
+    form = CustomFieldForm(formdata=None, prefix=EDIT_PREFIX, data={
         "label": field.label, "key": field.key, "type": field.type.value, "options": "\n".join(field.options or []),
         "required": field.required, "help_text": field.help_text,
     })
@@ -102,7 +93,7 @@ def edit(store: Store, page_id: int, field_id: int):
 def update(store: Store, page_id: int, field_id: int):
     page = pages.get_page(db.session, store, page_id, for_update=True)
     field = fields.get_field(db.session, page, field_id)
-    form = CustomFieldForm(prefix=EDIT)
+    form = CustomFieldForm(prefix=EDIT_PREFIX)
     if form.validate_on_submit():
         try:
             fields.update_field(

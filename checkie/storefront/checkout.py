@@ -12,7 +12,7 @@ payment is processed or waits for 3-D Secure, the receipt (completed) or a way t
 (expired, abandoned). Saving details and paying are plain form posts (303 afterwards); with htmx
 a change re-renders only the price summary (or the coupon box), the field errors out of band.
 
-The framed blueprint sets no cookie, so it is CSRF-exempt (create_app) and its forms carry no
+The framed blueprint sets no cookie, so it is CSRF-exempt and its forms carry no
 token: the unguessable session id in the URL is the capability. Only its pages may be framed:
 each of its responses sends `frame-ancestors` from the embed's allowed origins (or `*`), and no
 X-Frame-Options."""
@@ -39,7 +39,7 @@ from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import read_only
 from checkie.errors import DomainError, NotFound, ValidationFailed
-from checkie.extensions import db
+from checkie.extensions import csrf, db
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.payments.reports import session_payment
 from checkie.payments.test_provider import (
@@ -55,6 +55,8 @@ from checkie.web import content_security_policy, render_page, request, test_prov
 
 hosted = Blueprint("storefront", __name__)
 framed = Blueprint("embed", __name__)
+# Called from inside merchants' iframes (authenticated by the session id in the URL): no cookies, so no CSRF.
+csrf.exempt(framed)
 
 
 def route(hosted_rule: str, framed_rule: str, **options):

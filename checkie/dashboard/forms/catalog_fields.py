@@ -23,6 +23,9 @@ from checkie.catalog.models import FieldType
 from checkie.dashboard.forms import apply_errors
 from checkie.errors import DomainError, ValidationFailed
 
+#: Form prefixes: the add and edit forms share a screen with the page editor's own form.
+NEW_PREFIX, EDIT_PREFIX = "cf_new", "cf_edit"
+
 TYPE_CHOICES = [
     SelectChoice(FieldType.TEXT.value, "Short text"),
     SelectChoice(FieldType.TEXTAREA.value, "Long text"),
