@@ -166,18 +166,6 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
     read.choice("CHECKIE_ENV", ENVIRONMENTS, "development")
     database_url = env.get("DATABASE_URL") or "sqlite:///" + str(Path(instance_path) / "checkie.db")
     redis_url = env.get("REDIS_URL") or None
-    # Also the prefix of the limiter's Redis keys, so that resetting one deployment's (or one
-    # test run's) counters never wipes another's sharing the same Redis.
-    ratelimit_prefix = read.text("RATELIMIT_KEY_PREFIX", "checkie")
-    allow_private = read.flag("WEBHOOK_ALLOW_PRIVATE_URLS")
-    if production and allow_private:
-        read.problems.append("WEBHOOK_ALLOW_PRIVATE_URLS must not be set in production")
-    payment_provider = read.choice("PAYMENT_PROVIDER", ("test", "stripe"), "test")
-    # Whoever holds the test provider's secret can complete any checkout, so production serves
-    # it only when it is the platform's provider on purpose (a demo in test mode), with a
-    # secret of its own; elsewhere its 3DS pages and webhook route answer 404.
-    test_provider_enabled = not production or payment_provider == "test"
-
     config = {
         "CHECKIE_ENV": checkie_env,
         "DEBUG": False,
@@ -195,6 +183,33 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted; without
         #: it, every client behind a proxy shares the proxy's IP in the per-IP rate limits.
         "PROXY_HOPS": read.count("PROXY_HOPS", "0"),
+        **_payment_settings(read, production),
+        "SMTP_URL": read.text("SMTP_URL"),
+        "MAIL_FROM": read.text("MAIL_FROM", "Checkie <no-reply@checkie.localhost>"),
+        **_webhook_settings(read, production),
+        "HUEY_IMMEDIATE": read.flag("HUEY_IMMEDIATE"),
+        # Larger request bodies are a 413 before anything reads them (no form or body needs more).
+        "MAX_CONTENT_LENGTH": read.byte_size("MAX_CONTENT_LENGTH", str(1024 * 1024)),
+        **_rate_limit_settings(read, redis_url),
+        **_cookie_settings(production),
+        # Production logs are JSON lines with the request id, plus one access line per request.
+        "LOG_JSON": read.flag("LOG_JSON", "1" if production else "0"),
+        "ACCESS_LOG": read.flag("ACCESS_LOG", "1" if production else "0"),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        **API_DOCUMENT_SETTINGS,
+    }
+    if read.problems:
+        raise ConfigError("Checkie cannot start:\n  - " + "\n  - ".join(read.problems))
+    return config
+
+
+def _payment_settings(read: _EnvReader, production: bool) -> dict:
+    payment_provider = read.choice("PAYMENT_PROVIDER", ("test", "stripe"), "test")
+    # Whoever holds the test provider's secret can complete any checkout, so production serves
+    # it only when it is the platform's provider on purpose (a demo in test mode), with a
+    # secret of its own; elsewhere its 3DS pages and webhook route answer 404.
+    test_provider_enabled = not production or payment_provider == "test"
+    return {
         "PAYMENT_PROVIDER": payment_provider,
         "PLATFORM_FEE_PERCENT": read.fraction("PLATFORM_FEE_PERCENT", "0.029"),
         "STRIPE_SECRET_KEY": read.text("STRIPE_SECRET_KEY"),
@@ -207,29 +222,45 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
             read.secret("TEST_PROVIDER_WEBHOOK_SECRET", DEV_TEST_PROVIDER_SECRET, min_length=32)
             if test_provider_enabled else ""
         ),
-        "SMTP_URL": read.text("SMTP_URL"),
-        "MAIL_FROM": read.text("MAIL_FROM", "Checkie <no-reply@checkie.localhost>"),
+    }
+
+
+def _webhook_settings(read: _EnvReader, production: bool) -> dict:
+    allow_private = read.flag("WEBHOOK_ALLOW_PRIVATE_URLS")
+    if production and allow_private:
+        read.problems.append("WEBHOOK_ALLOW_PRIVATE_URLS must not be set in production")
+    return {
         "WEBHOOK_RETRY_BASE_SECONDS": read.positive_number("WEBHOOK_RETRY_BASE_SECONDS", "60"),
         "WEBHOOK_ALLOW_PRIVATE_URLS": allow_private,
-        "WIDGET_RATE_LIMIT": read.rate_limit("WIDGET_RATE_LIMIT", "30/minute"),
-        "HUEY_IMMEDIATE": read.flag("HUEY_IMMEDIATE"),
-        # Larger request bodies are a 413 before anything reads them (no form or body needs more).
-        "MAX_CONTENT_LENGTH": read.byte_size("MAX_CONTENT_LENGTH", str(1024 * 1024)),
-        # Flask-Limiter: Redis when configured so every web process shares the counters.
+    }
+
+
+def _rate_limit_settings(read: _EnvReader, redis_url: str | None) -> dict:
+    """Flask-Limiter: Redis when configured, so every web process shares the counters."""
+    # Also the prefix of the limiter's Redis keys, so that resetting one deployment's (or one
+    # test run's) counters never wipes another's sharing the same Redis.
+    prefix = read.text("RATELIMIT_KEY_PREFIX", "checkie")
+    return {
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "RATELIMIT_KEY_PREFIX": ratelimit_prefix,
+        "RATELIMIT_KEY_PREFIX": prefix,
         # A Redis that is down or hangs must not take the checkout and log-in with it: give up on
         # it within a second and count in this process's memory until it answers again
         # (checkie.ops.metrics counts each time, and /readyz says 503 meanwhile).
         "RATELIMIT_STORAGE_OPTIONS": (
-            {"key_prefix": f"limits:{ratelimit_prefix}", "socket_connect_timeout": 1, "socket_timeout": 1}
+            {"key_prefix": f"limits:{prefix}", "socket_connect_timeout": 1, "socket_timeout": 1}
             if redis_url else {}
         ),
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": not read.flag("RATELIMIT_DISABLED"),
-        # Cookies: HttpOnly + Lax everywhere; Secure and the __Host- prefix in production.
+        "WIDGET_RATE_LIMIT": read.rate_limit("WIDGET_RATE_LIMIT", "30/minute"),
+    }
+
+
+def _cookie_settings(production: bool) -> dict:
+    """HttpOnly + Lax everywhere; Secure and the __Host- prefix in production."""
+    return {
         "SESSION_COOKIE_NAME": "__Host-checkie" if production else "checkie",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -239,20 +270,17 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_CSRF_SSL_STRICT": production,
-        # Production logs are JSON lines with the request id, plus one access line per request.
-        "LOG_JSON": read.flag("LOG_JSON", "1" if production else "0"),
-        "ACCESS_LOG": read.flag("ACCESS_LOG", "1" if production else "0"),
-        "PREFERRED_URL_SCHEME": "https" if production else "http",
-        # flask-smorest / OpenAPI
-        "API_TITLE": "Checkie API",
-        "API_VERSION": "1",
-        "OPENAPI_VERSION": "3.0.3",
-        "OPENAPI_URL_PREFIX": "/api",
-        "OPENAPI_JSON_PATH": "openapi.json",
     }
-    if read.problems:
-        raise ConfigError("Checkie cannot start:\n  - " + "\n  - ".join(read.problems))
-    return config
+
+
+#: flask-smorest's OpenAPI document.
+API_DOCUMENT_SETTINGS = {
+    "API_TITLE": "Checkie API",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
 
 
 def config_from_environment(instance_path: str) -> dict:
