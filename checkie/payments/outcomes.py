@@ -88,6 +88,15 @@ def payment_succeeded(
     if amount <= 0:
         log.error("ignoring a success of %s for intent %s/%s", amount, provider, intent_id)
         return None
+    return _record_payment(db, checkout, attempt, provider=provider, intent_id=intent_id, amount=amount, currency=currency)
+
+
+def _record_payment(
+    db: Session, checkout: CheckoutSession, attempt: PaymentAttempt, *,
+    provider: str, intent_id: str, amount: int, currency: str,
+) -> Payment | None:
+    """The first success of a locked attempt: the Payment, the session's completion (or the
+    review flag), the receipt, then the counters and the ledger."""
     # Set before the first statement below flushes, so the attempt's pending changes (its
     # intent id, on the synchronous path) and this one go out as one UPDATE.
     attempt.status = AttemptStatus.SUCCEEDED
@@ -104,18 +113,22 @@ def payment_succeeded(
     if reason is not None:
         _flag_for_review(db, db.get_one(Store, payment.store_id), checkout, payment, reason)
     _queue_receipt(db, checkout, payment)
-    # Last: the page's counters and the store's balance are rows that every payment of the page
-    # or the store updates, each locked until commit, so concurrent payments queue on them:
-    # take them at the very end of the transaction. Conversions (and their revenue) count
-    # completed checkouts only; money flagged for review shows in payments and the balance.
-    if reason is None:
+    _credit(db, checkout, payment, converted=reason is None)
+    return payment
+
+
+def _credit(db: Session, checkout: CheckoutSession, payment: Payment, *, converted: bool) -> None:
+    """The page's counters and the store's balance are rows that every payment of the page or
+    the store updates, each locked until commit, so concurrent payments queue on them: take them
+    at the very end of the transaction. Conversions (and their revenue) count completed checkouts
+    only; money flagged for review shows in payments and the balance."""
+    if converted:
         stats.record_conversion(db, checkout.page_id, revenue=payment.amount)
     ledger.post_entries(db, payment.store_id, payment.currency, [
-        ledger.Entry(TransactionType.PAYMENT, payment.amount, payment.id, f"Payment {intent_id}"),
+        ledger.Entry(TransactionType.PAYMENT, payment.amount, payment.id, f"Payment {payment.provider_payment_id}"),
         ledger.Entry(TransactionType.FEE, -payment.fee, payment.id, "Platform fee"),
     ])
     db.flush()
-    return payment
 
 
 def _check_metadata_store(provider: str, intent_id: str, metadata: dict | None, store_id: int) -> None:
