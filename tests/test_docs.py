@@ -8,8 +8,8 @@ import html as htmllib
 import pytest
 
 from checkie import docs
-from tests.ops.helpers import fresh_app
-from tests.test_templates import audit
+from tests.apps import fresh_app
+from tests.csp_audit import audit
 
 MESSAGE_NAMES = ("ready", "resize", "attempt_failed", "awaiting_action", "completed", "closed")
 
