@@ -54,7 +54,7 @@ def _buy_with_variant_fields_and_coupon(page: Page) -> None:
 
     page.get_by_label("L (+$5.00)").check()
     expect(_summary_total(page)).to_have_text("$25.00")
-    page.get_by_label("Colour").select_option("Blue")
+    page.get_by_label("Color").select_option("Blue")
     _fill_details(page, email="sam@example.com", name="Sam Shopper")
 
     page.get_by_label("Coupon code").fill("save10")
