@@ -31,13 +31,13 @@ os.environ.update(
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from flask import current_app  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
 from checkie import create_app  # noqa: E402
 from checkie.catalog import snapshot  # noqa: E402
 from checkie.extensions import db as _db  # noqa: E402
 from checkie.extensions import limiter  # noqa: E402
+from tests.apps import TEST_APP_SETTINGS  # noqa: E402
 
 pytest_plugins = ["tests.fixtures", "tests.consumers"]
 
@@ -45,19 +45,6 @@ pytest_plugins = ["tests.fixtures", "tests.consumers"]
 def _admin(sql: str) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(sql)
-
-
-def post_in_process(url: str, body: bytes, headers: dict) -> int:
-    """The test provider's transport here, where no server listens on APP_URL: its events go to
-    the same URL, headers and view through the current app's test client, in an app context of
-    their own (its own `g` and database session), like a real request."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.app_context():
-        return app.test_client().post(url, data=body, headers=headers).status_code
-
-
-#: Settings every app built in these tests gets on top of the environment.
-TEST_APP_SETTINGS = {"TEST_PROVIDER_TRANSPORT": post_in_process}
 
 
 @pytest.fixture(scope="session")

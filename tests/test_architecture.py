@@ -2,7 +2,8 @@
 
 Every file under checkie/ is read with `ast`, whole: imports inside functions count, and so do
 `importlib.import_module("…")` calls with a literal name. A function-level import that only
-dodges a cycle is still a cycle here."""
+dodges a cycle is still a cycle here. The same walker reads tests/: a test module or a conftest
+is never imported by another module (shared helpers live in modules of their own)."""
 from __future__ import annotations
 
 import ast
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent / "checkie"
+TESTS_ROOT = PACKAGE_ROOT.parent / "tests"
 
 #: The domain line: each package imports only those to its left.
 DOMAIN_ORDER = ("accounts", "stores", "catalog", "customers", "checkout", "payments")
@@ -32,8 +34,8 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imported_modules(source: str, module: str, *, is_package: bool) -> set[str]:
-    """Every checkie module `source` imports, wherever the import stands."""
+def imported_modules(source: str, module: str, *, is_package: bool, root: str = "checkie") -> set[str]:
+    """Every module of the `root` package `source` imports, wherever the import stands."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -42,12 +44,12 @@ def imported_modules(source: str, module: str, *, is_package: bool) -> set[str]:
             base = _absolute(node, module, is_package=is_package)
             # `from checkie import inputs` imports the module checkie.inputs, not the package's
             # own code; `from checkie import create_app` names checkie.create_app (the app).
-            if base != "checkie":
+            if base != root:
                 found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
         elif _is_import_module_call(node):
             found.add(node.args[0].value)
-    return {name for name in found if name == "checkie" or name.startswith("checkie.")}
+    return {name for name in found if name == root or name.startswith(f"{root}.")}
 
 
 def _absolute(node: ast.ImportFrom, module: str, *, is_package: bool) -> str:
@@ -168,6 +170,24 @@ def test_every_import_follows_the_declared_order(graph):
     assert wrong == []
 
 
+# ---------------------------------------------------------------- tests/
+
+
+def names_a_test_module(name: str) -> bool:
+    """A `test_*` module (pytest collects it: importing it elsewhere couples two test files and
+    may run its module-level set-up twice) or a conftest (pytest loads it itself), or a name in one."""
+    return any(part.startswith("test_") or part == "conftest" for part in name.split(".")[1:])
+
+
+def test_no_module_under_tests_imports_a_test_module_or_a_conftest():
+    wrong = []
+    for path in sorted(TESTS_ROOT.rglob("*.py")):
+        module = module_name(path)
+        imported = imported_modules(path.read_text(), module, is_package=path.name == "__init__.py", root="tests")
+        wrong += [f"{module} imports {name}" for name in sorted(imported) if names_a_test_module(name)]
+    assert wrong == []
+
+
 # ---------------------------------------------------------------- the walker itself
 
 
@@ -193,3 +213,19 @@ def test_a_cycle_and_a_wrong_way_import_are_reported():
     assert find_cycles(graph) == [["checkout", "payments"]]
     assert "stores" not in allowed_imports("accounts")
     assert "dashboard" not in allowed_imports(ROOT) and allowed_imports("api") is None
+
+
+def test_the_walker_sees_test_modules_and_conftests_however_they_are_imported():
+    source = '''
+import tests.api.test_openapi_contract as contract
+from tests.browser import conftest
+from tests import factories
+
+def later():
+    from .test_ledger import assert_ledger_consistent
+'''
+    found = imported_modules(source, "tests.payments.test_outcomes", is_package=False, root="tests")
+    flagged = {name for name in found if names_a_test_module(name)}
+    assert {"tests.api.test_openapi_contract", "tests.browser.conftest", "tests.payments.test_ledger"} <= flagged
+    assert "tests.factories" in found and not names_a_test_module("tests.factories")
+    assert not names_a_test_module("tests.browser.chromium") and names_a_test_module("tests.conftest.TEST_APP_SETTINGS")

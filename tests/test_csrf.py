@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.fixtures import csrf_token, login
+from tests.http import csrf_token, login
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -1,85 +1,51 @@
 """Smoke test of the embedded profile `make run` uses: no DATABASE_URL, no REDIS_URL.
 
-Everything runs in subprocesses with a clean environment (this test session's own environment
-points at PostgreSQL and Redis), against a SQLite database and a SQLite Huey queue in a
-temporary instance folder. Nothing here touches PostgreSQL or Redis."""
+Everything runs in subprocesses with a clean environment (tests/embedded.py), against a SQLite
+database and a SQLite Huey queue in a temporary instance folder. Nothing here touches
+PostgreSQL or Redis."""
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
 from checkie.cli import DEMO_EMAIL, DEMO_PASSWORD, DEMO_STORE_NAME
+from tests.embedded import ROOT, embedded_env, query, run_flask, run_python, upgraded
 
 pytestmark = pytest.mark.embedded
-
-ROOT = Path(__file__).resolve().parent.parent
-#: Only what a process needs to start; deliberately no DATABASE_URL, REDIS_URL or CHECKIE_ENV.
-_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
-
-
-def _env(instance: Path, **extra: str) -> dict[str, str]:
-    env = {name: os.environ[name] for name in _PASSTHROUGH if name in os.environ}
-    env.update(CHECKIE_INSTANCE_PATH=str(instance), PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", **extra)
-    return env
-
-
-def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result
-
-
-def _flask(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return _run([sys.executable, "-m", "flask", "--app", "wsgi", *args], env)
-
-
-def _python(code: str, env: dict[str, str]) -> dict:
-    """Run `code` in the embedded app; it prints one JSON object as its last line."""
-    result = _run([sys.executable, "-c", textwrap.dedent(code)], env)
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _query(instance: Path, sql: str, *params) -> list[tuple]:
-    with sqlite3.connect(instance / "checkie.db") as conn:
-        return conn.execute(sql, params).fetchall()
-
 
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory) -> Path:
     """A migrated embedded instance folder, shared by the tests of this module."""
     path = tmp_path_factory.mktemp("embedded-instance")
-    _flask("db", "upgrade", env=_env(path))
+    upgraded(path)
     return path
 
 
 def test_migrations_reach_head_on_sqlite(instance):
-    heads = _flask("db", "heads", env=_env(instance)).stdout.split()
+    heads = run_flask("db", "heads", env=embedded_env(instance)).stdout.split()
     assert heads, "no migration head"
-    assert _query(instance, "SELECT version_num FROM alembic_version") == [(heads[0],)]
+    assert query(instance, "SELECT version_num FROM alembic_version") == [(heads[0],)]
 
 
 def test_seed_demo_runs_twice_without_duplicates(instance):
     for _ in range(2):
-        output = _flask("seed-demo", env=_env(instance)).stdout
+        output = run_flask("seed-demo", env=embedded_env(instance)).stdout
         assert DEMO_EMAIL in output and DEMO_PASSWORD in output and "http://127.0.0.1:5000" in output
 
-    users = _query(instance, "SELECT id, email_verified_at FROM users WHERE email = ?", DEMO_EMAIL)
+    users = query(instance, "SELECT id, email_verified_at FROM users WHERE email = ?", DEMO_EMAIL)
     assert len(users) == 1 and users[0][1] is not None
-    stores = _query(instance, "SELECT owner_id, currency FROM stores WHERE name = ?", DEMO_STORE_NAME)
+    stores = query(instance, "SELECT owner_id, currency FROM stores WHERE name = ?", DEMO_STORE_NAME)
     assert stores == [(users[0][0], "USD")]
 
 
 def test_register_and_open_a_store(instance):
-    result = _python(
+    result = run_python(
         """
         import json
         from checkie import create_app
@@ -111,7 +77,7 @@ def test_register_and_open_a_store(instance):
             "new_store": [new_store.status_code, new_store.get_json(silent=True)],
         }))
         """,
-        _env(instance, HUEY_IMMEDIATE="1"),
+        embedded_env(instance, HUEY_IMMEDIATE="1"),
     )
 
     assert result["service"]["user"] and result["service"]["store"]
@@ -122,7 +88,7 @@ def test_register_and_open_a_store(instance):
     assert result["register"][1]["user"]["email"] == "api@example.com"
     assert result["new_store"][0] == 201, result["new_store"]
     assert result["new_store"][1]["name"] == "Api Shop"
-    assert _query(instance, "SELECT name, currency FROM stores WHERE name IN ('Smoke Shop', 'Api Shop') ORDER BY name") == [
+    assert query(instance, "SELECT name, currency FROM stores WHERE name IN ('Smoke Shop', 'Api Shop') ORDER BY name") == [
         ("Api Shop", "USD"),
         ("Smoke Shop", "EUR"),
     ]
@@ -131,8 +97,8 @@ def test_register_and_open_a_store(instance):
 def test_a_consumer_runs_tasks_from_the_sqlite_queue(instance):
     """Without HUEY_IMMEDIATE the web process queues tasks in instance/huey.db and a separate
     `huey_consumer` runs them: the pair `make run` starts."""
-    env = _env(instance, HUEY_NAME="checkie-smoke")
-    queued = _python(
+    env = embedded_env(instance, HUEY_NAME="checkie-smoke")
+    queued = run_python(
         """
         import json
         from checkie import create_app
@@ -149,7 +115,7 @@ def test_a_consumer_runs_tasks_from_the_sqlite_queue(instance):
     )
     assert queued["huey"] == "SqliteHuey" and queued["pending"] >= 1
     assert (instance / "huey.db").exists()
-    assert _query(instance, "SELECT status FROM email_messages WHERE id = ?", queued["id"]) == [("pending",)]
+    assert query(instance, "SELECT status FROM email_messages WHERE id = ?", queued["id"]) == [("pending",)]
 
     consumer = subprocess.Popen(
         [sys.executable, "-m", "huey.bin.huey_consumer", "checkie.worker.huey", "--workers", "1", "--worker-type", "thread"],
@@ -160,7 +126,7 @@ def test_a_consumer_runs_tasks_from_the_sqlite_queue(instance):
         deadline = time.monotonic() + 60
         status = None
         while time.monotonic() < deadline and consumer.poll() is None:
-            status = _query(instance, "SELECT status FROM email_messages WHERE id = ?", queued["id"])[0][0]
+            status = query(instance, "SELECT status FROM email_messages WHERE id = ?", queued["id"])[0][0]
             if status == "sent":
                 break
             time.sleep(0.25)

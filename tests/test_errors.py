@@ -5,7 +5,7 @@ from flask_smorest import abort as api_abort
 
 from checkie.errors import Conflict, PermissionDenied, ValidationFailed
 from checkie.extensions import limiter
-from tests.ops.helpers import fresh_app
+from tests.apps import fresh_app
 
 HTML_TITLES = {
     400: "Bad request",

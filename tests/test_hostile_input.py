@@ -23,8 +23,8 @@ from checkie.catalog.pages import publish_page
 from checkie.providers.stripe import sign_payload
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
-from tests.fixtures import access_token_for, add_member, csrf_token, login, make_user
-from tests.test_tenant_isolation import make_catalog
+from tests.factories import add_member, make_catalog, make_user
+from tests.http import access_token_for, csrf_token, login
 
 #: Query parameters the HTML views read (the API's come from its OpenAPI document).
 HTML_QUERY_NAMES = ("q", "status", "state", "after", "before", "page", "block", "edit", "next", "origin", "from",

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.ops.helpers import fresh_app
+from tests.apps import fresh_app
 
 
 def csp(response) -> dict[str, str]:

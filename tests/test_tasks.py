@@ -18,8 +18,8 @@ from checkie.notifications.models import EmailMessage, EmailStatus
 from checkie.notifications.services import queue_email
 from checkie.tasks import bind_app, enqueue_after_commit, task
 from tests.consumers import start_consumer
-from tests.fixtures import make_user
-from tests.ops.helpers import SmtpSink
+from tests.factories import make_user
+from tests.smtp import SmtpSink
 
 RUNS: list[dict] = []
 

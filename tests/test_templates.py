@@ -10,76 +10,30 @@ from __future__ import annotations
 
 import re
 import warnings
-from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
 
-from checkie.database import utcnow
+from checkie.checkout.models import CheckoutState
 from checkie.extensions import db as _db
 from checkie.notifications.models import EmailMessage
-from tests.fixtures import login, make_store, make_user, post_form
+from checkie.payments.models import AttemptStatus
+from tests.csp_audit import NOT_ON_BASE, audit
+from tests.factories import (
+    make_attempt,
+    make_checkout,
+    make_coupon,
+    make_customer,
+    make_embed,
+    make_field,
+    make_page,
+    make_payment,
+    make_store,
+    make_user,
+)
+from tests.http import login, post_form
 
-#: Full pages that are not built on templates/base.html, and why.
-NOT_ON_BASE = {"/api/docs": "Swagger UI's own page (it has its own CSP)"}
-_PICO = re.compile(r"^/static/vendor/pico-[\d.]+/pico(\.[a-z]+)*\.css$")
-_HTMX = re.compile(r"^/static/vendor/htmx-[\d.]+/htmx(\.min)?\.js$")
-_URL_ATTRIBUTES = ("href", "src", "action", "formaction")
 _EMAILED_PATH = re.compile(r"https?://[^/\s]+(/\S+)")
-
-
-class CspAudit(HTMLParser):
-    """Collects what a strict CSP would block, plus the page's scripts and stylesheets."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-        self.scripts: list[str] = []
-        self.stylesheets: list[str] = []
-        self._in_script = False
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        for name, value in attrs:
-            if name == "style":
-                self.problems.append(f'<{tag} style="{value}">')
-            elif name.startswith("on") or name.startswith("hx-on"):
-                self.problems.append(f"<{tag} {name}=…> (inline event handler)")
-            elif name in _URL_ATTRIBUTES and (value or "").strip().lower().startswith("javascript:"):
-                self.problems.append(f"<{tag} {name}={value!r}>")
-        attrs = dict(attrs)
-        if tag == "style":
-            self.problems.append("<style> element")
-        elif tag == "script":
-            self._in_script = True
-            if attrs.get("src"):
-                self.scripts.append(attrs["src"])
-            else:
-                self.problems.append("<script> without src")
-        elif tag == "link" and "stylesheet" in (attrs.get("rel") or "").split():
-            self.stylesheets.append(attrs.get("href") or "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script and data.strip():
-            self.problems.append(f"inline script body: {data.strip()[:60]!r}")
-
-
-def audit(html: str, *, full_page: bool, path: str) -> list[str]:
-    parser = CspAudit()
-    parser.feed(html)
-    problems = list(parser.problems)
-    if full_page and path not in NOT_ON_BASE:
-        if not any(_PICO.match(href) for href in parser.stylesheets):
-            problems.append(f"no Pico stylesheet from /static/vendor (has {parser.stylesheets})")
-        if "/static/css/app.css" not in parser.stylesheets:
-            problems.append("no /static/css/app.css")
-        if not any(_HTMX.match(src) for src in parser.scripts):
-            problems.append(f"no htmx from /static/vendor (has {parser.scripts})")
-    problems += [f"script from elsewhere: {src}" for src in parser.scripts if not src.startswith("/static/")]
-    return problems
 
 
 def _emailed_path(session, to: str, kind_hint: str) -> str:
@@ -94,36 +48,19 @@ def _emailed_path(session, to: str, kind_hint: str) -> str:
     raise AssertionError(f"no emailed link containing {kind_hint!r} to {to}")
 
 
-def authenticating_action_token(session, checkout) -> str:
-    from checkie.payments.models import PaymentAttempt
-
-    return session.scalar(sa.select(PaymentAttempt.action_token).where(PaymentAttempt.session_id == checkout.id))
-
-
 def _catalog(session, store) -> dict:
-    """A published page with a custom field and an embed, a coupon (catalog services), and a
-    paid checkout session with its customer and payment (rows as the payment flow leaves them)."""
-    from checkie.catalog import coupons, embeds, fields, pages
-    from checkie.checkout.models import CheckoutState
-    from checkie.payments.models import AttemptStatus
-    from tests.payments.report_factories import (
-        make_customer,
-        make_payment,
-        make_session,
-    )
-
-    page = pages.create_page(session, store, title="Linen tote bag", amount=2400, description="Hand-stitched.")
-    field = fields.create_field(session, page, label="Gift note", type="text")
-    embed = embeds.create_embed(session, page, type="inline")
-    pages.publish_page(session, page)
-    coupon = coupons.create_coupon(session, store, code="WELCOME10", percent_off=10)
+    """A published page with a custom field and an embed, a coupon, a paid checkout session with
+    its customer and payment, and a session waiting for the shopper's 3DS step."""
+    page = make_page(session, store, title="Linen tote bag", amount=2400, description="Hand-stitched.", publish=True)
+    field = make_field(session, page, label="Gift note")
+    embed = make_embed(session, page)
+    coupon = make_coupon(session, store, code="WELCOME10")
     customer = make_customer(session, store)
-    checkout = make_session(session, store, page=page)
+    checkout = make_checkout(session, page)
     payment = make_payment(session, store, session=checkout, customer=customer)
-    authenticating = make_session(session, store, page=page, state=CheckoutState.AWAITING_ACTION,
-                                  attempts=[(AttemptStatus.REQUIRES_ACTION, "pi_test_templates", None)])
-    session.flush()
-    return {"action_token": authenticating_action_token(session, authenticating), "public_id": embed.public_id,
+    authenticating = make_checkout(session, page, state=CheckoutState.AWAITING_ACTION)
+    attempt = make_attempt(session, authenticating, status=AttemptStatus.REQUIRES_ACTION, intent_id="pi_test_templates")
+    return {"action_token": attempt.action_token, "public_id": embed.public_id,
             "page_id": page.id, "field_id": field.id, "coupon_id": coupon.id, "session_id": checkout.id,
             "payment_id": payment.id, "customer_id": customer.id, "store_slug": store.slug, "page_slug": page.slug}
 
@@ -134,8 +71,7 @@ def world(app):
     made through the same HTTP forms a person uses. (No app context stays pushed while the
     clients make requests: they would share its `g`, and so its logged-in user.)"""
     with app.app_context():
-        owner = make_user(_db.session, email="owner@example.com", name="Olive Owner")
-        owner.email_verified_at = utcnow()
+        owner = make_user(_db.session, email="owner@example.com", name="Olive Owner", verified=True)
         store = make_store(_db.session, owner=owner, name="Acme Goods", slug="acme")
         catalog = _catalog(_db.session, store)
         _db.session.commit()

@@ -14,25 +14,12 @@ import sqlalchemy as sa
 from flask import url_for
 from werkzeug.routing import Rule
 
-from checkie.catalog.coupons import create_coupon
-from checkie.catalog.embeds import create_embed
-from checkie.catalog.fields import create_field
 from checkie.catalog.models import Coupon, Embed, Page
-from checkie.catalog.pages import create_page
-from checkie.catalog.variants import add_option, add_variant
 from checkie.stores import api_keys, members
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
-from tests.fixtures import (
-    access_token_for,
-    add_member,
-    bearer,
-    csrf_token,
-    make_store,
-    make_user,
-)
-from tests.payments.report_factories import make_customer, make_payment, make_session
-from tests.stores.helpers import login_as
+from tests.factories import add_member, make_catalog, make_store, make_user
+from tests.http import access_token_for, bearer, csrf_token, login_as
 
 #: Bodies that would succeed on the caller's own store, so only the tenant check can refuse them.
 API_BODIES = {
@@ -79,23 +66,6 @@ OBJECT_ARGUMENTS = {
     "member_id", "key_id", "page_id", "variant_id", "option_id", "field_id", "embed_id", "coupon_id",
     "payment_id", "session_id", "customer_id",
 }
-
-
-def make_catalog(db, store) -> dict:
-    """A page with a variant, an option, a field and an embed, a coupon, and a paid checkout
-    session with its customer: one of each id."""
-    page = create_page(db, store, title=f"{store.name} page", amount=1000)
-    variant = add_variant(db, page, name="Size")
-    option = add_option(db, variant, name="Large", price_delta=100)
-    field = create_field(db, page, label="Company", type="text")
-    embed = create_embed(db, page, type="inline")
-    coupon = create_coupon(db, store, code=f"SAVE{store.id}", percent_off=10)
-    customer = make_customer(db, store)
-    checkout = make_session(db, store, page=page)
-    payment = make_payment(db, store, session=checkout, customer=customer)
-    return {"page_id": page.id, "variant_id": variant.id, "option_id": option.id, "field_id": field.id,
-            "embed_id": embed.id, "coupon_id": coupon.id, "payment_id": payment.id, "session_id": checkout.id,
-            "customer_id": customer.id}
 
 
 @pytest.fixture

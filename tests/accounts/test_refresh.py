@@ -11,7 +11,7 @@ from checkie.accounts.models import RefreshToken
 from checkie.accounts.tokens import decode_access_token
 from checkie.errors import AuthenticationFailed
 from checkie.security import hash_token
-from tests.accounts.helpers import verified_user
+from tests.factories import verified_user
 
 
 def _row(db, raw: str) -> RefreshToken:

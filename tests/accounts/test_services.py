@@ -12,8 +12,8 @@ from checkie.accounts.models import PasswordResetRequest, RefreshToken, TokenPur
 from checkie.database import utcnow
 from checkie.errors import AuthenticationFailed, ValidationFailed
 from checkie.security import hash_token, verify_password
-from tests.accounts.helpers import emails_to, expire_tokens, latest_token, verified_user
-from tests.fixtures import DEFAULT_PASSWORD
+from tests.emails import emails_to, latest_token
+from tests.factories import DEFAULT_PASSWORD, expire_tokens, verified_user
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -4,7 +4,8 @@ import sqlalchemy as sa
 
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import ApiKey, Role
-from tests.fixtures import access_token_for, add_member, bearer, make_user
+from tests.factories import add_member, make_user
+from tests.http import access_token_for, bearer
 
 KEY_KEYS = {"id", "name", "prefix", "mode", "createdAt", "lastUsedAt", "revokedAt"}
 

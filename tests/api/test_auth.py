@@ -6,8 +6,10 @@ from datetime import timedelta
 import pytest
 
 from checkie.accounts.tokens import create_access_token
-from tests.accounts.helpers import app_db, emails_to, latest_token, verified_user
-from tests.fixtures import DEFAULT_PASSWORD, bearer
+from tests.apps import app_db
+from tests.emails import emails_to, latest_token
+from tests.factories import DEFAULT_PASSWORD, verified_user
+from tests.http import bearer
 
 NEW_PASSWORD = "a brand new passphrase"
 USER_KEYS = {"id", "email", "name", "emailVerified", "createdAt"}

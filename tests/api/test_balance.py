@@ -7,9 +7,8 @@ import pytest
 
 from checkie.catalog import stats as page_stats
 from checkie.payments.models import StoreBalance, TransactionType
-from tests.catalog.coupon_helpers import make_page
-from tests.fixtures import access_token_for, bearer, make_store
-from tests.payments.report_factories import credit_payment, make_payment, post
+from tests.factories import add_ledger_entry, credit_payment, make_page, make_payment, make_store
+from tests.http import access_token_for, bearer
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def at(day: str) -> datetime:
 def test_balance_reads_the_head_rows(client, db, store, auth):
     assert client.get(f"/api/stores/{store.id}/balance", headers=auth).json == {"balances": []}
     credit_payment(db, store, make_payment(db, store, amount=10000))
-    post(db, store, "EUR", TransactionType.ADJUSTMENT, 250)
+    add_ledger_entry(db, store, "EUR", TransactionType.ADJUSTMENT, 250)
     db.commit()
     body = client.get(f"/api/stores/{store.id}/balance", headers=auth).json
     assert body == {"balances": [{"currency": "EUR", "available": 250}, {"currency": "USD", "available": 9710}]}
@@ -33,7 +32,7 @@ def test_balance_reads_the_head_rows(client, db, store, auth):
 def test_ledger_pages_newest_first(client, db, store, auth):
     payment = make_payment(db, store, amount=10000)
     credit_payment(db, store, payment)
-    post(db, store, "USD", TransactionType.REFUND, -1000, payment=payment)
+    add_ledger_entry(db, store, "USD", TransactionType.REFUND, -1000, payment=payment)
     db.commit()
     base = f"/api/stores/{store.id}/balance/transactions"
     first = client.get(base, query_string={"limit": 2}, headers=auth).json
@@ -49,7 +48,7 @@ def test_ledger_pages_newest_first(client, db, store, auth):
 def test_report_by_period(client, db, store, auth):
     for day, amount in (("2024-01-31", 1000), ("2024-02-01", 2000), ("2024-02-05", 4000)):
         credit_payment(db, store, make_payment(db, store, amount=amount, created_at=at(day)))
-    post(db, store, "USD", TransactionType.REFUND, -500, at=at("2024-02-05"))
+    add_ledger_entry(db, store, "USD", TransactionType.REFUND, -500, at=at("2024-02-05"))
     db.commit()
     base = f"/api/stores/{store.id}/balance/report"
     week = client.get(base, query_string={"period": "week", "from": "2024-01-01", "to": "2024-02-29"}, headers=auth).json
@@ -80,7 +79,7 @@ def test_stats_are_real_numbers(client, db, store, auth):
 
 def test_another_stores_money_is_404(client, db, auth):
     other = make_store(db, name="Other")
-    db.get(StoreBalance, (other.id, "USD")) or post(db, other, "USD", TransactionType.ADJUSTMENT, 100)
+    db.get(StoreBalance, (other.id, "USD")) or add_ledger_entry(db, other, "USD", TransactionType.ADJUSTMENT, 100)
     db.commit()
     for path in ("balance", "balance/transactions", "balance/report?from=2024-01-01&to=2024-01-02", "stats"):
         assert client.get(f"/api/stores/{other.id}/{path}", headers=auth).status_code == 404, path

@@ -9,8 +9,8 @@ import pytest
 from checkie.checkout.models import CheckoutState as S
 from checkie.database import utcnow
 from checkie.payments.models import AttemptStatus
-from tests.fixtures import access_token_for, bearer, make_store
-from tests.payments.report_factories import make_session
+from tests.factories import make_attempt, make_checkout, make_page, make_store
+from tests.http import access_token_for, bearer
 
 LIST_KEYS = {"id", "state", "pageId", "email", "name", "amount", "attemptCount", "expiresAt", "createdAt", "completedAt"}
 
@@ -21,9 +21,9 @@ def auth(app, user):
 
 
 def test_detail_has_transitions_and_attempts(client, db, store, auth):
-    checkout = make_session(db, store, state=S.OPEN, total=3000, history=[
-        (S.OPEN, "INITIATE_PAYMENT", S.PROCESSING), (S.PROCESSING, "PAYMENT_FAILED", S.OPEN)],
-        attempts=[(AttemptStatus.FAILED, "pi_one", "card_declined")])
+    checkout = make_checkout(db, make_page(db, store), state=S.OPEN, total=3000, history=[
+        (S.OPEN, "INITIATE_PAYMENT", S.PROCESSING), (S.PROCESSING, "PAYMENT_FAILED", S.OPEN)])
+    make_attempt(db, checkout, status=AttemptStatus.FAILED, intent_id="pi_one", failure_code="card_declined")
     db.commit()
     body = client.get(f"/api/stores/{store.id}/checkout-sessions/{checkout.id}", headers=auth).json
     assert set(body) == LIST_KEYS | {"transitions", "attempts"}
@@ -37,7 +37,7 @@ def test_detail_has_transitions_and_attempts(client, db, store, auth):
 
 def test_list_filters_by_state_and_pages(client, db, store, auth):
     now = utcnow()
-    made = [make_session(db, store, state=S.EXPIRED if n == 0 else S.OPEN, created_at=now - timedelta(minutes=5 - n))
+    made = [make_checkout(db, make_page(db, store), state=S.EXPIRED if n == 0 else S.OPEN, created_at=now - timedelta(minutes=5 - n))
             for n in range(3)]
     db.commit()
     base = f"/api/stores/{store.id}/checkout-sessions"
@@ -53,7 +53,7 @@ def test_list_filters_by_state_and_pages(client, db, store, auth):
 
 def test_another_stores_session_is_404(client, db, store, auth):
     other = make_store(db, name="Other")
-    foreign = make_session(db, other)
+    foreign = make_checkout(db, make_page(db, other))
     db.commit()
     assert client.get(f"/api/stores/{store.id}/checkout-sessions/{foreign.id}", headers=auth).status_code == 404
     assert client.get(f"/api/stores/{other.id}/checkout-sessions", headers=auth).status_code == 404

@@ -12,8 +12,8 @@ from checkie.catalog.models import Coupon
 from checkie.database import utcnow
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
-from tests.catalog.coupon_helpers import make_coupon, make_page
-from tests.fixtures import access_token_for, add_member, bearer, make_store, make_user
+from tests.factories import add_member, make_coupon, make_page, make_store, make_user
+from tests.http import access_token_for, bearer
 
 COUPON_KEYS = {
     "id", "code", "percentOff", "amountOff", "currency", "maxRedemptions", "redemptionCount", "expiresAt",

@@ -11,12 +11,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-import tests.api.test_openapi_contract as contract
-from checkie.catalog.coupons import create_coupon
 from checkie.catalog.models import Coupon
 from checkie.extensions import db as _db
 from checkie.stores.models import Store
-from tests.catalog.coupon_helpers import make_page
+from tests.api import contract
+from tests.factories import make_coupon, make_page
 
 schema = contract.schema.include(path_regex="/coupons")
 
@@ -36,7 +35,7 @@ class CouponWorld(contract.ApiWorld):
                 store = session.get(Store, self.store_id)
                 page = make_page(session, store, title="Contract page")
                 self.created_coupons += 1
-                coupon = create_coupon(session, store, code=f"CONTRACT{self.created_coupons}", percent_off=10, page_ids=[page.id])
+                coupon = make_coupon(session, store, code=f"CONTRACT{self.created_coupons}", page_ids=[page.id])
             self.coupon_id = coupon.id
             session.commit()
             session.remove()

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 from checkie.catalog.models import CustomField
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
-from tests.catalog.field_factories import make_field, make_page, open_sessions
-from tests.fixtures import access_token_for, add_member, bearer, make_store, make_user
+from tests.factories import add_member, make_field, make_page, make_store, make_user, open_sessions
+from tests.http import access_token_for, bearer
 
 FIELD_KEYS = {"id", "key", "label", "type", "required", "options", "helpText", "position"}
 
@@ -18,7 +18,7 @@ def auth(app, user):
 
 @pytest.fixture
 def page(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, publish=True)
     db.commit()
     return page
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures import access_token_for, bearer, make_store
-from tests.payments.report_factories import make_customer, make_payment
+from tests.factories import make_customer, make_payment, make_store
+from tests.http import access_token_for, bearer
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 from checkie.catalog.models import Embed
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
-from tests.catalog.field_factories import make_embed, make_page
-from tests.fixtures import access_token_for, add_member, bearer, make_store, make_user
+from tests.factories import add_member, make_embed, make_page, make_store, make_user
+from tests.http import access_token_for, bearer
 
 EMBED_KEYS = {"id", "embedId", "pageId", "type", "allowedOrigins", "settings", "iframeUrl", "createdAt"}
 APP_URL = "http://localhost"  # tests/conftest.py
@@ -19,7 +19,7 @@ def auth(app, user):
 
 @pytest.fixture
 def page(db, store):
-    page = make_page(db, store, slug="t-shirt")
+    page = make_page(db, store, slug="t-shirt", publish=True)
     db.commit()
     return page
 

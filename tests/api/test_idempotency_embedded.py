@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_embedded_profile import _env, _flask, _python
+from tests.embedded import run_python, upgraded
 
 pytestmark = pytest.mark.embedded
 
 
 def test_replay_reuse_and_expiry_on_sqlite(tmp_path):
-    env = _env(tmp_path)
-    _flask("db", "upgrade", env=env)
-    result = _python(
+    result = run_python(
         """
         import json
         from datetime import timedelta
@@ -39,6 +37,6 @@ def test_replay_reuse_and_expiry_on_sqlite(tmp_path):
             n = db.session.scalar(sa.select(sa.func.count()).select_from(IdempotencyKey))
         print(json.dumps({"s": [r.status_code for r in (r1, r2, r3, r4)], "replayed": r2.headers.get("Idempotent-Replayed"), "runs": len(runs), "rows": n}))
         """,
-        env,
+        upgraded(tmp_path),
     )
     assert result == {"s": [201, 201, 422, 201], "replayed": "true", "runs": 2, "rows": 1}

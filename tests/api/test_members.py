@@ -5,7 +5,8 @@ import sqlalchemy as sa
 from checkie.notifications.models import EmailMessage
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role, StoreMember
-from tests.fixtures import access_token_for, add_member, bearer, make_user
+from tests.factories import add_member, make_user
+from tests.http import access_token_for, bearer
 
 MEMBER_KEYS = {"id", "email", "role", "status", "userId", "createdAt"}
 

@@ -7,7 +7,8 @@ from checkie.catalog import pages, variants
 from checkie.catalog.models import CustomField, FieldType, Page, PageStats, PageStatus
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
-from tests.fixtures import access_token_for, add_member, bearer, make_store, make_user
+from tests.factories import add_member, make_page, make_store, make_user
+from tests.http import access_token_for, bearer
 
 PAGE_KEYS = {"id", "slug", "title", "description", "status", "pricing", "allowCoupons", "successUrl", "variants",
              "customFields", "stats", "url", "createdAt", "updatedAt", "publishedAt"}
@@ -27,15 +28,11 @@ def url(store, page_id=None, action=None) -> str:
     return path + (f"/{action}" if action else "")
 
 
-def make_page(db, store, title="T-shirt", **options):
-    options.setdefault("amount", 2500)
-    page = pages.create_page(db, store, title=title, **options)
-    db.commit()
-    return page
 
 
 def test_every_endpoint_needs_a_token(client, db, store):
     page = make_page(db, store)
+    db.commit()
     for method, path in [("get", url(store)), ("post", url(store)), ("get", url(store, page.id)),
                          ("patch", url(store, page.id)), ("delete", url(store, page.id))] + [
             ("post", url(store, page.id, action)) for action in ("publish", "archive", "unpublish", "duplicate")]:
@@ -103,6 +100,7 @@ def test_invalid_bodies_are_422_on_the_field(client, db, store, auth, change, fi
 
 def test_a_taken_slug_is_422(client, db, store, auth):
     make_page(db, store, slug="tee")
+    db.commit()
     response = client.post(url(store), json={**BODY, "slug": "tee"}, headers=auth)
     assert response.status_code == 422 and "already uses" in response.json["error"]["fields"]["slug"][0]
 
@@ -116,9 +114,10 @@ def test_jpy_and_bhd_amounts_are_minor_units(client, store, auth):
 
 def test_list_filters_searches_and_paginates(client, db, store, auth):
     for title in ("Blue hoodie", "Red hoodie", "Mug"):
-        make_page(db, store, title)
+        make_page(db, store, title=title)
+        db.commit()
     pages.publish_page(db, db.scalar(sa.select(Page).where(Page.title == "Mug")))
-    make_page(db, make_store(db, name="Other", slug="other"), "Blue hoodie")
+    make_page(db, make_store(db, name="Other", slug="other"), title="Blue hoodie")
     db.commit()
     everything = client.get(url(store), headers=auth).json
     assert [p["title"] for p in everything["data"]] == ["Mug", "Red hoodie", "Blue hoodie"] and everything["nextCursor"] is None
@@ -137,6 +136,7 @@ def test_list_filters_searches_and_paginates(client, db, store, auth):
 
 def test_read_shows_variants_fields_and_stats(client, db, store, auth):
     page = make_page(db, store, currency="EUR")
+    db.commit()
     size = variants.add_variant(db, page, name="Size")
     small = variants.add_option(db, size, name="Small", price_delta=-500)
     page.custom_fields.append(CustomField(key="team", label="Team", type=FieldType.SELECT, options=["A"], position=0))
@@ -151,6 +151,7 @@ def test_read_shows_variants_fields_and_stats(client, db, store, auth):
 
 def test_patch_changes_only_what_is_sent(client, db, store, auth):
     page = make_page(db, store, success_url="https://a.example")
+    db.commit()
     response = client.patch(url(store, page.id), json={"title": "New", "pricing": {"amount": 990}}, headers=auth)
     assert response.status_code == 200
     body = response.json
@@ -163,6 +164,7 @@ def test_patch_changes_only_what_is_sent(client, db, store, auth):
 
 def test_patch_refuses_breaking_the_price_floor_or_a_published_page(client, db, store, auth):
     page = make_page(db, store)
+    db.commit()
     variants.add_option(db, variants.add_variant(db, page, name="Size"), name="S", price_delta=-2000)
     pages.publish_page(db, page)
     db.commit()
@@ -176,6 +178,7 @@ def test_patch_refuses_breaking_the_price_floor_or_a_published_page(client, db, 
 
 def test_publish_answers_the_page_or_every_reason(client, db, store, auth):
     page = make_page(db, store, amount=0)
+    db.commit()
     variants.add_variant(db, page, name="Size")
     db.commit()
     refused = client.post(url(store, page.id, "publish"), headers=auth)
@@ -193,6 +196,7 @@ def test_publish_answers_the_page_or_every_reason(client, db, store, auth):
 
 def test_archive_and_unpublish(client, db, store, auth):
     page = make_page(db, store)
+    db.commit()
     assert client.post(url(store, page.id, "unpublish"), headers=auth).status_code == 409
     archived = client.post(url(store, page.id, "archive"), headers=auth)
     assert archived.status_code == 200 and archived.json["status"] == "archived"
@@ -202,7 +206,8 @@ def test_archive_and_unpublish(client, db, store, auth):
 
 
 def test_delete_a_draft_and_409_for_anything_else(client, db, store, auth):
-    draft, published = make_page(db, store), make_page(db, store, "Live")
+    draft, published = make_page(db, store), make_page(db, store, title="Live")
+    db.commit()
     pages.publish_page(db, published)
     db.commit()
     response = client.delete(url(store, draft.id), headers=auth)
@@ -217,7 +222,8 @@ def test_delete_a_draft_and_409_for_anything_else(client, db, store, auth):
 
 
 def test_duplicate_answers_the_new_draft(client, db, store, auth):
-    page = make_page(db, store, "Hoodie")
+    page = make_page(db, store, title="Hoodie")
+    db.commit()
     variants.add_option(db, variants.add_variant(db, page, name="Size"), name="L", price_delta=300)
     pages.publish_page(db, page)
     db.commit()
@@ -231,6 +237,7 @@ def test_duplicate_answers_the_new_draft(client, db, store, auth):
 
 def test_viewers_read_admins_and_api_keys_write(client, app, db, user, store):
     page = make_page(db, store)
+    db.commit()
     viewer, admin = make_user(db), make_user(db)
     add_member(db, store, viewer, role=Role.VIEWER)
     add_member(db, store, admin, role=Role.ADMIN)
@@ -252,8 +259,9 @@ def test_viewers_read_admins_and_api_keys_write(client, app, db, user, store):
 
 def test_another_stores_pages_are_404(client, app, db, user, store, auth):
     other = make_store(db, name="Other", slug="other")
-    theirs = make_page(db, other, "Theirs")
-    mine = make_page(db, store, "Mine")
+    theirs = make_page(db, other, title="Theirs")
+    mine = make_page(db, store, title="Mine")
+    db.commit()
     _, raw_key = create_api_key(db, store, name="Backend", created_by=user)
     db.commit()
     for headers in (auth, bearer(raw_key)):

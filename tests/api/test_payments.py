@@ -10,8 +10,8 @@ import pytest
 
 from checkie.payments.models import PaymentStatus
 from checkie.stores.api_keys import create_api_key
-from tests.fixtures import access_token_for, bearer, make_store
-from tests.payments.report_factories import make_customer, make_payment, make_session
+from tests.factories import make_checkout, make_customer, make_page, make_payment, make_store
+from tests.http import access_token_for, bearer
 
 PAYMENT_KEYS = {"id", "amount", "fee", "net", "currency", "status", "amountRefunded", "customerId", "checkoutSessionId",
                 "createdAt", "needsReview", "reviewReason", "email", "pageId"}
@@ -28,7 +28,7 @@ def at(day: str) -> datetime:
 
 def test_detail_shape(client, db, store, auth):
     customer = make_customer(db, store)
-    checkout = make_session(db, store)
+    checkout = make_checkout(db, make_page(db, store))
     payment = make_payment(db, store, amount=2500, customer=customer, session=checkout, refunded=500,
                            status=PaymentStatus.PARTIALLY_REFUNDED)
     db.commit()

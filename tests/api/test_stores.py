@@ -4,7 +4,8 @@ import sqlalchemy as sa
 
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role, Store
-from tests.fixtures import access_token_for, add_member, bearer, make_store, make_user
+from tests.factories import add_member, make_payment, make_store, make_user
+from tests.http import access_token_for, bearer
 
 STORE_KEYS = {"id", "name", "slug", "currency", "role", "createdAt"}
 
@@ -153,8 +154,6 @@ def test_only_the_owner_deletes_and_the_answer_is_an_empty_204(client, app, db, 
 
 
 def test_a_store_that_has_taken_payments_cannot_be_deleted(client, db, store, auth):
-    from tests.payments.report_factories import make_payment
-
     make_payment(db, store)
     db.commit()
     response = client.delete(f"/api/stores/{store.id}", headers=auth)

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 
 from checkie.accounts.models import User
-from tests.accounts.helpers import app_db, emails_to, verified_user
-from tests.fixtures import DEFAULT_PASSWORD, access_token_for, bearer, make_store
+from tests.apps import app_db
+from tests.emails import emails_to
+from tests.factories import DEFAULT_PASSWORD, make_store, verified_user
+from tests.http import access_token_for, bearer
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -6,7 +6,8 @@ from checkie.catalog import pages, variants
 from checkie.catalog.models import Variant, VariantOption
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
-from tests.fixtures import access_token_for, add_member, bearer, make_store, make_user
+from tests.factories import add_member, make_store, make_user
+from tests.http import access_token_for, bearer
 
 
 @pytest.fixture

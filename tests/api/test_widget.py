@@ -10,16 +10,8 @@ from checkie.catalog import pages
 from checkie.catalog.coupons import deactivate_coupon
 from checkie.catalog.models import Coupon, PageStats
 from checkie.extensions import limiter
-from tests.api.widget_factories import (
-    WIDGET,
-    fill_in,
-    make_coupon,
-    make_embed,
-    make_shop,
-    open_session,
-    patch_session,
-    status,
-)
+from tests.factories import make_coupon, make_embed, make_shop
+from tests.widget import WIDGET, WIDGET_SHOP, fill_in, open_session, patch_session, status
 
 PAGE_KEYS = {"id", "slug", "title", "description", "pricing", "variants", "customFields", "allowCoupons"}
 SESSION_KEYS = {"sessionId", "status", "email", "amount", "customFields", "variantOptions", "coupon"}
@@ -27,7 +19,7 @@ SESSION_KEYS = {"sessionId", "status", "email", "amount", "customFields", "varia
 
 @pytest.fixture
 def shop(db, store):
-    shop = make_shop(db, store)
+    shop = make_shop(db, store, **WIDGET_SHOP)
     db.commit()
     return shop
 

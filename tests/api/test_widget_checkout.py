@@ -13,23 +13,16 @@ from checkie.payments.models import (
     PaymentAttempt,
     TransactionType,
 )
-from tests.api.widget_factories import (
-    WIDGET,
-    fill_in,
-    make_coupon,
-    make_shop,
-    open_session,
-    pay,
-    status,
-)
-from tests.fixtures import post_form
+from tests.factories import make_coupon, make_shop
+from tests.http import post_form
+from tests.widget import WIDGET, WIDGET_SHOP, fill_in, open_session, pay, status
 
 CHECKOUT_KEYS = {"sessionId", "status"}
 
 
 @pytest.fixture
 def shop(db, store):
-    shop = make_shop(db, store)
+    shop = make_shop(db, store, **WIDGET_SHOP)
     db.commit()
     return shop
 

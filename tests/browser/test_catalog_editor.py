@@ -13,9 +13,8 @@ from playwright.sync_api import Page, expect
 
 from checkie.catalog.models import Coupon, CustomField, PageStatus
 from checkie.catalog.models import Page as CheckoutPage
-from checkie.database import utcnow
-from tests.browser.conftest import SCREENSHOTS
-from tests.fixtures import DEFAULT_PASSWORD, make_store, make_user
+from tests.browser.chromium import SCREENSHOTS
+from tests.factories import DEFAULT_PASSWORD, make_store, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -29,8 +28,7 @@ MARKER = "window.__catalogEditorMarker"
 @pytest.fixture
 def merchant(db):
     """A verified merchant who owns one store; returns the store's id."""
-    user = make_user(db, email=EMAIL, name="Léa Crane")
-    user.email_verified_at = utcnow()
+    user = make_user(db, email=EMAIL, name="Léa Crane", verified=True)
     store = make_store(db, owner=user, name="Paper Crane", slug="paper-crane")
     db.commit()
     return store.id

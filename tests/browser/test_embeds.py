@@ -16,8 +16,7 @@ from playwright.sync_api import FrameLocator, Page, expect
 from checkie.catalog.embeds import create_embed, embed_code
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.payments.models import Payment
-from tests.fixtures import make_store, make_user
-from tests.storefront.factories import make_shop_page
+from tests.factories import make_coupon, make_shop, make_store, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +26,8 @@ THANKS = "Thank you, your payment went through"
 @pytest.fixture
 def shop_page(db):
     store = make_store(db, owner=make_user(db, email="lea@papercrane.example"), name="Paper Crane", slug="paper-crane")
-    page = make_shop_page(db, store)
+    page = make_shop(db, store).page
+    make_coupon(db, store)  # SAVE10: 10 % off
     db.commit()
     return page
 

@@ -10,9 +10,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from checkie.database import utcnow
-from tests.browser.conftest import DESKTOP, MOBILE, SCREENSHOTS
-from tests.fixtures import DEFAULT_PASSWORD, make_store, make_user
+from tests.browser.chromium import DESKTOP, MOBILE, SCREENSHOTS
+from tests.factories import DEFAULT_PASSWORD, make_store, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -21,8 +20,7 @@ VIEWPORTS = {"desktop": DESKTOP, "mobile": MOBILE}
 
 @pytest.fixture
 def merchant(db):
-    user = make_user(db, email="lena@example.com", name="Lena Paper")
-    user.email_verified_at = utcnow()
+    user = make_user(db, email="lena@example.com", name="Lena Paper", verified=True)
     store = make_store(db, owner=user, name="Paper & Ink", slug="paper-ink")
     db.commit()
     return user, store

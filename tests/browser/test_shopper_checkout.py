@@ -9,10 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from checkie.database import utcnow
-from tests.browser.conftest import MOBILE
-from tests.fixtures import DEFAULT_PASSWORD, make_store, make_user
-from tests.storefront.factories import make_shop_page
+from tests.browser.chromium import MOBILE
+from tests.factories import DEFAULT_PASSWORD, make_coupon, make_shop, make_store, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -22,10 +20,10 @@ MARKER = "window.__shopperCheckoutMarker"
 
 @pytest.fixture
 def store_id(db):
-    user = make_user(db, email=MERCHANT, name="Léa Crane")
-    user.email_verified_at = utcnow()
+    user = make_user(db, email=MERCHANT, name="Léa Crane", verified=True)
     store = make_store(db, owner=user, name="Paper Crane", slug="paper-crane")
-    make_shop_page(db, store)
+    make_shop(db, store)
+    make_coupon(db, store)  # SAVE10: 10 % off
     db.commit()
     return store.id
 
@@ -56,7 +54,7 @@ def _buy_with_variant_fields_and_coupon(page: Page) -> None:
 
     page.get_by_label("L (+$5.00)").check()
     expect(_summary_total(page)).to_have_text("$25.00")
-    page.get_by_label("Colour").select_option("Blue")
+    page.get_by_label("Color").select_option("Blue")
     _fill_details(page, email="sam@example.com", name="Sam Shopper")
 
     page.get_by_label("Coupon code").fill("save10")

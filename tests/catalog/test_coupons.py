@@ -14,8 +14,7 @@ from checkie.database import utcnow
 from checkie.errors import NotFound, ValidationFailed
 from checkie.extensions import db as _db
 from checkie.stores.models import Store
-from tests.catalog.coupon_helpers import make_coupon, make_page
-from tests.fixtures import make_store
+from tests.factories import make_coupon, make_page, make_store
 
 
 def fields_of(excinfo) -> dict:

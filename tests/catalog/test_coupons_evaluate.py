@@ -14,8 +14,7 @@ from checkie.catalog.coupons import (
 )
 from checkie.catalog.models import Coupon
 from checkie.database import utcnow
-from tests.catalog.coupon_helpers import make_coupon, make_page
-from tests.fixtures import make_store
+from tests.factories import make_coupon, make_page, make_store
 
 
 @pytest.fixture

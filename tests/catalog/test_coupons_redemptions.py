@@ -13,7 +13,8 @@ from checkie.catalog.coupons import (
 )
 from checkie.catalog.models import Coupon
 from checkie.database import utcnow
-from tests.catalog.coupon_helpers import make_coupon, run_concurrently
+from tests.concurrency import run_concurrently
+from tests.factories import make_coupon
 
 
 def count_of(db, coupon) -> int:
@@ -64,7 +65,7 @@ def test_unknown_or_impossible_ids_reserve_nothing(db, store):
 def test_twenty_concurrent_reservations_of_a_five_use_coupon(app, db, store):
     coupon_id = make_coupon(db, store, max_redemptions=5).id
     db.commit()  # (threads must not touch the test's own objects: read the id before)
-    results = run_concurrently(app, 20, lambda session: reserve_redemption(session, coupon_id))
+    results = run_concurrently(app, 20, lambda session, _: reserve_redemption(session, coupon_id))
     assert results.count(True) == 5 and results.count(False) == 15
     assert db.get(Coupon, coupon_id).redemption_count == 5
 
@@ -74,6 +75,6 @@ def test_concurrent_releases_stop_at_zero(app, db, store):
     for _ in range(3):
         reserve_redemption(db, coupon_id)
     db.commit()
-    results = run_concurrently(app, 10, lambda session: release_redemption(session, coupon_id))
+    results = run_concurrently(app, 10, lambda session, _: release_redemption(session, coupon_id))
     assert results.count(True) == 3
     assert db.get(Coupon, coupon_id).redemption_count == 0

@@ -7,8 +7,7 @@ import sqlalchemy as sa
 from checkie.catalog import embeds
 from checkie.catalog.models import Embed, EmbedType
 from checkie.errors import NotFound, ValidationFailed
-from tests.catalog.field_factories import make_embed, make_page
-from tests.fixtures import make_store
+from tests.factories import make_embed, make_page, make_store
 
 APP_URL = "https://pay.example.com"
 

@@ -6,8 +6,7 @@ import sqlalchemy as sa
 from checkie.catalog import fields
 from checkie.catalog.models import CustomField, FieldType
 from checkie.errors import Conflict, NotFound, ValidationFailed
-from tests.catalog.field_factories import make_field, make_page, open_sessions
-from tests.fixtures import make_store
+from tests.factories import make_field, make_page, make_store, open_sessions
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import pytest
 
 from checkie.catalog.answers import validate_answers
 from checkie.errors import ValidationFailed
-from tests.catalog.field_factories import make_field, make_page
+from tests.factories import make_field, make_page
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from checkie.catalog.models import (
     PricingType,
 )
 from checkie.errors import Conflict, NotFound, ValidationFailed
-from tests.fixtures import make_store
+from tests.factories import make_store
 
 
 def new_page(db, store, title="T-shirt", **options):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from checkie.catalog import fields, pages, snapshot, variants
 from checkie.catalog.models import FieldType, Page, PageStatus
 from checkie.stores import services as stores
-from tests.checkout.helpers import make_page
+from tests.factories import make_field, make_page
 
 
 def _version(db, page_id: int) -> int:
@@ -20,9 +20,16 @@ def _view(db, page_id: int) -> snapshot.PageView:
     return snapshot.current_page(db, page_id)
 
 
+def _page(db, store, *, publish: bool):
+    """A T-shirt in sizes S and L with one optional text field, `notes`."""
+    page = make_page(db, store, variants={"Size": {"S": 0, "L": 500}}, publish=publish)
+    make_field(db, page, label="Notes", key="notes")
+    return page
+
+
 @pytest.fixture
 def page(db, store):
-    page = make_page(db, store, sizes={"S": 0, "L": 500})
+    page = _page(db, store, publish=True)
     db.commit()
     return page
 
@@ -63,7 +70,7 @@ def test_a_view_holds_what_shoppers_see_and_is_reused_until_something_changes(db
 ], ids=["page", "add-variant", "rename-variant", "add-option", "option-price", "delete-option", "reorder-options",
         "add-field", "update-field", "publish", "store-name-and-slug"])
 def test_every_change_to_what_shoppers_see_bumps_the_version(db, store, change, expected):
-    page = make_page(db, store, sizes={"S": 0, "L": 500}, publish=False)  # a draft: variants can be added
+    page = _page(db, store, publish=False)  # a draft: variants can be added
     before = _view(db, page.id)
     change(db, page)
     db.commit()

@@ -8,7 +8,8 @@ from sqlalchemy import event
 from checkie.catalog import stats
 from checkie.catalog.models import Page, PageStats
 from checkie.extensions import db as _db
-from tests.catalog.coupon_helpers import make_page, run_concurrently
+from tests.concurrency import run_concurrently
+from tests.factories import make_page
 
 
 @pytest.fixture
@@ -109,7 +110,7 @@ def test_stats_by_page_and_conversion_rate(db, store, page):
 
 def test_fifty_concurrent_views_count_fifty(app, db, page):
     page_id = page.id
-    results = run_concurrently(app, 50, lambda session: stats.record_view(session, page_id))
+    results = run_concurrently(app, 50, lambda session, _: stats.record_view(session, page_id))
     assert all(results)
     assert counters(db, page_id)[0] == 50
 
@@ -117,7 +118,7 @@ def test_fifty_concurrent_views_count_fifty(app, db, page):
 def test_concurrent_counters_do_not_trample_each_other(app, db, page):
     page_id = page.id
 
-    def mixed(session):
+    def mixed(session, _index):
         stats.record_session(session, page_id)
         return stats.record_conversion(session, page_id, revenue=250)
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from checkie.catalog import pages, variants
 from checkie.catalog.models import PageStatus, Variant, VariantOption
 from checkie.errors import NotFound, ValidationFailed
-from tests.fixtures import make_store
+from tests.factories import make_store
 
 
 @pytest.fixture

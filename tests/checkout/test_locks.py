@@ -12,12 +12,12 @@ from sqlalchemy.exc import OperationalError
 
 from checkie.checkout import locks, services
 from checkie.extensions import db as _db
-from tests.checkout.helpers import make_page, open_checkout
+from tests.factories import make_page, open_checkout
 
 
 @pytest.fixture
 def session_id(db, store) -> str:
-    checkout = open_checkout(db, make_page(db, store, amount=1000))
+    checkout = open_checkout(db, make_page(db, store, amount=1000, publish=True))
     db.commit()
     return checkout.id
 

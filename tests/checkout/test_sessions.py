@@ -12,7 +12,7 @@ from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import utcnow
 from checkie.errors import NotFound, ValidationFailed
 from checkie.payments.initiation import initiate_payment
-from tests.checkout.helpers import force_state, make_coupon, make_page, open_checkout
+from tests.factories import force_state, make_coupon, make_field, make_page, open_checkout
 
 SIZES = {"S": 0, "M": 300, "XL": 700}
 
@@ -22,7 +22,7 @@ def _fields(excinfo) -> dict:
 
 
 def test_open_session_preselects_first_options_and_counts(app, db, store):
-    page = make_page(db, store, amount=2000, sizes={"M": 300, "S": 0})
+    page = make_page(db, store, amount=2000, variants={"Size": {"M": 300, "S": 0}}, publish=True)
     session = open_checkout(db, page)
     variant = page.variants[0]
     assert session.id.startswith("cs_") and len(session.id) == 35
@@ -38,13 +38,13 @@ def test_open_session_preselects_first_options_and_counts(app, db, store):
 
 
 def test_open_session_refuses_unpublished_pages(db, store):
-    page = make_page(db, store, publish=False)
+    page = make_page(db, store)
     with pytest.raises(NotFound):
         services.open_session(db, page, client_info={})
 
 
 def test_get_session(db, store):
-    session = open_checkout(db, make_page(db, store))
+    session = open_checkout(db, make_page(db, store, publish=True))
     db.commit()
     assert services.get_session(db, session.id) is session
     assert services.lock_session_by_id(db, session.id) is session
@@ -56,7 +56,7 @@ def test_get_session(db, store):
 
 
 def test_update_contact_fields(db, store):
-    session = open_checkout(db, make_page(db, store))
+    session = open_checkout(db, make_page(db, store, publish=True))
     services.update_session(db, session, email="  Shopper@Example.COM ", name="  Sam  ")
     assert (session.email, session.name) == ("Shopper@example.com", "Sam")
     assert [t.event for t in session.transitions] == ["UPDATE_SESSION"]
@@ -77,7 +77,8 @@ def test_update_contact_fields(db, store):
     ({"coupon_code": "NOSUCH"}, "couponCode"),
 ])
 def test_update_validation_errors_change_nothing(db, store, changes, field):
-    page = make_page(db, store, sizes=SIZES)
+    page = make_page(db, store, variants={"Size": SIZES}, publish=True)
+    make_field(db, page, label="Notes", key="notes")
     session = open_checkout(db, page, email="keep@example.com")
     db.commit()
     with pytest.raises(ValidationFailed) as excinfo:
@@ -88,15 +89,15 @@ def test_update_validation_errors_change_nothing(db, store, changes, field):
 
 
 def test_update_reports_every_bad_field_at_once(db, store):
-    session = open_checkout(db, make_page(db, store))
+    session = open_checkout(db, make_page(db, store, publish=True))
     with pytest.raises(ValidationFailed) as excinfo:
         services.update_session(db, session, email="bad", name="y" * 300, custom_fields={"zzz": 1})
     assert set(_fields(excinfo)) == {"email", "name", "customFields.zzz"}
 
 
 def test_variant_options_must_name_every_variant_and_its_own_options(db, store):
-    page = make_page(db, store, sizes=SIZES)
-    other = make_page(db, store, sizes={"A": 0})
+    page = make_page(db, store, amount=2000, variants={"Size": SIZES}, publish=True)
+    other = make_page(db, store, variants={"Size": {"A": 0}}, publish=True)
     session = open_checkout(db, page)
     variant = page.variants[0]
     xl = variant.options[2]
@@ -113,7 +114,9 @@ def test_variant_options_must_name_every_variant_and_its_own_options(db, store):
 
 
 def test_custom_fields_merge_and_blank_removes(db, store):
-    page = make_page(db, store, required_field=True)
+    page = make_page(db, store, publish=True)
+    make_field(db, page, label="Company", key="company", required=True)
+    make_field(db, page, label="Notes", key="notes")
     session = open_checkout(db, page)
     services.update_session(db, session, custom_fields={"company": " Acme "})
     services.update_session(db, session, custom_fields={"notes": "gift"})
@@ -123,7 +126,7 @@ def test_custom_fields_merge_and_blank_removes(db, store):
 
 
 def test_update_refused_when_not_open(db, store):
-    session = open_checkout(db, make_page(db, store))
+    session = open_checkout(db, make_page(db, store, publish=True))
     for state in (CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION, CheckoutState.COMPLETED,
                   CheckoutState.EXPIRED, CheckoutState.ABANDONED):
         force_state(db, session, state)
@@ -135,7 +138,7 @@ def test_update_refused_when_not_open(db, store):
 
 
 def test_amounts_with_variants_and_percent_coupon(db, store):
-    page = make_page(db, store, amount=999, sizes={"S": 0, "L": 1})
+    page = make_page(db, store, amount=999, variants={"Size": {"S": 0, "L": 1}}, publish=True)
     make_coupon(db, store, code="SAVE15", percent_off=15)
     session = open_checkout(db, page)
     services.update_session(db, session, coupon_code="save15")  # any letter case
@@ -148,7 +151,7 @@ def test_amounts_with_variants_and_percent_coupon(db, store):
 
 
 def test_amount_off_coupon_never_below_zero(db, store):
-    page = make_page(db, store, amount=500)
+    page = make_page(db, store, amount=500, publish=True)
     coupon = make_coupon(db, store, code="BIG", amount_off=10_000)
     session = open_checkout(db, page, coupon_code="BIG")
     assert session.coupon_id == coupon.id
@@ -161,7 +164,7 @@ def test_amount_off_coupon_never_below_zero(db, store):
     ({"currency": "EUR", "amount_off": 100}, "not_applicable"),
 ])
 def test_coupon_refusals_name_the_reason(db, store, terms, reason):
-    page = make_page(db, store, amount=2000)
+    page = make_page(db, store, amount=2000, publish=True)
     coupon = make_coupon(db, store, code="CODE1", **terms)
     if reason == "exhausted":
         coupon.redemption_count = 1
@@ -175,7 +178,7 @@ def test_coupon_refusals_name_the_reason(db, store, terms, reason):
 
 
 def test_expired_and_inactive_coupons(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, publish=True)
     coupon = make_coupon(db, store, code="LATE", expires_at=utcnow() + timedelta(days=1))
     make_coupon(db, store, code="OFF").active = False
     db.execute(sa.update(Coupon).where(Coupon.id == coupon.id).values(expires_at=utcnow() - timedelta(seconds=1)))
@@ -190,7 +193,7 @@ def test_expired_and_inactive_coupons(db, store):
 
 
 def test_page_without_coupons_refuses_codes(db, store):
-    page = make_page(db, store, allow_coupons=False)
+    page = make_page(db, store, allow_coupons=False, publish=True)
     make_coupon(db, store, code="SAVE10")
     session = open_checkout(db, page)
     with pytest.raises(ValidationFailed) as excinfo:
@@ -199,7 +202,7 @@ def test_page_without_coupons_refuses_codes(db, store):
 
 
 def test_option_change_that_breaks_the_coupon_minimum_is_refused(db, store):
-    page = make_page(db, store, amount=1000, sizes={"L": 500, "S": 0})
+    page = make_page(db, store, amount=1000, variants={"Size": {"L": 500, "S": 0}}, publish=True)
     make_coupon(db, store, code="MIN15", percent_off=10, minimum_amount=1500, currency="USD")
     session = open_checkout(db, page, coupon_code="MIN15")
     assert session.total == 1350
@@ -212,7 +215,7 @@ def test_option_change_that_breaks_the_coupon_minimum_is_refused(db, store):
 
 
 def test_abandon(db, store):
-    session = open_checkout(db, make_page(db, store))
+    session = open_checkout(db, make_page(db, store, publish=True))
     assert services.abandon_session(db, session) is CheckoutState.ABANDONED
     with pytest.raises(services.InvalidTransition):
         services.abandon_session(db, session)
@@ -220,7 +223,7 @@ def test_abandon(db, store):
 
 
 def test_a_session_past_its_expiry_refuses_changes_and_payment_before_the_task_runs(db, store):
-    session = open_checkout(db, make_page(db, store))
+    session = open_checkout(db, make_page(db, store, publish=True))
     services.update_session(db, session, email="ada@example.com")
     session.expires_at = utcnow() - timedelta(seconds=1)
     db.commit()
@@ -234,7 +237,9 @@ def test_a_session_past_its_expiry_refuses_changes_and_payment_before_the_task_r
 
 
 def test_session_and_page_reads_one_row_once_the_page_view_is_cached(app, db, store):
-    session_id, store_name = open_checkout(db, make_page(db, store, sizes={"S": 0, "L": 500})).id, store.name
+    page = make_page(db, store, variants={"Size": {"S": 0, "L": 500}}, publish=True)
+    make_field(db, page, label="Notes", key="notes")
+    session_id, store_name = open_checkout(db, page).id, store.name
     db.commit()
     db.expunge_all()
     services.session_and_page(db, session_id)  # the first read of this page's version caches its view

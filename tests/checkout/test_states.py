@@ -20,7 +20,7 @@ from checkie.checkout.states import (
     next_state,
     rows_for,
 )
-from tests.checkout.helpers import force_state, make_page, payable_checkout
+from tests.factories import force_state, make_page, payable_checkout
 
 S, E = CheckoutState, CheckoutEvent
 
@@ -83,7 +83,7 @@ def _snapshot(db, session):
 
 @pytest.mark.parametrize(("state", "event"), sorted(ALLOWED))
 def test_every_allowed_pair_reaches_its_state_with_one_transition(db, store, state, event):
-    page = make_page(db, store)
+    page = make_page(db, store, publish=True)
     session = force_state(db, payable_checkout(db, page), S(state), attempt_count=1)
     db.commit()
     _, attempts_before, transitions_before = _snapshot(db, session)
@@ -102,7 +102,7 @@ def test_every_allowed_pair_reaches_its_state_with_one_transition(db, store, sta
 
 @pytest.mark.parametrize(("state", "event"), REFUSED)
 def test_every_other_pair_is_refused_and_changes_nothing(db, store, state, event):
-    page = make_page(db, store)
+    page = make_page(db, store, publish=True)
     session = force_state(db, payable_checkout(db, page), S(state), attempt_count=2)
     db.commit()
     before = _snapshot(db, session)

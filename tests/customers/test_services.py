@@ -6,9 +6,8 @@ import sqlalchemy as sa
 
 from checkie.customers import services
 from checkie.customers.models import Customer
-from checkie.payments.models import Payment
-from tests.fixtures import make_store
-from tests.payments.outcome_factories import run_concurrently
+from tests.concurrency import run_concurrently
+from tests.factories import make_store
 
 
 def test_creates_a_customer_with_a_lower_cased_email(db, store):
@@ -42,12 +41,3 @@ def test_concurrent_first_purchases_create_one_customer(app, db, store):
     assert len(set(ids)) == 1
     [customer] = db.scalars(sa.select(Customer)).all()
     assert customer.email == "race@example.com" and customer.name.startswith("Racer ")
-
-
-def _payment(db, store_id: int, customer_id: int, amount: int, currency: str = "USD", refunded: int = 0) -> Payment:
-    count = db.scalar(sa.select(sa.func.count(Payment.id)))
-    payment = Payment(store_id=store_id, customer_id=customer_id, amount=amount, fee=0, net=amount, currency=currency,
-                      amount_refunded=refunded, provider="test", provider_payment_id=f"pi_{count}")
-    db.add(payment)
-    db.flush()
-    return payment

@@ -6,8 +6,10 @@ import sqlalchemy as sa
 
 from checkie.accounts import refresh
 from checkie.accounts.models import RefreshToken, User
-from tests.accounts.helpers import app_db, emails_to, latest_token, verified_user
-from tests.fixtures import DEFAULT_PASSWORD, add_member, login, make_store, post_form
+from tests.apps import app_db
+from tests.emails import emails_to, latest_token
+from tests.factories import DEFAULT_PASSWORD, add_member, make_store, verified_user
+from tests.http import login, post_form
 
 HTMX = {"HX-Request": "true"}
 NEW_PASSWORD = "a brand new passphrase"

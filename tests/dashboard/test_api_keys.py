@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from checkie.security import hash_token
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import ApiKey, Role
-from tests.fixtures import add_member, bearer, make_user, post_form
-from tests.stores.helpers import HX, login_as
+from tests.factories import add_member, make_user
+from tests.http import HX, bearer, login_as, post_form
 
 _KEY = re.compile(r'value="(ck_test_[A-Za-z0-9_-]+)"')
 

@@ -11,14 +11,10 @@ import sqlalchemy as sa
 from checkie.accounts.models import TokenPurpose, User, UserSession
 from checkie.accounts.tasks import purge_user_sessions
 from checkie.database import utcnow
-from tests.accounts.helpers import (
-    app_db,
-    emails_to,
-    expire_tokens,
-    latest_token,
-    verified_user,
-)
-from tests.fixtures import DEFAULT_PASSWORD, csrf_token, login, make_store, post_form
+from tests.apps import app_db
+from tests.emails import emails_to, latest_token
+from tests.factories import DEFAULT_PASSWORD, expire_tokens, make_store, verified_user
+from tests.http import csrf_token, login, post_form
 
 HTMX = {"HX-Request": "true"}
 NEW_PASSWORD = "a brand new passphrase"

@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from checkie.accounts import tasks
 from checkie.accounts.models import PasswordResetRequest
 from checkie.extensions import db as _db
-from tests.accounts.helpers import app_db, emails_to, verified_user, without_volatile
-from tests.fixtures import DEFAULT_PASSWORD, csrf_token, post_form
+from tests.apps import app_db
+from tests.emails import emails_to
+from tests.factories import DEFAULT_PASSWORD, verified_user
+from tests.http import csrf_token, post_form, without_volatile
 
 KNOWN = "known@example.com"
 UNKNOWN = "stranger@example.com"

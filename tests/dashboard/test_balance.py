@@ -8,9 +8,8 @@ import pytest
 
 from checkie.payments.models import StoreBalance, TransactionType
 from checkie.stores.models import Role
-from tests.fixtures import add_member, make_store, make_user
-from tests.payments.report_factories import credit_payment, make_payment, post
-from tests.stores.helpers import HX, login_as
+from tests.factories import add_ledger_entry, add_member, credit_payment, make_payment, make_store, make_user
+from tests.http import HX, login_as
 
 
 def url(store, rest: str = "") -> str:
@@ -32,7 +31,7 @@ def viewer_client(client, db, store):
 
 def test_available_comes_from_the_balance_row_not_the_ledger(viewer_client, db, store):
     credit_payment(db, store, make_payment(db, store, amount=10000))
-    post(db, store, "EUR", TransactionType.ADJUSTMENT, 250)
+    add_ledger_entry(db, store, "EUR", TransactionType.ADJUSTMENT, 250)
     db.get(StoreBalance, (store.id, "USD")).available = 123456  # the head is what counts
     db.commit()
     page = viewer_client.get(url(store)).get_data(as_text=True)
@@ -49,7 +48,7 @@ def test_ledger_pages_and_htmx_fragment(viewer_client, db, store, monkeypatch):
     from checkie.dashboard import balance as view
 
     monkeypatch.setattr(view, "PAGE_SIZE", 2)
-    entries = [post(db, store, "USD", TransactionType.ADJUSTMENT, 100 * (n + 1)) for n in range(3)]
+    entries = [add_ledger_entry(db, store, "USD", TransactionType.ADJUSTMENT, 100 * (n + 1)) for n in range(3)]
     db.commit()
     first = viewer_client.get(url(store)).get_data(as_text=True)
     assert f"before={entries[1].id}" in first and "$3.00" in first and "$1.00</td>" not in first
@@ -61,7 +60,7 @@ def test_ledger_pages_and_htmx_fragment(viewer_client, db, store, monkeypatch):
 def test_report_by_day_week_and_month(viewer_client, db, store):
     for day, amount in (("2024-01-31", 1000), ("2024-02-01", 2000), ("2024-02-05", 4000)):
         credit_payment(db, store, make_payment(db, store, amount=amount, created_at=at(day)))
-    post(db, store, "USD", TransactionType.REFUND, -500, at=at("2024-02-05"))
+    add_ledger_entry(db, store, "USD", TransactionType.REFUND, -500, at=at("2024-02-05"))
     db.commit()
     query = {"from": "2024-01-01", "to": "2024-02-29"}
     month = viewer_client.get(url(store, "/report"), query_string={**query, "period": "month"}).get_data(as_text=True)

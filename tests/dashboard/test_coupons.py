@@ -11,9 +11,8 @@ from checkie.catalog.coupons import reserve_redemption
 from checkie.catalog.models import Coupon
 from checkie.database import utcnow
 from checkie.stores.models import Role
-from tests.catalog.coupon_helpers import make_coupon, make_page
-from tests.fixtures import add_member, make_store, make_user, post_form
-from tests.stores.helpers import HX, login_as
+from tests.factories import add_member, make_coupon, make_page, make_store, make_user
+from tests.http import HX, login_as, post_form
 
 
 def index_url(store) -> str:

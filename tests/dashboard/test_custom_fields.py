@@ -6,14 +6,13 @@ import sqlalchemy as sa
 
 from checkie.catalog.models import CustomField, FieldType
 from checkie.stores.models import Role
-from tests.catalog.field_factories import make_field, make_page, open_sessions
-from tests.fixtures import add_member, make_store, make_user, post_form
-from tests.stores.helpers import HX, login_as
+from tests.factories import add_member, make_field, make_page, make_store, make_user, open_sessions
+from tests.http import HX, login_as, post_form
 
 
 @pytest.fixture
 def page(db, store):
-    page = make_page(db, store, title="T-shirt")
+    page = make_page(db, store, title="T-shirt", publish=True)
     db.commit()
     return page
 

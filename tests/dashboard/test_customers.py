@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures import make_store
-from tests.payments.report_factories import make_customer, make_payment
-from tests.stores.helpers import HX, login_as
+from tests.factories import make_customer, make_payment, make_store
+from tests.http import HX, login_as
 
 
 def url(store, rest: str = "") -> str:

@@ -4,16 +4,15 @@ import html as htmllib
 import pytest
 import sqlalchemy as sa
 
-from checkie.catalog.models import Embed, EmbedType, PageStatus
+from checkie.catalog.models import Embed, EmbedType
 from checkie.stores.models import Role
-from tests.catalog.field_factories import make_embed, make_page
-from tests.fixtures import add_member, make_store, make_user, post_form
-from tests.stores.helpers import HX, login_as
+from tests.factories import add_member, make_embed, make_page, make_store, make_user
+from tests.http import HX, login_as, post_form
 
 
 @pytest.fixture
 def page(db, store):
-    page = make_page(db, store, title="T-shirt", slug="t-shirt")
+    page = make_page(db, store, title="T-shirt", slug="t-shirt", publish=True)
     db.commit()
     return page
 
@@ -43,7 +42,7 @@ def test_the_list_shows_each_embed_with_its_code_and_a_copy_button(client, db, u
 
 
 def test_an_empty_list_explains_itself_and_unpublished_pages_are_flagged(client, db, user, store):
-    draft = make_page(db, store, status=PageStatus.DRAFT)
+    draft = make_page(db, store)
     db.commit()
     login_as(client, user)
     body = client.get(base(draft)).get_data(as_text=True)

@@ -13,15 +13,14 @@ import sqlalchemy as sa
 from checkie.catalog.models import PageStats, Variant, VariantOption
 from checkie.checkout.models import CheckoutSession
 from checkie.stores.models import Role
-from tests.catalog.field_factories import make_embed, make_page
-from tests.fixtures import add_member, make_user
-from tests.stores.helpers import HX, login_as
-from tests.test_templates import audit
+from tests.csp_audit import audit
+from tests.factories import add_member, make_embed, make_page, make_user
+from tests.http import HX, login_as, post_form
 
 
 @pytest.fixture
 def page(db, store):
-    page = make_page(db, store, title="T-shirt", slug="t-shirt")
+    page = make_page(db, store, title="T-shirt", slug="t-shirt", publish=True)
     db.commit()
     return page
 
@@ -113,8 +112,6 @@ def test_the_htmx_fragment_carries_the_previews(client, db, user, page):
 
 
 def test_a_created_embed_comes_back_with_its_preview(client, db, user, page):
-    from tests.fixtures import post_form
-
     login_as(client, user)
     response = post_form(client, base(page), {"type": "button", "button_text": "Grab it", "theme": "dark"}, headers=HX)
     body = response.get_data(as_text=True)

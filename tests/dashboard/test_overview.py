@@ -7,10 +7,8 @@ from datetime import timedelta
 
 from checkie.catalog import stats as page_stats
 from checkie.database import utcnow
-from tests.catalog.coupon_helpers import make_page
-from tests.fixtures import make_store
-from tests.payments.report_factories import credit_payment, make_payment
-from tests.stores.helpers import login_as
+from tests.factories import credit_payment, make_page, make_payment, make_store
+from tests.http import login_as
 
 
 def test_overview_numbers_and_chart(client, db, user, store):

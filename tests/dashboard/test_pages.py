@@ -15,8 +15,8 @@ from checkie.catalog.models import (
     PricingType,
 )
 from checkie.stores.models import Role
-from tests.fixtures import add_member, csrf_token, make_store, make_user, post_form
-from tests.stores.helpers import HX, login_as
+from tests.factories import add_member, make_page, make_store, make_user
+from tests.http import HX, csrf_token, login_as, post_form
 
 
 def list_url(store) -> str:
@@ -27,11 +27,6 @@ def page_url(store, page, action: str = "") -> str:
     return f"/dashboard/stores/{store.id}/pages/{page.id}" + (f"/{action}" if action else "")
 
 
-def make_page(db, store, title="T-shirt", **options):
-    options.setdefault("amount", 2500)
-    page = pages.create_page(db, store, title=title, **options)
-    db.commit()
-    return page
 
 
 FORM = {"title": "Summer Tee", "slug": "", "description": "Soft.", "pricing_type": "one_time", "amount": "12.50",
@@ -51,10 +46,11 @@ def text(response) -> str:
 # ---------- list ----------
 
 def test_the_list_shows_pages_with_price_status_and_stats(client, db, store, owner):
-    tee = make_page(db, store, "Blue tee")
-    make_page(db, store, "Club", pricing_type="subscription", interval="month", interval_count=3, trial_days=7, amount=900)
+    tee = make_page(db, store, title="Blue tee")
+    make_page(db, store, title="Club", pricing_type="subscription", interval="month", interval_count=3, trial_days=7, amount=900)
+    db.commit()
     tee.stats.views, tee.stats.sessions, tee.stats.conversions, tee.stats.revenue = 40, 12, 3, 7500
-    make_page(db, make_store(db, name="Other", slug="other"), "Not ours")
+    make_page(db, make_store(db, name="Other", slug="other"), title="Not ours")
     db.commit()
     response = client.get(list_url(store))
     html = text(response)
@@ -67,8 +63,9 @@ def test_the_list_shows_pages_with_price_status_and_stats(client, db, store, own
 
 
 def test_search_and_status_filter_answer_the_list_fragment_to_htmx(client, db, store, owner):
-    make_page(db, store, "Blue hoodie")
-    mug = make_page(db, store, "Mug")
+    make_page(db, store, title="Blue hoodie")
+    mug = make_page(db, store, title="Mug")
+    db.commit()
     pages.publish_page(db, mug)
     db.commit()
     response = client.get(list_url(store), query_string={"q": "HOOD"}, headers=HX)
@@ -89,7 +86,8 @@ def test_the_list_paginates(client, db, store, owner, monkeypatch):
 
     monkeypatch.setattr(view, "PER_PAGE", 2)
     for n in range(3):
-        make_page(db, store, f"Page {n}")
+        make_page(db, store, title=f"Page {n}")
+        db.commit()
     first = text(client.get(list_url(store)))
     assert "Page 2" in first and "Page 1" in first and "Page 0" not in first
     older = re.search(r'href="([^"]+before=\d+)"', first).group(1).replace("&amp;", "&")
@@ -101,7 +99,8 @@ def test_an_empty_store_invites_the_first_page_and_viewers_only_read(client, db,
     assert "Create your first checkout page" in text(client.get(list_url(store)))
     viewer = make_user(db)
     add_member(db, store, viewer, role=Role.VIEWER)
-    make_page(db, store, "Visible")
+    make_page(db, store, title="Visible")
+    db.commit()
     login_as(client, viewer)
     html = text(client.get(list_url(store)))
     assert "Visible" in html and "/pages/new" not in html
@@ -156,6 +155,7 @@ def test_amounts_beyond_the_currency_exponent_are_422_beside_the_price(client, d
 
 def test_service_errors_show_beside_the_form_fields(client, db, store, owner):
     make_page(db, store, slug="taken")
+    db.commit()
     data = {**FORM, "slug": "taken", "success_url": "ftp://x.example", "pricing_type": "subscription",
             "interval": "month", "interval_count": "24"}
     response = post_form(client, list_url(store) + "/new", data)
@@ -170,6 +170,7 @@ def test_service_errors_show_beside_the_form_fields(client, db, store, owner):
 
 def test_the_editor_shows_details_stats_status_and_what_blocks_publishing(client, db, store, owner):
     page = make_page(db, store, amount=0)
+    db.commit()
     variants.add_variant(db, page, name="Size")
     page.stats.revenue = 123456
     db.commit()
@@ -185,6 +186,7 @@ def test_the_editor_shows_details_stats_status_and_what_blocks_publishing(client
 
 def test_the_status_panel_refreshes_alone_for_htmx(client, db, store, owner):
     page = make_page(db, store)
+    db.commit()
     response = client.get(page_url(store, page), query_string={"block": "page_status"}, headers=HX)
     html = text(response)
     assert response.status_code == 200 and "<html" not in html and html.lstrip().startswith('<section id="page-status"')
@@ -194,6 +196,7 @@ def test_the_status_panel_refreshes_alone_for_htmx(client, db, store, owner):
 
 def test_update_saves_and_redirects_or_answers_422_with_the_form(client, db, store, owner):
     page = make_page(db, store, currency="BHD")
+    db.commit()
     editor = page_url(store, page)
     assert 'value="2.500"' in text(client.get(editor))
     saved = post_form(client, editor, {**FORM, "title": "Renamed", "currency": "BHD", "amount": "3.750", "slug": "renamed"})
@@ -212,6 +215,7 @@ def test_update_saves_and_redirects_or_answers_422_with_the_form(client, db, sto
 
 def test_a_blank_slug_keeps_the_address(client, db, store, owner):
     page = make_page(db, store)
+    db.commit()
     post_form(client, page_url(store, page), {**FORM, "slug": ""})
     db.expire_all()
     assert page.slug == "t-shirt"
@@ -219,6 +223,7 @@ def test_a_blank_slug_keeps_the_address(client, db, store, owner):
 
 def test_publish_refusal_lists_the_reasons(client, db, store, owner):
     page = make_page(db, store, amount=0)
+    db.commit()
     editor = page_url(store, page)
     response = post_form(client, page_url(store, page, "publish"), page=editor, headers=HX)
     html = text(response)
@@ -232,6 +237,7 @@ def test_publish_refusal_lists_the_reasons(client, db, store, owner):
 
 def test_publish_unpublish_archive_and_restore(client, db, store, owner):
     page = make_page(db, store)
+    db.commit()
     editor = page_url(store, page)
     published = post_form(client, page_url(store, page, "publish"), page=editor, headers=HX)
     assert published.status_code == 200 and published.headers["HX-Redirect"] == editor
@@ -250,7 +256,8 @@ def test_publish_unpublish_archive_and_restore(client, db, store, owner):
 
 
 def test_duplicate_opens_the_copy(client, db, store, owner):
-    page = make_page(db, store, "Hoodie")
+    page = make_page(db, store, title="Hoodie")
+    db.commit()
     variants.add_option(db, variants.add_variant(db, page, name="Size"), name="L", price_delta=100)
     db.commit()
     response = post_form(client, page_url(store, page, "duplicate"), page=page_url(store, page))
@@ -261,7 +268,8 @@ def test_duplicate_opens_the_copy(client, db, store, owner):
 
 
 def test_delete_a_draft_or_be_told_to_archive(client, db, store, owner):
-    draft, used = make_page(db, store, "Draft"), make_page(db, store, "Used")
+    draft, used = make_page(db, store, title="Draft"), make_page(db, store, title="Used")
+    db.commit()
     db.execute(sa.update(PageStats).where(PageStats.page_id == used.id).values(sessions=2))
     db.commit()
     response = post_form(client, page_url(store, draft, "delete"), page=page_url(store, draft), headers=HX)
@@ -278,8 +286,9 @@ def test_delete_a_draft_or_be_told_to_archive(client, db, store, owner):
 # ---------- preview ----------
 
 def test_the_preview_shows_the_page_as_shoppers_will_see_it(client, db, store, owner):
-    page = make_page(db, store, "Club", description="Line one\nline two\n\nSecond paragraph", pricing_type="subscription",
+    page = make_page(db, store, title="Club", description="Line one\nline two\n\nSecond paragraph", pricing_type="subscription",
                      interval="month", trial_days=14, amount=900, allow_coupons=True)
+    db.commit()
     plan = variants.add_variant(db, page, name="Plan")
     variants.add_option(db, plan, name="Basic", price_delta=0)
     variants.add_option(db, plan, name="Pro", price_delta=1000)
@@ -304,6 +313,7 @@ def test_the_preview_shows_the_page_as_shoppers_will_see_it(client, db, store, o
 
 def test_viewers_see_the_editor_read_only_and_cannot_post(client, db, store):
     page = make_page(db, store)
+    db.commit()
     variants.add_option(db, variants.add_variant(db, page, name="Size"), name="S", price_delta=0)
     viewer = make_user(db)
     add_member(db, store, viewer, role=Role.VIEWER)
@@ -322,7 +332,8 @@ def test_viewers_see_the_editor_read_only_and_cannot_post(client, db, store):
 
 
 def test_another_stores_page_is_404_through_my_store(client, db, store, owner):
-    theirs = make_page(db, make_store(db, name="Other", slug="other"), "Theirs")
+    theirs = make_page(db, make_store(db, name="Other", slug="other"), title="Theirs")
+    db.commit()
     token = csrf_token(client, list_url(store))
     mine = f"/dashboard/stores/{store.id}/pages/{theirs.id}"
     for path in (mine, mine + "/preview"):

@@ -8,8 +8,8 @@ import pytest
 from checkie.catalog import pages, variants
 from checkie.catalog.models import PageStatus
 from checkie.stores.models import Role
-from tests.fixtures import add_member, csrf_token, make_store, make_user, post_form
-from tests.stores.helpers import HX, login_as
+from tests.factories import add_member, make_store, make_user
+from tests.http import HX, csrf_token, login_as, post_form
 
 
 @pytest.fixture

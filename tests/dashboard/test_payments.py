@@ -11,9 +11,17 @@ import pytest
 from checkie.checkout.models import CheckoutState
 from checkie.payments.models import AttemptStatus, PaymentStatus
 from checkie.stores.models import Role
-from tests.fixtures import add_member, make_store, make_user
-from tests.payments.report_factories import make_customer, make_payment, make_session
-from tests.stores.helpers import HX, login_as
+from tests.factories import (
+    add_member,
+    make_attempt,
+    make_checkout,
+    make_customer,
+    make_page,
+    make_payment,
+    make_store,
+    make_user,
+)
+from tests.http import HX, login_as
 
 
 def url(store, rest: str = "") -> str:
@@ -109,8 +117,9 @@ def test_export_link_keeps_the_filters(viewer_client, store):
 
 def test_detail_shows_money_attempts_session_customer_and_review(viewer_client, db, store):
     customer = make_customer(db, store, email="ann@example.com", name="Ann Buyer")
-    checkout = make_session(db, store, state=CheckoutState.COMPLETED, attempts=[
-        (AttemptStatus.FAILED, "pi_declined1", "card_declined"), (AttemptStatus.SUCCEEDED, "pi_ok2", None)])
+    checkout = make_checkout(db, make_page(db, store), state=CheckoutState.COMPLETED)
+    make_attempt(db, checkout, status=AttemptStatus.FAILED, intent_id="pi_declined1", failure_code="card_declined")
+    make_attempt(db, checkout, status=AttemptStatus.SUCCEEDED, intent_id="pi_ok2")
     payment = make_payment(db, store, amount=10000, session=checkout, customer=customer, needs_review=True,
                            review_reason="Amount differs from the session total")
     db.commit()

@@ -9,9 +9,8 @@ import pytest
 from checkie.checkout.models import CheckoutState as S
 from checkie.database import utcnow
 from checkie.payments.models import AttemptStatus
-from tests.fixtures import make_store
-from tests.payments.report_factories import make_payment, make_session
-from tests.stores.helpers import HX, login_as
+from tests.factories import make_attempt, make_checkout, make_page, make_payment, make_store
+from tests.http import HX, login_as
 
 
 def url(store, rest: str = "") -> str:
@@ -29,7 +28,7 @@ def test_list_filters_by_state_and_pages(owner_client, db, store, monkeypatch):
 
     monkeypatch.setattr(view, "PAGE_SIZE", 2)
     now = utcnow()
-    made = [make_session(db, store, state=S.EXPIRED if n == 1 else S.OPEN, email=f"s{n}@example.com",
+    made = [make_checkout(db, make_page(db, store), state=S.EXPIRED if n == 1 else S.OPEN, email=f"s{n}@example.com",
                          created_at=now - timedelta(minutes=10 - n)) for n in range(4)]
     db.commit()
     first = owner_client.get(url(store)).get_data(as_text=True)
@@ -44,7 +43,7 @@ def test_list_filters_by_state_and_pages(owner_client, db, store, monkeypatch):
 
 
 def test_htmx_gets_the_list_block(owner_client, db, store):
-    make_session(db, store, email="frag@example.com")
+    make_checkout(db, make_page(db, store), email="frag@example.com")
     db.commit()
     response = owner_client.get(url(store), query_string={"state": "open"}, headers=HX)
     body = response.get_data(as_text=True)
@@ -52,10 +51,12 @@ def test_htmx_gets_the_list_block(owner_client, db, store):
 
 
 def test_detail_shows_history_and_attempts(owner_client, db, store):
-    checkout = make_session(db, store, state=S.COMPLETED, total=4200, history=[
+    checkout = make_checkout(db, make_page(db, store), state=S.COMPLETED, total=4200, history=[
         (S.OPEN, "INITIATE_PAYMENT", S.PROCESSING), (S.PROCESSING, "PAYMENT_FAILED", S.OPEN),
         (S.OPEN, "INITIATE_PAYMENT", S.PROCESSING), (S.PROCESSING, "PAYMENT_SUCCEEDED", S.COMPLETED),
-    ], attempts=[(AttemptStatus.FAILED, "pi_first", "card_declined"), (AttemptStatus.SUCCEEDED, "pi_second", None)])
+    ])
+    make_attempt(db, checkout, status=AttemptStatus.FAILED, intent_id="pi_first", failure_code="card_declined")
+    make_attempt(db, checkout, status=AttemptStatus.SUCCEEDED, intent_id="pi_second")
     payment = make_payment(db, store, amount=4200, session=checkout)
     db.commit()
     page = owner_client.get(url(store, f"/{checkout.id}")).get_data(as_text=True)
@@ -66,7 +67,7 @@ def test_detail_shows_history_and_attempts(owner_client, db, store):
 
 
 def test_another_stores_session_is_a_404(owner_client, db, store):
-    foreign = make_session(db, make_store(db, name="Other"))
+    foreign = make_checkout(db, make_page(db, make_store(db, name="Other")))
     db.commit()
     assert owner_client.get(url(store, f"/{foreign.id}")).status_code == 404
     assert owner_client.get(url(store, "/" + "x" * 100)).status_code == 404

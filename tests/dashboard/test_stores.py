@@ -2,8 +2,8 @@
 import sqlalchemy as sa
 
 from checkie.stores.models import Role, Store
-from tests.fixtures import add_member, make_store, make_user, post_form
-from tests.stores.helpers import HX, login_as
+from tests.factories import add_member, make_payment, make_store, make_user
+from tests.http import HX, login_as, post_form
 
 
 def settings_url(store) -> str:
@@ -139,8 +139,6 @@ def test_delete_with_the_wrong_name_keeps_the_store(client, db, user, store):
 
 
 def test_a_store_that_has_taken_payments_is_kept_and_says_why(client, db, user, store):
-    from tests.payments.report_factories import make_payment
-
     make_payment(db, store)
     db.commit()
     login_as(client, user)

@@ -4,8 +4,8 @@ import sqlalchemy as sa
 
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import ApiKey, Role, Store, StoreMember
-from tests.fixtures import add_member, make_user, post_form
-from tests.stores.helpers import HX, login_as
+from tests.factories import add_member, make_user
+from tests.http import HX, login_as, post_form
 
 
 @pytest.fixture

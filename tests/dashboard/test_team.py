@@ -6,8 +6,9 @@ import sqlalchemy as sa
 from checkie.database import utcnow
 from checkie.stores import access, members
 from checkie.stores.models import MemberStatus, Role, StoreMember
-from tests.fixtures import add_member, make_user, post_form
-from tests.stores.helpers import HX, invitation_path, login_as
+from tests.emails import invitation_path
+from tests.factories import add_member, make_user
+from tests.http import HX, login_as, post_form
 
 
 def team_url(store) -> str:

@@ -4,25 +4,21 @@ from datetime import timedelta
 import pytest
 
 from checkie.database import utcnow
-from checkie.notifications.models import EmailMessage, EmailStatus
+from checkie.notifications.models import EmailStatus
 from checkie.notifications.services import queue_email
-from tests.ops.helpers import fresh_app
+from tests.apps import fresh_app
+from tests.factories import make_email
 
 
-def make_email(db, n: int, **overrides) -> EmailMessage:
-    fields = dict(
-        kind="test_message", to_address=f"person{n}@example.com", subject=f"Subject number {n:03}",
-        text_body=f"Body {n}", created_at=utcnow() - timedelta(minutes=100 - n),
-    )
-    message = EmailMessage(**{**fields, **overrides})
-    db.add(message)
-    db.flush()
-    return message
+def numbered(n: int, **overrides) -> dict:
+    """make_email's overrides for the n-th of a series: its own subject, queued n minutes after the first."""
+    return {"to_address": f"person{n}@example.com", "subject": f"Subject number {n:03}", "text_body": f"Body {n}",
+            "created_at": utcnow() - timedelta(minutes=100 - n), **overrides}
 
 
 def test_lists_emails_newest_first_without_login(client, db):
     queue_email(db, to="ada@example.com", template="test_message", subject="Welcome, Ada", name="Ada")
-    make_email(db, 1, subject="Older email", status=EmailStatus.FAILED)
+    make_email(db, **numbered(1, subject="Older email", status=EmailStatus.FAILED))
     db.commit()
     response = client.get("/dev/mailbox")
     assert response.status_code == 200
@@ -33,7 +29,7 @@ def test_lists_emails_newest_first_without_login(client, db):
 
 def test_paginates_fifty_at_a_time(client, db):
     for n in range(1, 61):
-        make_email(db, n)
+        make_email(db, **numbered(n))
     db.commit()
     first = client.get("/dev/mailbox").get_data(as_text=True)
     assert "Subject number 060" in first and "Subject number 011" in first
@@ -61,7 +57,7 @@ def test_shows_the_body_with_clickable_links(client, db):
         "(or http://127.0.0.1:5000/verify/t0k3n)\n"
         'not a link: javascript:alert(1) "https://evil.test/"><script>x</script>'
     )
-    message = make_email(db, 1, text_body=body)
+    message = make_email(db, **numbered(1, text_body=body))
     db.commit()
     response = client.get(f"/dev/mailbox/{message.id}")
     assert response.status_code == 200
@@ -78,7 +74,7 @@ def test_unknown_email_is_not_found(client):
 
 
 def test_never_reachable_in_production(app, db):
-    message = make_email(db, 1)
+    message = make_email(db, **numbered(1))
     db.commit()
     with fresh_app(app, {"CHECKIE_ENV": "production"}) as production:
         client = production.test_client()

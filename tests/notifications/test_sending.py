@@ -17,7 +17,9 @@ from checkie.notifications import sending
 from checkie.notifications.models import EmailMessage, EmailStatus
 from checkie.notifications.services import queue_email
 from checkie.notifications.tasks import send_email, sweep_email_outbox
-from tests.ops.helpers import SmtpSink, fresh_app
+from tests.apps import fresh_app
+from tests.factories import make_email
+from tests.smtp import SmtpSink
 
 
 def closed_port_url() -> str:
@@ -26,15 +28,6 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"smtp://127.0.0.1:{port}"
-
-
-def add_email(db, **overrides) -> EmailMessage:
-    """An outbox row written directly, without enqueueing its task (as if that task was lost)."""
-    fields = dict(kind="test_message", to_address="ada@example.com", subject="Hello", text_body="Hello Ada")
-    message = EmailMessage(**{**fields, **overrides})
-    db.add(message)
-    db.commit()
-    return message
 
 
 def reload(db, message: EmailMessage) -> EmailMessage:
@@ -62,7 +55,8 @@ def test_sends_over_smtp_after_commit(app, db, smtp):
 
 
 def test_html_body_goes_as_an_alternative(db, smtp):
-    message = add_email(db, html_body="<p>Hello <b>Ada</b></p>")
+    message = make_email(db, html_body="<p>Hello <b>Ada</b></p>")
+    db.commit()
     send_email(message.id)
     (mail,) = smtp.messages
     assert mail.get_content_type() == "multipart/alternative"
@@ -72,12 +66,15 @@ def test_html_body_goes_as_an_alternative(db, smtp):
 def test_smtp_credentials_come_from_the_url(app, db, monkeypatch):
     with SmtpSink() as sink:
         monkeypatch.setitem(app.config, "SMTP_URL", sink.url.replace("//", "//mailer%40shop.test:p%40ss@"))
-        send_email(add_email(db).id)
+        message = make_email(db)
+        db.commit()
+        send_email(message.id)
     assert base64.b64decode(sink.envelopes[0]["auth"]) == b"\0mailer@shop.test\0p@ss"
 
 
 def test_without_smtp_the_email_goes_to_the_log(app, db):
-    message = add_email(db, text_body="Reset: http://localhost/reset/abc")
+    message = make_email(db, text_body="Reset: http://localhost/reset/abc")
+    db.commit()
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     # An app of its own sets up logging afresh (the harness's in-process migration run may
@@ -95,7 +92,8 @@ def test_without_smtp_the_email_goes_to_the_log(app, db):
 
 def test_failures_back_off_then_give_up(app, db, monkeypatch):
     monkeypatch.setitem(app.config, "SMTP_URL", closed_port_url())
-    message = add_email(db)
+    message = make_email(db)
+    db.commit()
     for attempt in range(1, outbox.MAX_ATTEMPTS):
         started = utcnow()
         send_email(message.id)
@@ -119,7 +117,8 @@ def test_failures_back_off_then_give_up(app, db, monkeypatch):
 
 
 def test_a_message_that_cannot_be_built_counts_as_a_failed_attempt(db, smtp):
-    message = add_email(db, to_address="broken\naddress@example.com")
+    message = make_email(db, to_address="broken\naddress@example.com")
+    db.commit()
     send_email(message.id)
     row = reload(db, message)
     assert (row.status, row.attempts) == (EmailStatus.PENDING, 1) and row.last_error
@@ -127,11 +126,12 @@ def test_a_message_that_cannot_be_built_counts_as_a_failed_attempt(db, smtp):
 
 
 def test_sweeper_sends_due_pending_emails_only(db, smtp):
-    lost = add_email(db, subject="lost task")
-    retry_due = add_email(db, subject="retry due", attempts=2, due_at=utcnow() - timedelta(seconds=5))
-    later = add_email(db, subject="retry later", attempts=1, due_at=utcnow() + timedelta(minutes=5))
-    done = add_email(db, subject="already sent", status=EmailStatus.SENT)
-    gave_up = add_email(db, subject="failed", status=EmailStatus.FAILED)
+    lost = make_email(db, subject="lost task")
+    retry_due = make_email(db, subject="retry due", attempts=2, due_at=utcnow() - timedelta(seconds=5))
+    later = make_email(db, subject="retry later", attempts=1, due_at=utcnow() + timedelta(minutes=5))
+    done = make_email(db, subject="already sent", status=EmailStatus.SENT)
+    gave_up = make_email(db, subject="failed", status=EmailStatus.FAILED)
+    db.commit()
     sweep_email_outbox()
     assert sorted(mail["Subject"] for mail in smtp.messages) == ["lost task", "retry due"]
     assert reload(db, lost).status is EmailStatus.SENT and reload(db, retry_due).attempts == 3
@@ -140,7 +140,8 @@ def test_sweeper_sends_due_pending_emails_only(db, smtp):
 
 
 def test_a_claimed_email_is_skipped_by_other_consumers(app, db):
-    message = add_email(db)
+    message = make_email(db)
+    db.commit()
     with Session(_db.engine) as a, Session(_db.engine) as b:
         assert sending.claim_due_email(a, message.id) is not None  # holds the row lock
         b.execute(sa.text("SET LOCAL lock_timeout = '2s'"))  # a blocking claim fails fast, not hangs
@@ -151,7 +152,8 @@ def test_a_claimed_email_is_skipped_by_other_consumers(app, db):
 
 def test_two_consumers_racing_send_one_email_once(app, db, monkeypatch):
     """The first consumer holds the row while the SMTP server dawdles; the second skips it."""
-    message_id = add_email(db).id
+    message_id = make_email(db).id
+    db.commit()
     finished = []
 
     def consume():

@@ -1,5 +1,5 @@
 """GET /healthz, /readyz: what load balancers and orchestrators probe."""
-from tests.ops.helpers import fresh_app
+from tests.apps import fresh_app
 
 UNREACHABLE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"

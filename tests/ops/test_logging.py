@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from tests.ops.helpers import fresh_app
+from tests.apps import fresh_app
 
 
 def _routes(app):

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 from checkie.database import utcnow
-from tests.api.widget_factories import make_shop
-from tests.fixtures import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, make_shop
+from tests.widget import WIDGET_SHOP
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
@@ -50,7 +50,7 @@ def _run_with_redis_down() -> dict:
 
 def test_checkout_and_log_in_work_while_redis_is_down_and_the_failure_is_logged_and_counted(db, user, store):
     user.email_verified_at = utcnow()
-    make_shop(db, store)
+    make_shop(db, store, **WIDGET_SHOP)
     db.commit()
     seen, log = _run_with_redis_down()
     assert seen["open"] == 200 and seen["save"] == 200

@@ -6,14 +6,13 @@ import sqlite3
 
 import pytest
 
-from tests.test_embedded_profile import _env, _flask, _query
+from tests.embedded import query, run_flask, upgraded
 
 pytestmark = pytest.mark.embedded
 
 
 def test_existing_ledgers_get_their_payment_totals(tmp_path):
-    env = _env(tmp_path)
-    _flask("db", "upgrade", "0004_page_versions", env=env)
+    env = upgraded(tmp_path, "0004_page_versions")
     with sqlite3.connect(tmp_path / "checkie.db") as conn:
         conn.executemany(
             "INSERT INTO store_balances (store_id, currency, available, last_sequence, updated_at) "
@@ -26,7 +25,7 @@ def test_existing_ledgers_get_their_payment_totals(tmp_path):
             [("payment", 1000, 1000, 1), ("fee", -29, 971, 2), ("payment", 2500, 3471, 3), ("fee", -73, 3398, 4),
              ("refund", -67, 3331, 5)],
         )
-    _flask("db", "upgrade", env=env)
-    assert sorted(_query(tmp_path, "SELECT currency, payment_count, payment_volume FROM store_balances")) == [
+    run_flask("db", "upgrade", env=env)
+    assert sorted(query(tmp_path, "SELECT currency, payment_count, payment_volume FROM store_balances")) == [
         ("EUR", 0, 0), ("USD", 2, 3500),
     ]

@@ -20,14 +20,8 @@ from checkie.extensions import db as _db
 from checkie.payments import initiation
 from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import AttemptStatus, Payment, PaymentAttempt
-from tests.checkout.helpers import (
-    FakeProvider,
-    force_state,
-    make_coupon,
-    make_page,
-    open_checkout,
-    payable_checkout,
-)
+from tests.factories import force_state, make_coupon, make_field, make_page, open_checkout, payable_checkout
+from tests.psp import FakeProvider
 
 S = CheckoutState
 
@@ -44,7 +38,7 @@ def _redemptions(db, coupon_id) -> int:
 
 
 def test_initiate_asks_the_provider_for_the_total(db, store, provider):
-    page = make_page(db, store, amount=1500, sizes={"S": 0, "L": 250})
+    page = make_page(db, store, amount=1500, variants={"Size": {"S": 0, "L": 250}}, publish=True)
     session = payable_checkout(db, page)
     provider.statuses = ["requires_action"]
     attempt = initiate_payment(db, session, payment_method="pm_card_visa")
@@ -68,7 +62,7 @@ def test_sync_answers_go_through_payments_outcomes(db, store, provider, monkeypa
         payment_succeeded=lambda db, **kw: calls.append(("succeeded", kw)),
     )
     monkeypatch.setattr(initiation, "outcomes", fake)
-    page = make_page(db, store, amount=1000)
+    page = make_page(db, store, amount=1000, publish=True)
     provider.statuses = ["failed"]
     session = payable_checkout(db, page)
     attempt = initiate_payment(db, session, payment_method=None)
@@ -83,7 +77,7 @@ def test_sync_answers_go_through_payments_outcomes(db, store, provider, monkeypa
 
 
 def test_success_completes_the_session(db, store, provider):
-    session = payable_checkout(db, make_page(db, store, amount=1200))
+    session = payable_checkout(db, make_page(db, store, amount=1200, publish=True))
     attempt = initiate_payment(db, session, payment_method="pm_card_visa")
     db.commit()
     assert session.state is S.COMPLETED and session.completed_at is not None
@@ -94,7 +88,7 @@ def test_success_completes_the_session(db, store, provider):
 
 def test_three_failures_expire_the_session(db, store, provider):
     coupon = make_coupon(db, store, code="SAVE10", max_redemptions=5)
-    session = open_checkout(db, make_page(db, store), email="s@example.com", coupon_code="SAVE10")
+    session = open_checkout(db, make_page(db, store, publish=True), email="s@example.com", coupon_code="SAVE10")
     provider.statuses = ["failed", "failed", "failed"]
     states = []
     for _ in range(3):
@@ -110,7 +104,9 @@ def test_three_failures_expire_the_session(db, store, provider):
 
 
 def test_guard_failure_lists_reasons_and_changes_nothing(db, store, provider):
-    session = open_checkout(db, make_page(db, store, required_field=True))
+    page = make_page(db, store, publish=True)
+    make_field(db, page, label="Company", key="company", required=True)
+    session = open_checkout(db, page)
     db.commit()
     with pytest.raises(ValidationFailed) as excinfo:
         initiate_payment(db, session, payment_method="pm_card_visa")
@@ -121,7 +117,7 @@ def test_guard_failure_lists_reasons_and_changes_nothing(db, store, provider):
 
 def test_coupon_reserved_while_paying_and_refused_when_used_up(db, store, provider):
     coupon = make_coupon(db, store, code="ONCE", max_redemptions=1)
-    page = make_page(db, store)
+    page = make_page(db, store, publish=True)
     first = open_checkout(db, page, email="a@example.com", coupon_code="ONCE")
     second = open_checkout(db, page, email="b@example.com", coupon_code="ONCE")
     provider.statuses = ["requires_action"]
@@ -149,7 +145,7 @@ def _due(db, session, minutes=-1):
 
 
 def test_expire_due_sessions_only_past_due_and_unfinished(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, publish=True)
     coupon = make_coupon(db, store, code="HOLD")
     due = {state: _due(db, force_state(db, payable_checkout(db, page), state)) for state in
            (S.OPEN, S.PROCESSING, S.AWAITING_ACTION)}
@@ -172,7 +168,7 @@ def test_expire_due_sessions_only_past_due_and_unfinished(db, store):
 
 
 def test_expiry_task_runs_every_minute(db, store):
-    session = _due(db, payable_checkout(db, make_page(db, store)))
+    session = _due(db, payable_checkout(db, make_page(db, store, publish=True)))
     db.commit()
     assert expire_sessions.call_local() == 1
     db.expire_all()
@@ -182,7 +178,7 @@ def test_expiry_task_runs_every_minute(db, store):
 
 
 def test_expiry_skips_sessions_another_transaction_holds(app, db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, publish=True)
     held = _due(db, payable_checkout(db, page))
     free = _due(db, payable_checkout(db, page))
     db.commit()

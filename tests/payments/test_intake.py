@@ -9,7 +9,7 @@ import pytest
 from checkie.extensions import db as _db
 from checkie.payments.models import ProviderEvent
 from checkie.providers.stripe import sign_payload
-from tests.providers.helpers import TEST_SECRET, intent_event, record_outcomes, signed_event
+from tests.psp import TEST_SECRET, intent_event, record_outcomes, signed_event
 
 
 @pytest.fixture

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_embedded_profile import _env, _flask, _python
+from tests.embedded import run_python, upgraded
 
 pytestmark = pytest.mark.embedded
 
 
 def test_duplicate_events_are_stored_once_on_sqlite(tmp_path):
-    env = _env(tmp_path)
-    _flask("db", "upgrade", env=env)
-    result = _python(
+    result = run_python(
         """
         import json
         from checkie import create_app
@@ -30,6 +28,6 @@ def test_duplicate_events_are_stored_once_on_sqlite(tmp_path):
             rows = db.session.query(ProviderEvent).count()
         print(json.dumps({"statuses": statuses, "bad": bad, "rows": rows}))
         """,
-        env,
+        upgraded(tmp_path),
     )
     assert result == {"statuses": [200, 200, 200], "bad": 400, "rows": 1}

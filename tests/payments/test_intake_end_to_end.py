@@ -5,10 +5,7 @@ import threading
 
 import pytest
 
-from checkie.catalog.models import Page, PageStatus
-from checkie.checkout import services as checkout_services
 from checkie.checkout.models import CheckoutSession, CheckoutState
-from checkie.database import utcnow
 from checkie.extensions import db as _db
 from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import (
@@ -18,22 +15,14 @@ from checkie.payments.models import (
     PaymentAttempt,
     ProviderEvent,
 )
-from tests.fixtures import csrf_token_from
-from tests.providers.helpers import (
-    intent_event,
-    make_attempt,
-    make_checkout,
-    signed_event,
-)
+from tests.factories import make_attempt, make_checkout, make_page, open_checkout
+from tests.http import csrf_token_from
+from tests.psp import intent_event, signed_event
 
 
-def open_checkout(db, store, *, amount: int) -> CheckoutSession:
-    page = Page(store_id=store.id, slug=f"p{amount}", title="Poster", amount=amount, currency="USD",
-                status=PageStatus.PUBLISHED, published_at=utcnow())
-    db.add(page)
-    db.flush()
-    checkout = checkout_services.open_session(db, page, client_info={})
-    checkout_services.update_session(db, checkout, email="shopper@example.com")
+def poster_checkout(db, store, *, amount: int) -> CheckoutSession:
+    """A session a shopper opened on a published "Poster" page and gave their email to (committed)."""
+    checkout = open_checkout(db, make_page(db, store, title="Poster", amount=amount, publish=True), email="shopper@example.com")
     db.commit()
     return checkout
 
@@ -46,7 +35,7 @@ def pay(db, checkout, method) -> PaymentAttempt:
 
 
 def test_a_visa_payment_completes_once_though_answered_twice(db, store):
-    attempt = pay(db, open_checkout(db, store, amount=2500), "pm_card_visa")
+    attempt = pay(db, poster_checkout(db, store, amount=2500), "pm_card_visa")
     checkout = db.get(CheckoutSession, attempt.session_id)
     assert checkout.state == CheckoutState.COMPLETED
     payment = db.query(Payment).one()
@@ -56,7 +45,7 @@ def test_a_visa_payment_completes_once_though_answered_twice(db, store):
 
 
 def test_a_decline_reopens_the_session(db, store):
-    attempt = pay(db, open_checkout(db, store, amount=2500), "pm_card_chargeDeclined")
+    attempt = pay(db, poster_checkout(db, store, amount=2500), "pm_card_chargeDeclined")
     assert (attempt.status, attempt.failure_code) == (AttemptStatus.FAILED, "card_declined")
     assert db.get(CheckoutSession, attempt.session_id).state == CheckoutState.OPEN
     assert db.query(Payment).count() == 0
@@ -64,7 +53,7 @@ def test_a_decline_reopens_the_session(db, store):
 
 @pytest.mark.parametrize(("outcome", "state", "payments"), [("complete", CheckoutState.COMPLETED, 1), ("fail", CheckoutState.OPEN, 0)])
 def test_3ds_through_the_page(client, db, store, outcome, state, payments):
-    attempt = pay(db, open_checkout(db, store, amount=15000), "pm_card_visa")  # over 100.00
+    attempt = pay(db, poster_checkout(db, store, amount=15000), "pm_card_visa")  # over 100.00
     assert attempt.status == AttemptStatus.REQUIRES_ACTION
     assert db.get(CheckoutSession, attempt.session_id).state == CheckoutState.AWAITING_ACTION
     url = f"/test-provider/3ds/{attempt.action_token}"
@@ -81,7 +70,7 @@ def test_3ds_through_the_page(client, db, store, outcome, state, payments):
 
 
 def test_two_hundred_concurrent_deliveries_record_one_payment(app, db, store):
-    checkout = make_checkout(db, store, total=4200, state=CheckoutState.PROCESSING)
+    checkout = make_checkout(db, make_page(db, store, amount=4200, publish=True), state=CheckoutState.PROCESSING)
     make_attempt(db, checkout, status=AttemptStatus.PROCESSING, intent_id="pi_test_race", payment_method="pm_card_visa")
     db.commit()
     body, headers = signed_event(intent_event(intent_id="pi_test_race", amount=4200,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 
 from checkie.payments import ledger
 from checkie.payments.ledger import Entry
-from checkie.payments.models import BalanceTransaction, StoreBalance, TransactionType
-from tests.fixtures import make_store
-from tests.payments.outcome_factories import run_concurrently
+from checkie.payments.models import StoreBalance, TransactionType
+from tests.concurrency import run_concurrently
+from tests.ledger import assert_ledger_consistent, ledger_rows
+from tests.factories import make_store
 
 PAYMENT, FEE, REFUND = TransactionType.PAYMENT, TransactionType.FEE, TransactionType.REFUND
 
@@ -42,32 +42,6 @@ def test_fee_follows_the_configured_percent(app, monkeypatch):
     with app.app_context():
         assert ledger.fee_for(1010) == 51  # 50.5 → 51
         assert ledger.fee_for(1009) == 50  # 50.45 → 50
-
-
-def _chain(db, store_id: int, currency: str) -> list[BalanceTransaction]:
-    return list(db.scalars(
-        sa.select(BalanceTransaction)
-        .where(BalanceTransaction.store_id == store_id, BalanceTransaction.currency == currency)
-        .order_by(BalanceTransaction.sequence)
-    ))
-
-
-def assert_ledger_consistent(db, store_id: int, currency: str) -> int:
-    """The invariant: sequences 1..N without gaps, each balance_after = previous + amount, the
-    StoreBalance head equals the last row and the sum of the ledger, and its payment totals
-    count and sum the `payment` rows. Returns the balance."""
-    rows = _chain(db, store_id, currency)
-    head = db.get(StoreBalance, (store_id, currency), populate_existing=True)
-    assert [row.sequence for row in rows] == list(range(1, len(rows) + 1))
-    running = 0
-    for row in rows:
-        running += row.amount
-        assert row.balance_after == running, row.sequence
-    assert head.available == running == sum(row.amount for row in rows)
-    assert head.last_sequence == len(rows)
-    payments = [row.amount for row in rows if row.type is PAYMENT]
-    assert (head.payment_count, head.payment_volume) == (len(payments), sum(payments))
-    return running
 
 
 def test_first_entry_creates_the_balance_and_entries_chain(db, store):
@@ -126,7 +100,7 @@ def test_concurrent_writers_never_fork_the_chain(app, db, store):
     assert sorted(sequences) == list(range(1, 41, 2))  # each pair stayed together
     expected = sum(amounts) - sum(fees)
     assert assert_ledger_consistent(db, store_id, "USD") == expected
-    pairs = _chain(db, store_id, "USD")
+    pairs = ledger_rows(db, store_id, "USD")
     for payment_row, fee_row in zip(pairs[::2], pairs[1::2]):
         assert (payment_row.type, fee_row.type) == (PAYMENT, FEE)
         assert fee_row.amount == -ledger_fee(app, payment_row.amount)

@@ -23,10 +23,12 @@ from checkie.payments.models import (
     StoreBalance,
     TransactionType,
 )
-from tests.payments.outcome_factories import make_checkout, make_page, start_attempt
-from tests.payments.test_ledger import assert_ledger_consistent
+from tests.factories import make_checkout, make_coupon, make_customer, make_page, start_attempt
+from tests.ledger import assert_ledger_consistent
 
 S = CheckoutState
+#: A variant whose options cost nothing extra: the receipt names the one chosen.
+COLOURS = {"Colour": {"Natural": 0, "Indigo": 0}}
 
 
 def succeed(db, attempt: PaymentAttempt, *, amount: int | None = None, currency: str = "usd"):
@@ -57,8 +59,8 @@ def events(db, checkout: CheckoutSession) -> list[tuple[str, str, str]]:
 
 
 def test_success_records_credits_and_completes(db, store):
-    page = make_page(db, store, title="Linen tote bag", amount=1050)
-    checkout = make_checkout(db, page, option="Indigo")
+    page = make_page(db, store, title="Linen tote bag", amount=1050, variants=COLOURS, publish=True)
+    checkout = make_checkout(db, page, email="Shopper@Example.com", options={"Colour": "Indigo"})
     attempt = start_attempt(db, checkout)
     db.commit()
 
@@ -90,8 +92,8 @@ def test_success_records_credits_and_completes(db, store):
 
 
 def test_receipt_says_what_was_bought(db, store):
-    page = make_page(db, store, title="Linen tote bag", amount=1050)
-    checkout = make_checkout(db, page, option="Indigo")
+    page = make_page(db, store, title="Linen tote bag", amount=1050, variants=COLOURS, publish=True)
+    checkout = make_checkout(db, page, email="Shopper@Example.com", options={"Colour": "Indigo"})
     attempt = start_attempt(db, checkout)
     db.commit()
     payment = succeed(db, attempt)
@@ -107,9 +109,9 @@ def test_receipt_says_what_was_bought(db, store):
 
 
 def test_success_reuses_a_known_customer_and_keeps_the_coupon_redeemed(db, store):
-    page = make_page(db, store, amount=2000)
-    db.add(Customer(store_id=store.id, email="shopper@example.com", name=None))
-    checkout = make_checkout(db, page, email="SHOPPER@example.com ", coupon_code="TEN")
+    page = make_page(db, store, amount=2000, publish=True)
+    make_customer(db, store, email="shopper@example.com", name=None)
+    checkout = make_checkout(db, page, email="SHOPPER@example.com ", coupon=make_coupon(db, store, code="TEN"))
     attempt = start_attempt(db, checkout)
     db.commit()
     payment = succeed(db, attempt)
@@ -123,7 +125,7 @@ def test_success_reuses_a_known_customer_and_keeps_the_coupon_redeemed(db, store
 
 
 def test_a_repeated_success_changes_nothing(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     attempt = start_attempt(db, make_checkout(db, page))
     db.commit()
     first = succeed(db, attempt)
@@ -140,7 +142,7 @@ def test_a_repeated_success_changes_nothing(db, store):
 
 
 def test_success_after_the_session_expired_is_kept_for_review(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     checkout = make_checkout(db, page)
     attempt = start_attempt(db, checkout)
     checkout.state = S.EXPIRED  # the expiry task won the race
@@ -168,7 +170,7 @@ def test_success_after_the_session_expired_is_kept_for_review(db, store):
 
 
 def test_success_for_a_different_amount_is_kept_for_review(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     checkout = make_checkout(db, page)
     attempt = start_attempt(db, checkout)
     db.commit()
@@ -187,7 +189,7 @@ def test_success_for_a_different_amount_is_kept_for_review(db, store):
 
 
 def test_success_in_another_currency_is_kept_for_review(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     attempt = start_attempt(db, make_checkout(db, page))
     db.commit()
     payment = succeed(db, attempt, currency="eur")
@@ -208,7 +210,7 @@ def test_success_for_an_unknown_intent_is_ignored(db, store):
 
 
 def test_an_intent_of_another_provider_is_not_matched(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     attempt = start_attempt(db, make_checkout(db, page))
     db.commit()
     assert outcomes.payment_succeeded(db, provider="stripe", intent_id=attempt.provider_intent_id, amount=1000,
@@ -217,8 +219,8 @@ def test_an_intent_of_another_provider_is_not_matched(db, store):
 
 
 def test_three_failures_expire_the_session_and_release_the_coupon(db, store):
-    page = make_page(db, store)
-    checkout = make_checkout(db, page, coupon_code="TEN", state=S.OPEN)
+    page = make_page(db, store, amount=1000, publish=True)
+    checkout = make_checkout(db, page, coupon=make_coupon(db, store, code="TEN"))
     coupon_id = checkout.coupon_id
     expected = [S.OPEN, S.OPEN, S.EXPIRED]
     for number, state in enumerate(expected, start=1):
@@ -238,10 +240,10 @@ def test_three_failures_expire_the_session_and_release_the_coupon(db, store):
 
 
 def test_a_repeated_failure_releases_the_coupon_once(db, store):
-    page = make_page(db, store)
-    other = make_checkout(db, page, coupon_code="TEN", state=S.OPEN)
+    page = make_page(db, store, amount=1000, publish=True)
+    other = make_checkout(db, page, coupon=make_coupon(db, store, code="TEN"))
     start_attempt(db, other)  # holds one redemption of the same coupon
-    checkout = make_checkout(db, page, state=S.OPEN)
+    checkout = make_checkout(db, page)
     checkout.coupon_id = other.coupon_id
     attempt = start_attempt(db, checkout)
     db.commit()
@@ -255,8 +257,8 @@ def test_a_repeated_failure_releases_the_coupon_once(db, store):
 
 
 def test_a_failure_after_success_changes_nothing(db, store):
-    page = make_page(db, store)
-    checkout = make_checkout(db, page, coupon_code="TEN", state=S.OPEN)
+    page = make_page(db, store, amount=1000, publish=True)
+    checkout = make_checkout(db, page, coupon=make_coupon(db, store, code="TEN"))
     attempt = start_attempt(db, checkout)
     db.commit()
     succeed(db, attempt)
@@ -271,7 +273,7 @@ def test_a_failure_after_success_changes_nothing(db, store):
 
 
 def test_a_late_failure_for_a_final_session_only_marks_the_attempt(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     checkout = make_checkout(db, page)
     attempt = start_attempt(db, checkout)
     checkout.state = S.ABANDONED
@@ -285,7 +287,7 @@ def test_a_late_failure_for_a_final_session_only_marks_the_attempt(db, store):
 
 
 def test_requires_action_then_success_completes(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     checkout = make_checkout(db, page)
     attempt = start_attempt(db, checkout)
     db.commit()
@@ -313,8 +315,8 @@ def test_requires_action_then_success_completes(db, store):
 
 
 def test_failed_authentication_reopens_the_session(db, store):
-    page = make_page(db, store)
-    checkout = make_checkout(db, page, coupon_code="TEN", state=S.OPEN)
+    page = make_page(db, store, amount=1000, publish=True)
+    checkout = make_checkout(db, page, coupon=make_coupon(db, store, code="TEN"))
     attempt = start_attempt(db, checkout)
     outcomes.payment_requires_action(db, provider="test", intent_id=attempt.provider_intent_id, next_action_url="x")
     db.commit()
@@ -328,7 +330,7 @@ def test_failed_authentication_reopens_the_session(db, store):
 
 
 def test_requires_action_for_a_final_session_only_marks_the_attempt(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     checkout = make_checkout(db, page)
     attempt = start_attempt(db, checkout)
     checkout.state = S.EXPIRED
@@ -340,10 +342,8 @@ def test_requires_action_for_a_final_session_only_marks_the_attempt(db, store):
 
 
 def test_a_session_without_email_pays_as_its_customer(db, store):
-    page = make_page(db, store)
-    known = Customer(store_id=store.id, email="known@example.com", name="Kim")
-    db.add(known)
-    db.flush()
+    page = make_page(db, store, amount=1000, publish=True)
+    known = make_customer(db, store, email="known@example.com", name="Kim")
     checkout = make_checkout(db, page, email=None, name=None)
     checkout.customer_id = known.id
     attempt = start_attempt(db, checkout)
@@ -356,7 +356,7 @@ def test_a_session_without_email_pays_as_its_customer(db, store):
 
 
 def test_a_currency_checkie_does_not_know_is_still_recorded(db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     attempt = start_attempt(db, make_checkout(db, page))
     db.commit()
     payment = succeed(db, attempt, currency="xyz")

@@ -10,13 +10,9 @@ from checkie.customers.models import Customer
 from checkie.notifications.models import EmailMessage
 from checkie.payments import outcomes
 from checkie.payments.models import BalanceTransaction, Payment, StoreBalance
-from tests.payments.outcome_factories import (
-    make_checkout,
-    make_page,
-    run_concurrently,
-    start_attempt,
-)
-from tests.payments.test_ledger import assert_ledger_consistent
+from tests.concurrency import run_concurrently
+from tests.factories import make_checkout, make_coupon, make_page, start_attempt
+from tests.ledger import assert_ledger_consistent
 
 THREADS = 20
 #: Each of these sends a receipt, which immediate-mode Huey sends inside the committing thread on a
@@ -29,7 +25,7 @@ def _count(db, model, *where) -> int:
 
 
 def test_concurrent_duplicate_successes_record_one_payment(app, db, store):
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     checkout = make_checkout(db, page)
     attempt = start_attempt(db, checkout)
     db.commit()
@@ -57,7 +53,7 @@ def test_concurrent_duplicate_successes_record_one_payment(app, db, store):
 def test_concurrent_successes_of_many_sessions_keep_the_ledger_whole(app, db, store):
     """Different payments of one store at once: every one credited, the chain unbroken, and one
     customer for the shared email address."""
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     intents = []
     for _ in range(SENDING_THREADS):
         intents.append(start_attempt(db, make_checkout(db, page, email="repeat@example.com")).provider_intent_id)
@@ -74,10 +70,10 @@ def test_concurrent_successes_of_many_sessions_keep_the_ledger_whole(app, db, st
 
 
 def test_concurrent_duplicate_failures_apply_once(app, db, store):
-    page = make_page(db, store)
-    checkout = make_checkout(db, page, coupon_code="TEN", state=CheckoutState.OPEN)
+    page = make_page(db, store, amount=1000, publish=True)
+    checkout = make_checkout(db, page, coupon=make_coupon(db, store, code="TEN"))
     attempt = start_attempt(db, checkout)
-    holder = make_checkout(db, page, state=CheckoutState.OPEN)
+    holder = make_checkout(db, page)
     holder.coupon_id = checkout.coupon_id
     start_attempt(db, holder)  # a second reservation, so a double release would show
     db.commit()
@@ -95,7 +91,7 @@ def test_concurrent_duplicate_failures_apply_once(app, db, store):
 
 def test_success_racing_failure_of_the_same_intent_never_loses_money(app, db, store):
     """Whichever lands first, the captured money ends up recorded and credited exactly once."""
-    page = make_page(db, store)
+    page = make_page(db, store, amount=1000, publish=True)
     attempt = start_attempt(db, make_checkout(db, page))
     db.commit()
     intent_id = attempt.provider_intent_id

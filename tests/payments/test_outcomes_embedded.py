@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_embedded_profile import _env, _flask, _python
+from tests.embedded import run_python, upgraded
 
 pytestmark = pytest.mark.embedded
 
 
 def test_a_payment_and_its_ledger_on_sqlite(tmp_path):
-    env = _env(tmp_path)
-    _flask("db", "upgrade", env=env)
-    result = _python(
+    result = run_python(
         """
         import json
         from checkie import create_app
@@ -63,7 +61,7 @@ def test_a_payment_and_its_ledger_on_sqlite(tmp_path):
                 "receipts": s.query(EmailMessage).filter_by(kind="receipt").count(),
             }))
         """,
-        env,
+        upgraded(tmp_path),
     )
     assert result == {
         "state": "completed",

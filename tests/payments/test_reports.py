@@ -13,9 +13,7 @@ from checkie.errors import NotFound, ValidationFailed
 from checkie.payments import ledger, reports
 from checkie.payments.models import PaymentStatus, TransactionType
 from checkie.payments.reports import PaymentFilters, Period
-from tests.catalog.coupon_helpers import make_page
-from tests.fixtures import make_store
-from tests.payments.report_factories import credit_payment, make_payment, post
+from tests.factories import add_ledger_entry, credit_payment, make_page, make_payment, make_store
 
 
 def at(day: str, hour: int = 12) -> datetime:
@@ -56,9 +54,9 @@ def test_balance_report_buckets_by_day_week_and_month(db, store):
     # 2024-01-31 is a Wednesday; 2024-02-01 Thursday (same ISO week); 2024-02-05 Monday.
     for day, amount in (("2024-01-31", 1000), ("2024-02-01", 2000), ("2024-02-05", 4000)):
         credit_payment(db, store, make_payment(db, store, amount=amount, created_at=at(day)))
-    post(db, store, "USD", TransactionType.REFUND, -500, at=at("2024-02-05", 18))
-    post(db, store, "USD", TransactionType.PAYOUT, -100, at=at("2024-02-05", 19))  # not in the report
-    post(db, store, "EUR", TransactionType.PAYMENT, 700, at=at("2024-02-01"))
+    add_ledger_entry(db, store, "USD", TransactionType.REFUND, -500, at=at("2024-02-05", 18))
+    add_ledger_entry(db, store, "USD", TransactionType.PAYOUT, -100, at=at("2024-02-05", 19))  # not in the report
+    add_ledger_entry(db, store, "EUR", TransactionType.PAYMENT, 700, at=at("2024-02-01"))
 
     def report(period):
         rows = reports.balance_report(db, store.id, period=period, date_from=date(2024, 1, 1), date_to=date(2024, 2, 29))
@@ -97,7 +95,7 @@ def test_balance_report_range_is_inclusive_and_bounded(db, store):
 def test_balances_come_from_the_head_rows_and_ledger_pages_newest_first(db, store):
     payment = make_payment(db, store, amount=1000)
     credit_payment(db, store, payment)
-    post(db, store, "EUR", TransactionType.ADJUSTMENT, 300)
+    add_ledger_entry(db, store, "EUR", TransactionType.ADJUSTMENT, 300)
     assert [(b.currency, b.available) for b in ledger.balances(db, store.id)] == [("EUR", 300), ("USD", 971)]
     first, more = reports.list_ledger(db, store.id, limit=2)
     assert more and [e.type for e in first] == [TransactionType.ADJUSTMENT, TransactionType.FEE]

@@ -11,7 +11,7 @@ from checkie.database import utcnow
 from checkie.payments import test_provider
 from checkie.payments.models import EventDeliveryStatus, ProviderEvent, TestProviderEvent
 from checkie.payments.test_provider import deliver_test_event, record_events, sweep_test_provider_events
-from tests.providers.helpers import intent_event
+from tests.psp import intent_event
 
 
 def row_of(db, event_id: str) -> TestProviderEvent:

@@ -15,17 +15,15 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from checkie.catalog.models import Page, PageStatus
-from checkie.checkout import services as checkout_services
 from checkie.checkout.models import CheckoutSession, CheckoutState
-from checkie.database import utcnow
 from checkie.extensions import PROJECT_ROOT
 from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import EventDeliveryStatus, Payment, PaymentAttempt, TestProviderEvent
 from checkie.payments.test_provider import sweep_test_provider_events
 from checkie.providers.test import THREE_D_SECURE, WEBHOOK_PATH
 from tests.consumers import start_consumer
-from tests.fixtures import csrf_token_from
+from tests.factories import make_page, open_checkout
+from tests.http import csrf_token_from
 
 SHOPPERS = 30
 WORKERS = 4
@@ -84,14 +82,11 @@ def wait_until(condition, *, seconds: float) -> bool:
 
 def awaiting_3ds(db, store, count: int) -> list[PaymentAttempt]:
     """`count` shoppers who paid with the 3DS card; their sessions wait for authentication."""
-    page = Page(store_id=store.id, slug="poster", title="Poster", amount=2500, currency="USD",
-                status=PageStatus.PUBLISHED, published_at=utcnow())
-    db.add(page)
+    page = make_page(db, store, title="Poster", publish=True)
     db.commit()
     attempts = []
     for n in range(count):
-        checkout = checkout_services.open_session(db, page, client_info={})
-        checkout_services.update_session(db, checkout, email=f"shopper{n}@example.com")
+        checkout = open_checkout(db, page, email=f"shopper{n}@example.com")
         attempts.append(initiate_payment(db, checkout, payment_method=THREE_D_SECURE))
         db.commit()
     return attempts

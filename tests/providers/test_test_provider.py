@@ -9,7 +9,7 @@ from checkie.payments.models import ProviderEvent
 from checkie.payments.test_provider import record_events
 from checkie.providers import ProviderNotConfigured, by_name, for_store
 from checkie.providers.test import TestProvider, map_test_card, post_over_network
-from tests.providers.helpers import record_outcomes
+from tests.psp import record_outcomes
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from checkie.payments.models import AttemptStatus, ProviderEvent, TestProviderEvent
-from tests.fixtures import csrf_token_from
-from tests.providers.helpers import make_attempt, make_checkout, record_outcomes
+from tests.factories import make_attempt, make_checkout, make_page
+from tests.http import csrf_token_from
+from tests.psp import record_outcomes
 
 
 @pytest.fixture
@@ -15,9 +16,16 @@ def outcomes(monkeypatch):
     return record_outcomes(monkeypatch)
 
 
+def shopper_attempt(db, store, *, amount: int = 2500, status: AttemptStatus = AttemptStatus.REQUIRES_ACTION, **options):
+    """A test-provider attempt (waiting for the shopper's 3DS step unless `status` says otherwise)
+    on a session of its own, for a page of `amount` minor units."""
+    checkout = make_checkout(db, make_page(db, store, amount=amount, publish=True))
+    return make_attempt(db, checkout, status=status, payment_method="pm_card_threeDSecureRequired", **options)
+
+
 @pytest.fixture
 def attempt(db, store):
-    attempt = make_attempt(db, make_checkout(db, store, total=12345, currency="USD"), intent_id="pi_test_3ds")
+    attempt = shopper_attempt(db, store, amount=12345, intent_id="pi_test_3ds")
     db.commit()
     return attempt
 
@@ -76,14 +84,14 @@ def test_a_post_without_csrf_token_is_refused(client, db, attempt, outcomes):
 
 @pytest.mark.parametrize("status", [AttemptStatus.PROCESSING, AttemptStatus.SUCCEEDED, AttemptStatus.FAILED])
 def test_attempts_not_awaiting_action_are_404(client, db, store, status):
-    attempt = make_attempt(db, make_checkout(db, store), status=status)
+    attempt = shopper_attempt(db, store, status=status)
     db.commit()
     assert client.get(url(attempt)).status_code == 404
     assert client.post(url(attempt), data={"outcome": "complete"}).status_code in (400, 404)
 
 
 def test_other_providers_attempts_and_unknown_ids_are_404(client, db, store):
-    attempt = make_attempt(db, make_checkout(db, store), provider="stripe", intent_id="pi_live")
+    attempt = shopper_attempt(db, store, provider="stripe", intent_id="pi_live")
     db.commit()
     assert client.get(url(attempt)).status_code == 404
     assert client.get("/test-provider/3ds/999999").status_code == 404
@@ -91,7 +99,7 @@ def test_other_providers_attempts_and_unknown_ids_are_404(client, db, store):
 
 def test_sequential_attempt_ids_find_nothing(client, db, store, outcomes):
     """An attempt's id is not its address: guessing ids shows no store, no amount, no session."""
-    attempts = [make_attempt(db, make_checkout(db, store), intent_id=f"pi_test_{n}") for n in range(5)]
+    attempts = [shopper_attempt(db, store, intent_id=f"pi_test_{n}") for n in range(5)]
     db.commit()
     for guess in range(0, max(a.id for a in attempts) + 3):
         page = client.get(f"/test-provider/3ds/{guess}")
@@ -102,8 +110,8 @@ def test_sequential_attempt_ids_find_nothing(client, db, store, outcomes):
 
 
 def test_a_token_acts_only_on_its_own_checkout(client, db, store, outcomes):
-    mine = make_attempt(db, make_checkout(db, store), intent_id="pi_test_mine")
-    theirs = make_attempt(db, make_checkout(db, store), intent_id="pi_test_theirs")
+    mine = shopper_attempt(db, store, intent_id="pi_test_mine")
+    theirs = shopper_attempt(db, store, intent_id="pi_test_theirs")
     db.commit()
     response = submit(client, theirs, "fail")
     assert response.headers["Location"] == f"/c/s/{theirs.session_id}"  # never to mine

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.payments.models import Payment, PaymentAttempt
-from tests.fixtures import csrf_token_from
-from tests.storefront.factories import make_shop_page, session_id_from
+from tests.factories import make_coupon, make_shop
+from tests.http import csrf_token_from, session_id_from
 
 HTMX = {"HX-Request": "true"}
 VISA = "4242 4242 4242 4242"
@@ -19,7 +19,8 @@ THREE_D_SECURE = "4000 0027 6000 3184"
 
 @pytest.fixture
 def shop_page(db, store):
-    page = make_shop_page(db, store)
+    page = make_shop(db, store).page
+    make_coupon(db, store)  # SAVE10: 10 % off
     db.commit()
     return page
 
@@ -37,7 +38,7 @@ def details(page, token: str, **overrides) -> dict:
     variant = page.variants[0]
     data = {
         "csrf_token": token, "email": "sam@example.com", "name": "Sam Shopper",
-        f"variant_{variant.id}": str(variant.options[1].id), "field_company": "Initech", "field_colour": "Blue",
+        f"variant_{variant.id}": str(variant.options[1].id), "field_company": "Initech", "field_color": "Blue",
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
@@ -92,7 +93,7 @@ def test_the_forms_controls_are_labelled_as_every_form_field_is(client, db, shop
 
 
 def test_unpublished_page_and_unknown_session_are_404(client, db, store):
-    make_shop_page(db, store, publish=False)
+    make_shop(db, store, publish=False)
     db.commit()
     assert client.get("/c/acme/tee").status_code == 404
     assert client.get("/c/nope/tee").status_code == 404
@@ -110,7 +111,7 @@ def test_saving_valid_details_redirects_and_stores_them(client, db, shop_page):
     assert response.headers["Location"].endswith(f"/c/s/{session_id}")
     checkout = load(db, session_id)
     assert (checkout.email, checkout.name) == ("sam@example.com", "Sam Shopper")
-    assert checkout.custom_fields == {"company": "Initech", "colour": "Blue"}
+    assert checkout.custom_fields == {"company": "Initech", "color": "Blue"}
     assert checkout.total == 2500  # size L: +5.00
     html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
     assert 'value="sam@example.com"' in html and 'value="Initech"' in html and "$25.00" in html
@@ -118,11 +119,11 @@ def test_saving_valid_details_redirects_and_stores_them(client, db, shop_page):
 
 def test_saving_invalid_details_shows_errors_beside_the_fields(client, db, shop_page):
     session_id, token = open_checkout(client, shop_page)
-    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, email="not-an-email", field_colour="Green"))
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, email="not-an-email", field_color="Green"))
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert '<small id="checkout-email-error" class="field-error">Enter a valid email address.</small>' in html
-    assert '<small id="checkout-field_colour-error" class="field-error">Choose one of the options.</small>' in html
+    assert '<small id="checkout-field_color-error" class="field-error">Choose one of the options.</small>' in html
     assert 'aria-describedby="checkout-email-error" aria-invalid="true"' in html
     assert 'value="not-an-email"' in html  # what was typed stays
     checkout = load(db, session_id)

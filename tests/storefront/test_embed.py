@@ -13,7 +13,7 @@ from checkie.catalog.models import PageStats
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import utcnow
 from checkie.payments.models import Payment, PaymentAttempt
-from tests.storefront.factories import make_shop_page
+from tests.factories import make_coupon, make_shop
 
 HTMX = {"HX-Request": "true"}
 VISA = "4242 4242 4242 4242"
@@ -25,7 +25,8 @@ SESSION_ID = re.compile(r'data-session-id="(cs_[A-Za-z0-9_-]+)"')
 
 @pytest.fixture
 def shop_page(db, store):
-    page = make_shop_page(db, store)
+    page = make_shop(db, store).page
+    make_coupon(db, store)  # SAVE10: 10 % off
     db.commit()
     return page
 
@@ -69,7 +70,7 @@ def open_frame(shopper, embed, origin: str | None = HOST) -> tuple[str, str]:
 def details(page, **overrides) -> dict:
     variant = page.variants[0]
     data = {"email": "sam@example.com", "name": "Sam Shopper", f"variant_{variant.id}": str(variant.options[1].id),
-            "field_company": "Initech", "field_colour": "Blue"}
+            "field_company": "Initech", "field_color": "Blue"}
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 

@@ -14,15 +14,14 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from checkie.catalog.embeds import create_embed
 from checkie.payments.models import Payment
-from tests.browser import conftest as browser_fixtures
-from tests.storefront.factories import make_shop_page
+from tests.browser import chromium
+from tests.factories import make_coupon, make_embed, make_shop
 
 pytestmark = pytest.mark.browser
 # tests/browser's fixtures (Chromium, the live server, pages that collect console errors).
-browser, live_server = browser_fixtures.browser, browser_fixtures.live_server
-browser_session, new_page = browser_fixtures.browser_session, browser_fixtures.new_page
+browser, live_server = chromium.browser, chromium.live_server
+browser_session, new_page = chromium.browser_session, chromium.new_page
 
 #: The merchant's page: frames the checkout, keeps every message, sizes the iframe on resize.
 HOST_PAGE = """<!doctype html><html><body><h1>Merchant</h1>
@@ -58,8 +57,9 @@ def host():
 
 @pytest.fixture
 def embed(db, store, host):
-    page = make_shop_page(db, store)
-    embed = create_embed(db, page, type="inline", allowed_origins=[host])
+    page = make_shop(db, store).page
+    make_coupon(db, store)  # SAVE10: 10 % off
+    embed = make_embed(db, page, allowed_origins=[host])
     db.commit()
     return embed
 

@@ -8,8 +8,7 @@ from checkie.accounts import refresh
 from checkie.accounts.models import RefreshToken, User
 from checkie.errors import Conflict, ValidationFailed
 from checkie.stores.accounts import delete_user, owned_stores
-from tests.accounts.helpers import verified_user
-from tests.fixtures import DEFAULT_PASSWORD, add_member, make_store
+from tests.factories import DEFAULT_PASSWORD, add_member, make_store, verified_user
 
 
 def _fields(excinfo) -> set[str]:

@@ -5,7 +5,7 @@ from checkie.errors import NotFound, ValidationFailed
 from checkie.security import hash_token
 from checkie.stores import access, api_keys
 from checkie.stores.models import ApiKeyMode
-from tests.fixtures import make_store
+from tests.factories import make_store
 
 
 def test_create_returns_the_secret_once_and_stores_only_its_hash(db, user, store):

@@ -11,7 +11,7 @@ from checkie.notifications.models import EmailMessage
 from checkie.security import hash_token
 from checkie.stores import access, members
 from checkie.stores.models import MemberStatus, Role, StoreMember
-from tests.fixtures import add_member, make_store, make_user
+from tests.factories import add_member, make_store, make_user
 
 _LINK = re.compile(r"http://localhost/invitations/([A-Za-z0-9_-]+)")
 

@@ -6,7 +6,7 @@ from checkie.errors import ValidationFailed
 from checkie.payments.services import delete_store
 from checkie.stores import access, api_keys, members, services
 from checkie.stores.models import ApiKey, MemberStatus, Role, Store, StoreMember
-from tests.fixtures import make_user
+from tests.factories import make_user
 
 
 def field_error(excinfo) -> set[str]:

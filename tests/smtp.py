@@ -1,42 +1,11 @@
-"""Helpers for tests that need an app of their own (extra routes, other settings) or a real
-SMTP server to talk to."""
+"""A real SMTP server on 127.0.0.1 for the tests that send email over the wire."""
 from __future__ import annotations
 
-import logging
 import socketserver
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import Message
-
-from flask import Flask
-
-from checkie import create_app
-from checkie.extensions import db
-from tests.conftest import TEST_APP_SETTINGS
-
-
-@contextmanager
-def fresh_app(
-    session_app: Flask, overrides: dict | None = None, *, setup: Callable[[Flask], None] | None = None
-) -> Iterator[Flask]:
-    """A separate app on the test database (`session_app`, the `app` fixture, creates it).
-    `setup` may add routes before the first request. The app's logging setup replaces the
-    shared `checkie` handlers; they are put back after."""
-    assert session_app.config["TESTING"]
-    logger = logging.getLogger("checkie")
-    saved = logger.handlers[:]
-    app = create_app({**TEST_APP_SETTINGS, "PROPAGATE_EXCEPTIONS": False, **(overrides or {})})
-    if setup:
-        setup(app)
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        logger.handlers[:] = saved
 
 
 class _SmtpSession(socketserver.StreamRequestHandler):

@@ -1,46 +1,19 @@
-"""Factories and recorders for the provider and intake tests."""
+"""The payment provider as the tests see it: its signed webhook events, a scripted stand-in for
+the provider, and a recorder standing in for payments.outcomes."""
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import types
-from datetime import timedelta
+from dataclasses import dataclass, field
 
 from checkie.payments import initiation, intake
-from checkie.catalog.models import Page, PageStatus
-from checkie.checkout.models import CheckoutSession, CheckoutState
-from checkie.database import utcnow
-from checkie.payments.models import AttemptStatus, PaymentAttempt
+from checkie.providers.base import IntentResult
 from checkie.providers.stripe import sign_payload
 from checkie.providers.test import build_event
-from checkie.security import new_token
 
 TEST_SECRET = "whsec_checkie_test_provider"
-
-
-def make_checkout(db, store, *, total: int = 2500, currency: str = "USD", state: CheckoutState = CheckoutState.OPEN) -> CheckoutSession:
-    page = Page(store_id=store.id, slug=f"page-{db.query(Page).count() + 1}", title="T-shirt", amount=total,
-                currency=currency, status=PageStatus.PUBLISHED, published_at=utcnow())
-    db.add(page)
-    db.flush()
-    checkout = CheckoutSession(
-        id=f"cs_test{db.query(CheckoutSession).count() + 1:04d}", store_id=store.id, page_id=page.id, state=state,
-        email="shopper@example.com", subtotal=total, total=total, currency=currency, expires_at=utcnow() + timedelta(hours=1),
-    )
-    db.add(checkout)
-    db.flush()
-    return checkout
-
-
-def make_attempt(db, checkout: CheckoutSession, *, status: AttemptStatus = AttemptStatus.REQUIRES_ACTION,
-                 provider: str = "test", intent_id: str = "pi_test_abc", payment_method: str = "pm_card_threeDSecureRequired") -> PaymentAttempt:
-    """An attempt as the test provider leaves it, with its own 3DS token."""
-    attempt = PaymentAttempt(session_id=checkout.id, number=1, provider=provider, provider_intent_id=intent_id, status=status,
-                             amount=checkout.total, currency=checkout.currency, payment_method=payment_method,
-                             action_token=new_token(24))
-    db.add(attempt)
-    db.flush()
-    return attempt
 
 
 def signed_event(event: dict, *, secret: str = TEST_SECRET, timestamp: int | None = None) -> tuple[bytes, dict]:
@@ -83,3 +56,31 @@ def record_outcomes(monkeypatch) -> OutcomeRecorder:
     monkeypatch.setattr(intake, "outcomes", recorder.module)
     monkeypatch.setattr(initiation, "outcomes", recorder.module)
     return recorder
+
+
+_intent_numbers = itertools.count(1)
+
+
+@dataclass
+class FakeProvider:
+    """Answers create_payment_intent with the scripted statuses in order (default succeeded)."""
+
+    statuses: list[str] = field(default_factory=list)
+    name: str = "test"
+    calls: list[dict] = field(default_factory=list)
+    payment_method_hint: str = "Any payment method will do."
+
+    def accepts_payment_method(self, payment_method) -> bool:
+        return True
+
+    def create_payment_intent(self, *, amount, currency, metadata, payment_method) -> IntentResult:
+        self.calls.append({"amount": amount, "currency": currency, "metadata": metadata, "payment_method": payment_method})
+        status = self.statuses.pop(0) if self.statuses else "succeeded"
+        intent_id = f"pi_fake_{next(_intent_numbers)}"
+        if status == "failed":
+            return IntentResult(intent_id, "failed", failure_code="card_declined", failure_message="Your card was declined.")
+        if status == "requires_action":
+            token = f"tok_{intent_id}"
+            return IntentResult(intent_id, "requires_action", next_action_url=f"http://localhost/test-provider/3ds/{token}",
+                                action_token=token)
+        return IntentResult(intent_id, status)
