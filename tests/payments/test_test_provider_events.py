@@ -8,7 +8,6 @@ import pytest
 
 from checkie import outbox
 from checkie.database import utcnow
-from checkie.payments import test_provider
 from checkie.payments.models import EventDeliveryStatus, ProviderEvent, TestProviderEvent
 from checkie.payments.test_provider import deliver_test_event, record_events, sweep_test_provider_events
 from tests.psp import intent_event
