@@ -23,6 +23,7 @@ from checkie.dashboard.guards import store_required
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
+from checkie.pagination import id_or_none
 from checkie.stores.models import Role, Store
 from checkie.web import render_page, request
 
@@ -35,11 +36,8 @@ def _render_list(store: Store, *, block: str | None = None, notice: str | None =
                  status: int = 200):
     status_filter = request.args.get("status", "all")
     status_filter = status_filter if status_filter in _FILTERS else "all"
-    before = request.args.get("before", type=int)
-    rows, more = coupons.list_coupons(
-        db.session, store, active=_FILTERS[status_filter], before_id=before if before and before > 0 else None,
-        limit=PAGE_SIZE,
-    )
+    before = id_or_none(request.args.get("before", type=int))
+    rows, more = coupons.list_coupons(db.session, store, active=_FILTERS[status_filter], before_id=before, limit=PAGE_SIZE)
     return render_page(
         "dashboard/coupons/index.html", block=block, status=status, store=store, coupons=rows, more=more,
         filter=status_filter, paged=bool(before), notice=notice, error=error, now=utcnow(),

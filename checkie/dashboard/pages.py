@@ -27,7 +27,7 @@ from checkie.dashboard.forms.pages import (
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
-from checkie.stores.access import MAX_ID
+from checkie.pagination import id_or_none, keyset_page
 from checkie.stores.models import Role, Store
 from checkie.web import render_page, request
 
@@ -50,12 +50,9 @@ def _listing(store: Store, *, status: str, search: str, before: int | None) -> d
         stmt, search_error = pages.pages_query(store, status=status or None, search=search), None
     except ValidationFailed as error:
         stmt, search_error = pages.pages_query(store, status=status or None), error.message
-    if before and 0 < before <= MAX_ID:
-        stmt = stmt.where(Page.id < before)
-    rows = list(db.session.scalars(stmt.options(joinedload(Page.stats)).order_by(Page.id.desc()).limit(PER_PAGE + 1)))
+    rows, more = keyset_page(db.session, stmt.options(joinedload(Page.stats)), Page.id, after=before, limit=PER_PAGE)
     next_url = None
-    if len(rows) > PER_PAGE:
-        rows = rows[:PER_PAGE]
+    if more:
         next_url = url_for("pages.index", store_id=store.id, status=status or None, q=search or None, before=rows[-1].id)
     return {"rows": rows, "next_url": next_url, "search_error": search_error}
 
@@ -67,7 +64,7 @@ def index(store: Store):
     from history needs the whole screen)."""
     status = request.args.get("status", "")
     status = status if status in {s.value for s in PageStatus} else ""
-    search, before = request.args.get("q", "").strip(), request.args.get("before", type=int)
+    search, before = request.args.get("q", "").strip(), id_or_none(request.args.get("before", type=int))
     restoring = request.headers.get("HX-History-Restore-Request") == "true"
     return render_page(
         "dashboard/pages/index.html", block=None if restoring else "page_list", store=store,
