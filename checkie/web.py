@@ -1,12 +1,11 @@
 """HTTP plumbing shared by every audience: request ids, access logs and metrics, security
-headers, error rendering, and `render_page` (whole page, or one named block for htmx)."""
+headers, error rendering. (Answering htmx and plain browsers: checkie.htmx_responses.)"""
 from __future__ import annotations
 
 import logging
 import re
 import time
 import uuid
-from typing import cast
 
 from flask import (
     Flask,
@@ -17,21 +16,15 @@ from flask import (
     make_response,
     render_template,
 )
-from flask import request as flask_request
-from htmx_flask import HtmxAwareRequest
-from jinja2_fragments.flask import render_block
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, NotFound, UnsupportedMediaType
 
 from checkie import inputs
 from checkie.errors import DomainError
+from checkie.htmx_responses import request
 
 log = logging.getLogger("checkie.web")
 access_log = logging.getLogger("checkie.access")
-
-#: Flask's `request` as the type checker should see it: create_app installs htmx-flask's request
-#: class, which adds `request.htmx`. Views that read it import `request` from here.
-request = cast(HtmxAwareRequest, flask_request)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -59,18 +52,6 @@ def content_security_policy(**overrides: str) -> str:
 
 
 DEFAULT_CSP = content_security_policy()
-
-
-def render_page(template: str, *, block: str | None = None, status: int = 200, **context) -> Response:
-    """Render `template`; for an htmx request naming `block`, render only that block. A history
-    restore (htmx re-fetching a URL it pushed) needs the whole page."""
-    if block and request.htmx and not request.htmx.history_restore_request:
-        body = render_block(template, block, **context)
-    else:
-        body = render_template(template, **context)
-    response = make_response(body, status)
-    response.vary.add("HX-Request")
-    return response
 
 
 def wants_json() -> bool:

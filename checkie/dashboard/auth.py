@@ -11,7 +11,7 @@ from flask_limiter.util import get_remote_address
 
 from checkie.accounts import limits, services
 from checkie.accounts.models import TokenPurpose
-from checkie.dashboard.forms import ActionForm, apply_errors, see_other
+from checkie.dashboard.forms import ActionForm, apply_errors
 from checkie.dashboard.forms.accounts import (
     ForgotPasswordForm,
     LoginForm,
@@ -21,7 +21,7 @@ from checkie.dashboard.forms.accounts import (
 from checkie.dashboard.logins import sign_in, sign_out
 from checkie.errors import AuthenticationFailed, ValidationFailed
 from checkie.extensions import db, limiter
-from checkie.web import render_page
+from checkie.htmx_responses import render_page, see_other
 
 bp = Blueprint("auth", __name__)
 

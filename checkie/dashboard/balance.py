@@ -9,10 +9,10 @@ from flask import Blueprint, request
 
 from checkie.dashboard.guards import store_required
 from checkie.extensions import db
+from checkie.htmx_responses import render_page
 from checkie.pagination import InvalidCursor, id_or_none
 from checkie.payments import ledger, reports
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
 
 bp = Blueprint("balance", __name__, url_prefix="/dashboard/stores/<int:store_id>/balance")
 PAGE_SIZE = 50

@@ -11,7 +11,6 @@ from flask import Blueprint, flash, url_for
 
 from checkie.catalog import coupons
 from checkie.catalog.models import Coupon
-from checkie.dashboard.forms import see_other
 from checkie.dashboard.forms.coupons import (
     CouponActionForm,
     CouponForm,
@@ -23,9 +22,9 @@ from checkie.dashboard.guards import store_required
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, request, see_other
 from checkie.pagination import id_or_none
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("coupons", __name__, url_prefix="/dashboard/stores/<int:store_id>/coupons")
 _FILTERS = {"all": None, "active": True, "inactive": False}

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, url_for
 
 from checkie.catalog import fields, pages
 from checkie.catalog.models import Page
-from checkie.dashboard.forms import ActionForm, see_other
+from checkie.dashboard.forms import ActionForm
 from checkie.dashboard.forms.catalog_fields import (
     CustomFieldForm,
     MoveFieldForm,
@@ -19,8 +19,8 @@ from checkie.dashboard.forms.catalog_fields import (
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("custom_fields", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/custom-fields"

@@ -7,11 +7,11 @@ from flask import Blueprint, request
 from checkie.customers.models import Customer
 from checkie.dashboard.guards import store_required
 from checkie.extensions import db
+from checkie.htmx_responses import render_page
 from checkie.pagination import id_or_none, keyset_page
 from checkie.payments import reports
 from checkie.payments.models import Payment
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
 
 bp = Blueprint("customers", __name__, url_prefix="/dashboard/stores/<int:store_id>/customers")
 PAGE_SIZE = 50

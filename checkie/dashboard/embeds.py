@@ -22,13 +22,13 @@ from flask import Blueprint, current_app, flash, url_for
 
 from checkie.catalog import embeds, pages
 from checkie.catalog.models import Page
-from checkie.dashboard.forms import ActionForm, see_other
+from checkie.dashboard.forms import ActionForm
 from checkie.dashboard.forms.embeds import EmbedForm, apply_embed_errors
 from checkie.dashboard.guards import store_required
 from checkie.errors import NotFound, ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("embeds", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/embeds"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from checkie.catalog import pages, variants
 from checkie.catalog.models import Page, PageStatus, Variant
-from checkie.dashboard.forms import ActionForm, see_other
+from checkie.dashboard.forms import ActionForm
 from checkie.dashboard.forms.pages import (
     STATUS_FILTERS,
     MoveForm,
@@ -27,9 +27,9 @@ from checkie.dashboard.forms.pages import (
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import hx_trigger, render_page, request, see_other
 from checkie.pagination import id_or_none, keyset_page
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("pages", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages"
@@ -60,14 +60,13 @@ def _listing(store: Store, *, status: str, search: str, before: int | None) -> d
 @bp.get(BASE)
 @store_required(Role.VIEWER)
 def index(store: Store):
-    """Filter by status and search titles; htmx swaps `page_list` (but restoring a pushed URL
-    from history needs the whole screen)."""
+    """Filter by status and search titles; htmx swaps `page_list` (render_page gives a history
+    restore of a pushed URL the whole screen)."""
     status = request.args.get("status", "")
     status = status if status in {s.value for s in PageStatus} else ""
     search, before = request.args.get("q", "").strip(), id_or_none(request.args.get("before", type=int))
-    restoring = request.headers.get("HX-History-Restore-Request") == "true"
     return render_page(
-        "dashboard/pages/index.html", block=None if restoring else "page_list", store=store,
+        "dashboard/pages/index.html", block="page_list", store=store,
         status_filter=status, search=search, paged=bool(before), filtered=bool(status or search),
         status_filters=STATUS_FILTERS, **_listing(store, status=status, search=search, before=before),
     )
@@ -234,9 +233,7 @@ def delete(store: Store, page_id: int):
 def _variants_done(store: Store, page: Page, message: str):
     db.session.commit()
     if request.htmx:
-        response = _editor(store, page, block="variants", variants_notice=message)
-        response.headers["HX-Trigger"] = "page-changed"
-        return response
+        return hx_trigger(_editor(store, page, block="variants", variants_notice=message), "page-changed")
     flash(message, "success")
     return see_other(_editor_url(store, page, "variants"))
 

@@ -11,11 +11,11 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from checkie.dashboard.guards import store_required
 from checkie.extensions import db
+from checkie.htmx_responses import render_page
 from checkie.pagination import id_or_none
 from checkie.payments import reports
 from checkie.payments.models import PaymentStatus
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
 
 bp = Blueprint("payments", __name__, url_prefix="/dashboard/stores/<int:store_id>/payments")
 PAGE_SIZE = 50

@@ -7,10 +7,10 @@ from flask import Blueprint, request
 from checkie.checkout.models import CheckoutState
 from checkie.dashboard.guards import store_required
 from checkie.extensions import db
+from checkie.htmx_responses import render_page
 from checkie.pagination import InvalidCursor
 from checkie.payments import reports
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
 
 bp = Blueprint("sessions", __name__, url_prefix="/dashboard/stores/<int:store_id>/sessions")
 PAGE_SIZE = 50

@@ -9,14 +9,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, session, url_for
 from flask_login import current_user, login_required
 
-from checkie.dashboard.forms import ActionForm, apply_errors, see_other
+from checkie.dashboard.forms import ActionForm, apply_errors
 from checkie.dashboard.forms.stores import ROLE_CHOICES, InviteForm, RoleForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import DomainError, ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores import members
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("team", __name__)
 _TEMPLATE = "dashboard/team/index.html"
