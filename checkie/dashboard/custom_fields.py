@@ -10,7 +10,6 @@ from flask import Blueprint, flash, url_for
 
 from checkie.catalog import fields, pages
 from checkie.catalog.models import Page
-from checkie.dashboard.forms import ActionForm
 from checkie.dashboard.forms.catalog_fields import (
     CustomFieldForm,
     MoveFieldForm,
@@ -123,8 +122,6 @@ def update(store: Store, page_id: int, field_id: int):
 def delete(store: Store, page_id: int, field_id: int):
     page = pages.get_page(db.session, store, page_id, for_update=True)
     field = fields.get_field(db.session, page, field_id)
-    if not ActionForm().validate_on_submit():
-        return _refused(store, page, ValidationFailed("The form expired; reload the page and try again."))
     try:
         fields.delete_field(db.session, field)
     except Conflict as error:

@@ -8,13 +8,12 @@ without JavaScript. Invalid input is a 422 with the errors beside the fields.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, url_for
+from flask import Blueprint, flash, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
 
 from checkie.catalog import pages, variants
 from checkie.catalog.models import Page, PageStatus, Variant
-from checkie.dashboard.forms import ActionForm
 from checkie.dashboard.forms.pages import (
     STATUS_FILTERS,
     MoveForm,
@@ -168,15 +167,8 @@ def preview(store: Store, page_id: int):
 
 # ---------- status, duplicate, delete ----------
 
-def _button_posted() -> None:
-    """Button-only posts still go through a (field-less) form: its CSRF token is checked."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-
-
 def _status_action(store: Store, page_id: int, service, message: str):
     page = pages.get_page(db.session, store, page_id, for_update=True)
-    _button_posted()
     try:
         service(db.session, page)
     except (ValidationFailed, Conflict) as error:
@@ -207,7 +199,6 @@ def unpublish(store: Store, page_id: int):
 @bp.post(PAGE + "/duplicate")
 @store_required(Role.ADMIN)
 def duplicate(store: Store, page_id: int):
-    _button_posted()
     copy = pages.duplicate_page(db.session, pages.get_page(db.session, store, page_id))
     db.session.commit()
     flash(f"This is a draft copy, “{copy.title}”, at a new address.", "success")
@@ -218,7 +209,6 @@ def duplicate(store: Store, page_id: int):
 @store_required(Role.ADMIN)
 def delete(store: Store, page_id: int):
     page = pages.get_page(db.session, store, page_id, for_update=True)
-    _button_posted()
     try:
         pages.delete_page(db.session, page)
     except Conflict as error:
@@ -293,7 +283,6 @@ def move_variant(store: Store, page_id: int, variant_id: int):
 @store_required(Role.ADMIN)
 def delete_variant(store: Store, page_id: int, variant_id: int):
     page, variant = _variant(store, page_id, variant_id)
-    _button_posted()
     try:
         variants.delete_variant(db.session, variant)
     except ValidationFailed as error:
@@ -351,7 +340,6 @@ def move_option(store: Store, page_id: int, variant_id: int, option_id: int):
 @store_required(Role.ADMIN)
 def delete_option(store: Store, page_id: int, variant_id: int, option_id: int):
     page, option = _option(store, page_id, variant_id, option_id)
-    _button_posted()
     try:
         variants.delete_option(db.session, option)
     except ValidationFailed as error:

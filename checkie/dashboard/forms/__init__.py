@@ -8,7 +8,8 @@ from checkie.errors import ValidationFailed
 
 
 class ActionForm(FlaskForm):
-    """No fields: a button-only POST (remove, revoke, leave, join) still carries a CSRF token."""
+    """No fields: a button-only POST (confirm, join) still carries a CSRF token. CSRFProtect
+    checks every POST's token before any view runs, and checkie.web answers a refusal."""
 
 
 def apply_errors(form: FlaskForm, error: ValidationFailed) -> None:
