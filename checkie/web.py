@@ -1,37 +1,35 @@
 """HTTP plumbing shared by every audience: request ids, access logs and metrics, security
-headers, error rendering, and `render_page` (whole page, or one named block for htmx)."""
+headers, error rendering. (Answering htmx and plain browsers: checkie.htmx_responses.)"""
 from __future__ import annotations
 
 import logging
 import re
 import time
 import uuid
-from typing import cast
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
     Response,
     current_app,
+    flash,
     g,
     jsonify,
     make_response,
     render_template,
+    url_for,
 )
-from flask import request as flask_request
-from htmx_flask import HtmxAwareRequest
-from jinja2_fragments.flask import render_block
+from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, NotFound, UnsupportedMediaType
+from werkzeug.wrappers import Response as AnyResponse
 
 from checkie import inputs
 from checkie.errors import DomainError
+from checkie.htmx_responses import request, see_other
 
 log = logging.getLogger("checkie.web")
 access_log = logging.getLogger("checkie.access")
-
-#: Flask's `request` as the type checker should see it: create_app installs htmx-flask's request
-#: class, which adds `request.htmx`. Views that read it import `request` from here.
-request = cast(HtmxAwareRequest, flask_request)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -59,18 +57,6 @@ def content_security_policy(**overrides: str) -> str:
 
 
 DEFAULT_CSP = content_security_policy()
-
-
-def render_page(template: str, *, block: str | None = None, status: int = 200, **context) -> Response:
-    """Render `template`; for an htmx request naming `block`, render only that block. A history
-    restore (htmx re-fetching a URL it pushed) needs the whole page."""
-    if block and request.htmx and not request.htmx.history_restore_request:
-        body = render_block(template, block, **context)
-    else:
-        body = render_template(template, **context)
-    response = make_response(body, status)
-    response.vary.add("HX-Request")
-    return response
 
 
 def wants_json() -> bool:
@@ -166,6 +152,33 @@ def handle_domain_error(error: DomainError) -> Response:
     return error_response(error.status, error.code, error.message, error.fields)
 
 
+#: What a form posted with a missing or stale CSRF token says once its page is back.
+EXPIRED_FORM = "Your session expired; please try again."
+
+
+def handle_csrf_error(error: CSRFError) -> AnyResponse:
+    """Every refused CSRF token gets one answer, whichever view the form posted to: nothing is
+    done, and the browser goes back to the page it came from (a same-origin Referer, else the
+    dashboard) with a flash saying why, by 303 — or by HX-Redirect for htmx, which would drop a
+    400 silently. The token is missing or stale when the session expired or the user logged out
+    in another tab; a forged cross-site post lands on our own page and changes nothing."""
+    flash(EXPIRED_FORM, "error")
+    return see_other(_same_origin_referrer() or url_for("stores.index"))
+
+
+def _same_origin_referrer() -> str | None:
+    """The Referer when it is a page of this site (the whole URL: its path alone, "//evil.test",
+    could point elsewhere)."""
+    referrer = request.referrer or ""
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 host
+        return None
+    if referrer.isprintable() and (parts.scheme, parts.netloc) == (request.scheme, request.host):
+        return referrer
+    return None
+
+
 def start_request() -> None:
     """Trust a well-formed X-Request-ID from the proxy so one id follows a request through
     every tier; otherwise make one."""
@@ -249,5 +262,6 @@ def init_web(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, [])[:0] = [start_request, hide_test_provider, refuse_hostile_input]
     app.after_request(add_standard_headers)
     app.after_request(log_access)
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from checkie.api.common import auth_required, decode_cursor, encode_cursor, load_store
+from checkie.api.common import auth_required, listing, load_store
 from checkie.api.payment_schemas import (
     BalanceSchema,
     BalanceTransactionListSchema,
@@ -15,8 +15,8 @@ from checkie.api.payment_schemas import (
     ReportArgsSchema,
     ReportSchema,
 )
-from checkie.errors import NotFound, ValidationFailed
 from checkie.extensions import db
+from checkie.pagination import decode_cursor
 from checkie.payments import ledger, reports
 
 blp = Blueprint(
@@ -46,14 +46,9 @@ class BalanceTransactions(MethodView):
     def get(self, args, store_id: int):
         """The ledger, newest first; optionally one `currency`."""
         store = load_store(store_id)
-        try:
-            rows, more = reports.list_ledger(
-                db.session, store.id, currency=args.get("currency"), before_id=decode_cursor(args["cursor"]),
-                limit=args["limit"],
-            )
-        except NotFound:
-            raise ValidationFailed.on("cursor", "Invalid cursor.") from None
-        return {"data": rows, "nextCursor": encode_cursor(rows[-1].id) if more else None}
+        return listing(reports.list_ledger(
+            db.session, store.id, currency=args.get("currency"), before_id=decode_cursor(args["cursor"]), limit=args["limit"],
+        ))
 
 
 @blp.route("/<int:store_id>/balance/report")

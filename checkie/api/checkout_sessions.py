@@ -4,9 +4,6 @@ Newest first; the cursor is the last session's id, so pages follow the (store_id
 index without OFFSET."""
 from __future__ import annotations
 
-import base64
-import binascii
-
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -16,28 +13,15 @@ from checkie.api.checkout_schemas import (
     SessionListArgsSchema,
     session_view,
 )
-from checkie.api.common import auth_required, load_store
-from checkie.errors import NotFound, ValidationFailed
+from checkie.api.common import auth_required, listing, load_store
 from checkie.extensions import db
+from checkie.pagination import decode_text_cursor
 from checkie.payments import reports
 
 blp = Blueprint(
     "api_checkout_sessions", __name__, url_prefix="/api/stores",
     description="Checkout sessions: each shopper's attempt to buy a page, with its state history and payment attempts.",
 )
-
-
-def _encode(session_id: str) -> str:
-    return base64.urlsafe_b64encode(session_id.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, ValueError):
-        raise ValidationFailed.on("cursor", "Invalid cursor.") from None
 
 
 @blp.route("/<int:store_id>/checkout-sessions")
@@ -50,13 +34,10 @@ class CheckoutSessions(MethodView):
     def get(self, args, store_id: int):
         """The store's checkout sessions, newest first; filter with `state`."""
         store = load_store(store_id)
-        try:
-            rows, more = reports.list_sessions(
-                db.session, store.id, state=args.get("state"), after=_decode(args["cursor"]), limit=args["limit"]
-            )
-        except NotFound:
-            raise ValidationFailed.on("cursor", "Invalid cursor.") from None
-        return {"data": [session_view(s) for s in rows], "nextCursor": _encode(rows[-1].id) if more else None}
+        page = reports.list_sessions(
+            db.session, store.id, state=args.get("state"), after=decode_text_cursor(args["cursor"]), limit=args["limit"]
+        )
+        return listing(page, session_view)
 
 
 @blp.route("/<int:store_id>/checkout-sessions/<string:session_id>")

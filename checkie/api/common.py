@@ -1,10 +1,10 @@
 """Authentication, store access and pagination for API views."""
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, g, request
@@ -12,10 +12,10 @@ from flask import current_app, g, request
 from checkie import inputs
 from checkie.accounts.models import User
 from checkie.accounts.tokens import InvalidAccessToken, decode_access_token
-from checkie.errors import AuthenticationFailed, ValidationFailed
+from checkie.errors import AuthenticationFailed
 from checkie.extensions import db
+from checkie.pagination import Slice, decode_cursor, encode_cursor, keyset_page
 from checkie.stores import access
-from checkie.stores.access import MAX_ID
 from checkie.stores.models import ApiKey, Role, Store
 
 API_KEY_PREFIX = "ck_"
@@ -89,27 +89,12 @@ def load_store(store_id: int, *, required: Role = Role.VIEWER) -> Store:
     return store
 
 
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, ValueError):  # ValueError: non-ASCII input, or bytes that are not UTF-8
-        value = ""
-    if not (value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID):
-        raise ValidationFailed.on("cursor", "Invalid cursor.")
-    return int(value)
-
-
 def paginate(stmt: sa.Select, id_column, *, limit: int, cursor: str | None) -> dict:
-    """Keyset pagination, newest first: `{"data": [...], "nextCursor": ...}`."""
-    after = decode_cursor(cursor)
-    if after is not None:
-        stmt = stmt.where(id_column < after)
-    rows = list(db.session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return {"data": rows[:limit], "nextCursor": next_cursor}
+    """Keyset pagination by id, newest first: `{"data": [...], "nextCursor": ...}`."""
+    return listing(keyset_page(db.session, stmt, id_column, after=decode_cursor(cursor), limit=limit))
+
+
+def listing(page: Slice, shape: Callable[[Any], Any] | None = None) -> dict:
+    """A page as the API's list object, each row through `shape` when given."""
+    rows = page.rows if shape is None else [shape(row) for row in page.rows]
+    return {"data": rows, "nextCursor": encode_cursor(page.next_id)}

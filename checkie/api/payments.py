@@ -7,7 +7,7 @@ from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from checkie.api.common import auth_required, decode_cursor, encode_cursor, load_store
+from checkie.api.common import auth_required, listing, load_store
 from checkie.api.payment_schemas import (
     PaymentFilterArgsSchema,
     PaymentListArgsSchema,
@@ -15,6 +15,7 @@ from checkie.api.payment_schemas import (
     PaymentSchema,
 )
 from checkie.extensions import db
+from checkie.pagination import decode_cursor
 from checkie.payments import reports
 
 blp = Blueprint(
@@ -46,10 +47,9 @@ class Payments(MethodView):
         """Newest first; filter by `status`, `email` (an address or part of one), `pageId`, the
         UTC days `from`–`to` (inclusive) and `needsReview`."""
         store = load_store(store_id)
-        rows, more = reports.list_payments(
+        return listing(reports.list_payments(
             db.session, store.id, filters_from(args), before_id=decode_cursor(args["cursor"]), limit=args["limit"]
-        )
-        return {"data": rows, "nextCursor": encode_cursor(rows[-1].id) if more else None}
+        ))
 
 
 @blp.route("/<int:store_id>/payments/export")

@@ -6,8 +6,8 @@ from contextlib import contextmanager
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from checkie.api.common import decode_cursor
 from checkie.errors import ValidationFailed
+from checkie.pagination import InvalidCursor, decode_cursor
 
 
 def camelcase(name: str) -> str:
@@ -58,8 +58,8 @@ def _check_cursor(cursor: str) -> None:
     """A forged cursor is a 422, never a 500 from the decoder or from PostgreSQL (BIGINT overflow)."""
     try:
         decode_cursor(cursor)
-    except ValidationFailed:
-        raise ValidationError("Invalid cursor.") from None
+    except InvalidCursor as error:
+        raise ValidationError(error.message) from None
 
 
 class PageArgsSchema(CamelSchema):

@@ -35,6 +35,7 @@ from checkie.catalog.snapshot import PageView, StoreView
 from checkie.database import rows_changed, utcnow
 from checkie.errors import NotFound, ValidationFailed
 from checkie.money import MAX_AMOUNT, discount_amount, is_currency
+from checkie.pagination import Slice, keyset_page
 from checkie.stores.access import MAX_ID
 from checkie.stores.models import Store
 
@@ -102,7 +103,7 @@ def find_coupon(db: Session, store: Store | StoreView, code: str) -> Coupon | No
     return db.scalar(sa.select(Coupon).where(Coupon.store_id == store.id, Coupon.code_key == code_key(code)))
 
 
-def coupons_stmt(store: Store, *, active: bool | None = None) -> sa.Select:
+def coupons_stmt(store: Store, *, active: bool | None = None) -> sa.Select[Coupon]:
     """The store's coupons (with their pages), optionally only active or inactive ones;
     callers order and paginate."""
     stmt = sa.select(Coupon).options(selectinload(Coupon.pages)).where(Coupon.store_id == store.id)
@@ -113,13 +114,9 @@ def coupons_stmt(store: Store, *, active: bool | None = None) -> sa.Select:
 
 def list_coupons(
     db: Session, store: Store, *, active: bool | None = None, before_id: int | None = None, limit: int = 25
-) -> tuple[list[Coupon], bool]:
+) -> Slice[Coupon]:
     """One page of coupons, newest first, older than `before_id`; and whether more follow."""
-    stmt = coupons_stmt(store, active=active)
-    if before_id is not None:
-        stmt = stmt.where(Coupon.id < before_id)
-    rows = list(db.scalars(stmt.order_by(Coupon.id.desc()).limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
+    return keyset_page(db, coupons_stmt(store, active=active), Coupon.id, after=before_id, limit=limit)
 
 
 def coupon_status(coupon: Coupon, *, now: datetime | None = None) -> str:

@@ -8,16 +8,14 @@ floor spans the page and every option of every variant.
 """
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from checkie import slugs
 from checkie.catalog.models import (
     CustomField,
     FieldType,
@@ -55,8 +53,11 @@ FIELD_NAMES = {
 }
 EDITABLE = frozenset(FIELD_NAMES)
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_SLUG_ATTEMPTS = 5
+#: Page slugs are unique in their store: `/c/<store>/<page>`.
+PAGE_SLUGS = slugs.SlugKind(
+    column=Page.slug, id_column=Page.id, constraint="uq_pages_store_slug", max_length=SLUG_MAX_LENGTH,
+    fallback="page", example="summer-sale", taken_message="Another page of this store already uses this address.",
+)
 _FLOOR_MESSAGE = (
     "The cheapest choice would cost less than nothing: the base price plus the lowest option of each variant "
     "must be at least 0."
@@ -163,43 +164,6 @@ def _has_control(text: str, *, allow_newlines: bool) -> bool:
     )
 
 
-def slugify(text: str) -> str:
-    """'Summer T-Shirt (Large)' → 'summer-t-shirt-large'; 'page' when nothing ASCII is left."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:SLUG_MAX_LENGTH].rstrip("-") or "page"
-
-
-def _slug_taken(db: Session, store_id: int, slug: str, *, except_page_id: int | None = None) -> bool:
-    stmt = sa.select(Page.id).where(Page.store_id == store_id, Page.slug == slug)
-    if except_page_id is not None:
-        stmt = stmt.where(Page.id != except_page_id)
-    return db.scalar(stmt) is not None
-
-
-def unique_slug(db: Session, store_id: int, text: str) -> str:
-    """A slug derived from `text` that is free in the store, with -2, -3 … appended if needed."""
-    base = slugify(text)
-    candidate, n = base, 1
-    while _slug_taken(db, store_id, candidate):
-        n += 1
-        suffix = f"-{n}"
-        candidate = base[: SLUG_MAX_LENGTH - len(suffix)].rstrip("-") + suffix
-    return candidate
-
-
-def check_slug(db: Session, store_id: int, slug: str, *, except_page_id: int | None = None) -> str:
-    """An explicitly chosen slug must be well-formed and free in the store."""
-    slug = (slug or "").strip().lower()
-    if not slug or len(slug) > SLUG_MAX_LENGTH or not _SLUG.match(slug):
-        raise ValidationFailed.on(
-            "slug", f"Use 1–{SLUG_MAX_LENGTH} lowercase letters, digits and single hyphens (e.g. summer-sale)."
-        )
-    if _slug_taken(db, store_id, slug, except_page_id=except_page_id):
-        raise ValidationFailed.on("slug", "Another page of this store already uses this address.")
-    return slug
-
-
 def check_success_url(value: str | None) -> str | None:
     """Where shoppers go after paying: empty for Checkie's own success page, else http(s)."""
     value = (value or "").strip()
@@ -294,7 +258,9 @@ def _validated(db: Session, store: Store, values: dict, *, given: set[str], page
         out["slug"] = page.slug if page is not None else None
     elif page is None or slug != page.slug:
         try:
-            out["slug"] = check_slug(db, store.id, slug, except_page_id=page.id if page else None)
+            out["slug"] = slugs.check_slug(
+                db, PAGE_SLUGS, slug, scope=_in_store(store.id), except_id=page.id if page else None
+            )
         except ValidationFailed as error:
             errors.update(error.fields or {})
     if errors:
@@ -318,30 +284,19 @@ def _check_period(out: dict, given: set[str], errors: dict) -> None:
 
 # ---------- writing ----------
 
-def _saved_without_slug_clash(db: Session, apply: Callable[[], None]) -> bool:
-    """Run `apply` and flush inside a savepoint; False when a concurrent writer took the slug
-    first (the unique constraint is the real guard: the read in `unique_slug` can race)."""
-    try:
-        with db.begin_nested():
-            apply()
-    except IntegrityError as exc:
-        if "uq_pages_store_slug" not in str(exc.orig):
-            raise
-        return False
-    return True
+def _in_store(store_id: int) -> list[sa.ColumnElement[bool]]:
+    return [Page.store_id == store_id]
 
 
 def _insert_page(db: Session, store: Store, values: dict, *, explicit_slug: str | None, slug_from: str) -> Page:
     """Insert a page (and its zeroed stats) under a free slug, retrying if a concurrent insert wins."""
-    for _ in range(_SLUG_ATTEMPTS):
-        slug = explicit_slug or unique_slug(db, store.id, slug_from)
+
+    def make(slug: str) -> Page:
         page = Page(store_id=store.id, slug=slug, status=PageStatus.DRAFT, **values)
         page.stats = PageStats(views=0, sessions=0, conversions=0, revenue=0)
-        if _saved_without_slug_clash(db, partial(db.add, page)):
-            return page
-        if explicit_slug:
-            break
-    raise ValidationFailed.on("slug", "Another page of this store already uses this address.")
+        return page
+
+    return slugs.insert_with_slug(db, PAGE_SLUGS, make, explicit=explicit_slug, text=slug_from, scope=_in_store(store.id))
 
 
 def create_page(
@@ -384,8 +339,7 @@ def update_page(db: Session, page: Page, **changes) -> Page:
             if getattr(page, name) != value:
                 setattr(page, name, value)
 
-    if not _saved_without_slug_clash(db, apply):
-        raise ValidationFailed.on("slug", "Another page of this store already uses this address.")
+    slugs.change_with_slug(db, PAGE_SLUGS, apply)
     return page
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, logout_user
 
 from checkie.accounts import services
 from checkie.accounts.models import User
-from checkie.dashboard.forms import apply_errors, see_other
+from checkie.dashboard.forms import apply_errors
 from checkie.dashboard.forms.accounts import (
     ChangePasswordForm,
     DeleteAccountForm,
@@ -19,8 +19,8 @@ from checkie.dashboard.forms.accounts import (
 from checkie.dashboard.logins import sign_in
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, see_other
 from checkie.stores.accounts import delete_user, owned_stores
-from checkie.web import render_page
 
 bp = Blueprint("account", __name__)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, url_for
 from flask_login import current_user
 
-from checkie.dashboard.forms import ActionForm, apply_errors, see_other
+from checkie.dashboard.forms import apply_errors
 from checkie.dashboard.forms.stores import ApiKeyForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores import api_keys
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("api_keys", __name__)
 
@@ -55,9 +55,8 @@ def create(store: Store):
 @store_required(Role.ADMIN)
 def revoke(store: Store, key_id: int):
     key = api_keys.get_api_key(db.session, store, key_id)
-    if ActionForm().validate_on_submit():
-        api_keys.revoke_api_key(db.session, key)
-        db.session.commit()
+    api_keys.revoke_api_key(db.session, key)
+    db.session.commit()
     message = f"“{key.name}” ({key.prefix}…) was revoked: requests using it are now refused."
     if request.htmx:
         return _render_keys(store, notice=message)

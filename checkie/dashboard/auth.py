@@ -6,12 +6,12 @@ wrong password. The difference only ever reaches the address's own inbox.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, session, url_for
+from flask import Blueprint, flash, request, session, url_for
 from flask_limiter.util import get_remote_address
 
 from checkie.accounts import limits, services
 from checkie.accounts.models import TokenPurpose
-from checkie.dashboard.forms import ActionForm, apply_errors, see_other
+from checkie.dashboard.forms import ActionForm, apply_errors
 from checkie.dashboard.forms.accounts import (
     ForgotPasswordForm,
     LoginForm,
@@ -21,7 +21,7 @@ from checkie.dashboard.forms.accounts import (
 from checkie.dashboard.logins import sign_in, sign_out
 from checkie.errors import AuthenticationFailed, ValidationFailed
 from checkie.extensions import db, limiter
-from checkie.web import render_page
+from checkie.htmx_responses import render_page, see_other
 
 bp = Blueprint("auth", __name__)
 
@@ -121,8 +121,6 @@ def _login_page(form: LoginForm, *, error: str | None = None):
 
 @bp.post("/logout")
 def logout():
-    if not ActionForm().validate_on_submit():
-        abort(400)
     sign_out()
     db.session.commit()
     flash("You have been logged out.", "info")

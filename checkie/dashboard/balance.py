@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, request
 
 from checkie.dashboard.guards import store_required
-from checkie.errors import NotFound
 from checkie.extensions import db
+from checkie.htmx_responses import render_page
+from checkie.pagination import InvalidCursor, id_or_none
 from checkie.payments import ledger, reports
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
 
 bp = Blueprint("balance", __name__, url_prefix="/dashboard/stores/<int:store_id>/balance")
 PAGE_SIZE = 50
@@ -44,11 +44,10 @@ def _report_args() -> tuple[reports.Period, date, date, str | None]:
 @bp.get("")
 @store_required(Role.VIEWER)
 def index(store: Store):
-    before = request.args.get("before", type=int)
-    before = before if before and 0 < before < 2**63 else None
+    before = id_or_none(request.args.get("before", type=int))
     try:
         rows, more = reports.list_ledger(db.session, store.id, before_id=before, limit=PAGE_SIZE)
-    except NotFound:
+    except InvalidCursor:
         (rows, more), before = reports.list_ledger(db.session, store.id, limit=PAGE_SIZE), None
     return render_page(
         "dashboard/balance/index.html", block="ledger", store=store, balances=ledger.balances(db.session, store.id),

@@ -11,7 +11,6 @@ from flask import Blueprint, flash, url_for
 
 from checkie.catalog import coupons
 from checkie.catalog.models import Coupon
-from checkie.dashboard.forms import see_other
 from checkie.dashboard.forms.coupons import (
     CouponActionForm,
     CouponForm,
@@ -23,8 +22,9 @@ from checkie.dashboard.guards import store_required
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, request, see_other
+from checkie.pagination import id_or_none
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("coupons", __name__, url_prefix="/dashboard/stores/<int:store_id>/coupons")
 _FILTERS = {"all": None, "active": True, "inactive": False}
@@ -35,11 +35,8 @@ def _render_list(store: Store, *, block: str | None = None, notice: str | None =
                  status: int = 200):
     status_filter = request.args.get("status", "all")
     status_filter = status_filter if status_filter in _FILTERS else "all"
-    before = request.args.get("before", type=int)
-    rows, more = coupons.list_coupons(
-        db.session, store, active=_FILTERS[status_filter], before_id=before if before and before > 0 else None,
-        limit=PAGE_SIZE,
-    )
+    before = id_or_none(request.args.get("before", type=int))
+    rows, more = coupons.list_coupons(db.session, store, active=_FILTERS[status_filter], before_id=before, limit=PAGE_SIZE)
     return render_page(
         "dashboard/coupons/index.html", block=block, status=status, store=store, coupons=rows, more=more,
         filter=status_filter, paged=bool(before), notice=notice, error=error, now=utcnow(),

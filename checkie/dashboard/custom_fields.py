@@ -10,7 +10,6 @@ from flask import Blueprint, flash, url_for
 
 from checkie.catalog import fields, pages
 from checkie.catalog.models import Page
-from checkie.dashboard.forms import ActionForm, see_other
 from checkie.dashboard.forms.catalog_fields import (
     EDIT_PREFIX,
     NEW_PREFIX,
@@ -21,8 +20,8 @@ from checkie.dashboard.forms.catalog_fields import (
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("custom_fields", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/custom-fields"
@@ -114,8 +113,6 @@ def update(store: Store, page_id: int, field_id: int):
 def delete(store: Store, page_id: int, field_id: int):
     page = pages.get_page(db.session, store, page_id, for_update=True)
     field = fields.get_field(db.session, page, field_id)
-    if not ActionForm().validate_on_submit():
-        return _refused(store, page, ValidationFailed("The form expired; reload the page and try again."))
     try:
         fields.delete_field(db.session, field)
     except Conflict as error:

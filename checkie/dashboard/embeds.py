@@ -22,13 +22,12 @@ from flask import Blueprint, current_app, flash, url_for
 
 from checkie.catalog import embeds, pages
 from checkie.catalog.models import Page
-from checkie.dashboard.forms import ActionForm, see_other
 from checkie.dashboard.forms.embeds import EmbedForm, apply_embed_errors
 from checkie.dashboard.guards import store_required
 from checkie.errors import NotFound, ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("embeds", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/embeds"
@@ -101,7 +100,6 @@ def delete(store: Store, page_id: int, embed_id: int):
     embed = embeds.get_embed(db.session, store, embed_id)
     if embed.page_id != page.id:
         raise NotFound("Embed not found.")
-    if ActionForm().validate_on_submit():
-        embeds.delete_embed(db.session, embed)
-        db.session.commit()
+    embeds.delete_embed(db.session, embed)
+    db.session.commit()
     return _done(store, page, f"Deleted {embed.public_id}: sites using its code no longer show the checkout.")

@@ -8,13 +8,12 @@ without JavaScript. Invalid input is a 422 with the errors beside the fields.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, url_for
+from flask import Blueprint, flash, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
 
 from checkie.catalog import pages, variants
 from checkie.catalog.models import Page, PageStatus, Variant
-from checkie.dashboard.forms import ActionForm, see_other
 from checkie.dashboard.forms.pages import (
     STATUS_FILTERS,
     MoveForm,
@@ -27,9 +26,9 @@ from checkie.dashboard.forms.pages import (
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
-from checkie.stores.access import MAX_ID
+from checkie.htmx_responses import hx_trigger, render_page, request, see_other
+from checkie.pagination import id_or_none, keyset_page
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("pages", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages"
@@ -50,12 +49,9 @@ def _listing(store: Store, *, status: str, search: str, before: int | None) -> d
         stmt, search_error = pages.pages_query(store, status=status or None, search=search), None
     except ValidationFailed as error:
         stmt, search_error = pages.pages_query(store, status=status or None), error.message
-    if before and 0 < before <= MAX_ID:
-        stmt = stmt.where(Page.id < before)
-    rows = list(db.session.scalars(stmt.options(joinedload(Page.stats)).order_by(Page.id.desc()).limit(PER_PAGE + 1)))
+    rows, more = keyset_page(db.session, stmt.options(joinedload(Page.stats)), Page.id, after=before, limit=PER_PAGE)
     next_url = None
-    if len(rows) > PER_PAGE:
-        rows = rows[:PER_PAGE]
+    if more:
         next_url = url_for("pages.index", store_id=store.id, status=status or None, q=search or None, before=rows[-1].id)
     return {"rows": rows, "next_url": next_url, "search_error": search_error}
 
@@ -63,14 +59,13 @@ def _listing(store: Store, *, status: str, search: str, before: int | None) -> d
 @bp.get(BASE)
 @store_required(Role.VIEWER)
 def index(store: Store):
-    """Filter by status and search titles; htmx swaps `page_list` (but restoring a pushed URL
-    from history needs the whole screen)."""
+    """Filter by status and search titles; htmx swaps `page_list` (render_page gives a history
+    restore of a pushed URL the whole screen)."""
     status = request.args.get("status", "")
     status = status if status in {s.value for s in PageStatus} else ""
-    search, before = request.args.get("q", "").strip(), request.args.get("before", type=int)
-    restoring = request.headers.get("HX-History-Restore-Request") == "true"
+    search, before = request.args.get("q", "").strip(), id_or_none(request.args.get("before", type=int))
     return render_page(
-        "dashboard/pages/index.html", block=None if restoring else "page_list", store=store,
+        "dashboard/pages/index.html", block="page_list", store=store,
         status_filter=status, search=search, paged=bool(before), filtered=bool(status or search),
         status_filters=STATUS_FILTERS, **_listing(store, status=status, search=search, before=before),
     )
@@ -172,15 +167,8 @@ def preview(store: Store, page_id: int):
 
 # ---------- status, duplicate, delete ----------
 
-def _button_posted() -> None:
-    """Button-only posts still go through a (field-less) form: its CSRF token is checked."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-
-
 def _status_action(store: Store, page_id: int, service, message: str):
     page = pages.get_page(db.session, store, page_id, for_update=True)
-    _button_posted()
     try:
         service(db.session, page)
     except (ValidationFailed, Conflict) as error:
@@ -211,7 +199,6 @@ def unpublish(store: Store, page_id: int):
 @bp.post(PAGE + "/duplicate")
 @store_required(Role.ADMIN)
 def duplicate(store: Store, page_id: int):
-    _button_posted()
     copy = pages.duplicate_page(db.session, pages.get_page(db.session, store, page_id))
     db.session.commit()
     flash(f"This is a draft copy, “{copy.title}”, at a new address.", "success")
@@ -222,7 +209,6 @@ def duplicate(store: Store, page_id: int):
 @store_required(Role.ADMIN)
 def delete(store: Store, page_id: int):
     page = pages.get_page(db.session, store, page_id, for_update=True)
-    _button_posted()
     try:
         pages.delete_page(db.session, page)
     except Conflict as error:
@@ -237,9 +223,7 @@ def delete(store: Store, page_id: int):
 def _variants_done(store: Store, page: Page, message: str):
     db.session.commit()
     if request.htmx:
-        response = _editor(store, page, block="variants", variants_notice=message)
-        response.headers["HX-Trigger"] = "page-changed"
-        return response
+        return hx_trigger(_editor(store, page, block="variants", variants_notice=message), "page-changed")
     flash(message, "success")
     return see_other(_editor_url(store, page, "variants"))
 
@@ -299,7 +283,6 @@ def move_variant(store: Store, page_id: int, variant_id: int):
 @store_required(Role.ADMIN)
 def delete_variant(store: Store, page_id: int, variant_id: int):
     page, variant = _variant(store, page_id, variant_id)
-    _button_posted()
     try:
         variants.delete_variant(db.session, variant)
     except ValidationFailed as error:
@@ -357,7 +340,6 @@ def move_option(store: Store, page_id: int, variant_id: int, option_id: int):
 @store_required(Role.ADMIN)
 def delete_option(store: Store, page_id: int, variant_id: int, option_id: int):
     page, option = _option(store, page_id, variant_id, option_id)
-    _button_posted()
     try:
         variants.delete_option(db.session, option)
     except ValidationFailed as error:

@@ -11,10 +11,11 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from checkie.dashboard.guards import store_required
 from checkie.extensions import db
+from checkie.htmx_responses import render_page
+from checkie.pagination import id_or_none
 from checkie.payments import reports
 from checkie.payments.models import PaymentStatus
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
 
 bp = Blueprint("payments", __name__, url_prefix="/dashboard/stores/<int:store_id>/payments")
 PAGE_SIZE = 50
@@ -50,8 +51,7 @@ def current_filters() -> tuple[reports.PaymentFilters, dict]:
 @store_required(Role.VIEWER)
 def index(store: Store):
     filters, args = current_filters()
-    before = request.args.get("before", type=int)
-    before = before if before and 0 < before < 2**63 else None
+    before = id_or_none(request.args.get("before", type=int))
     rows, more = reports.list_payments(db.session, store.id, filters, before_id=before, limit=PAGE_SIZE)
     return render_page(
         "dashboard/payments/index.html", block="payment_list", store=store, payments=rows, more=more,

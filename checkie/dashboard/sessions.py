@@ -6,11 +6,11 @@ from flask import Blueprint, request
 
 from checkie.checkout.models import CheckoutState
 from checkie.dashboard.guards import store_required
-from checkie.errors import NotFound
 from checkie.extensions import db
+from checkie.htmx_responses import render_page
+from checkie.pagination import InvalidCursor
 from checkie.payments import reports
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
 
 bp = Blueprint("sessions", __name__, url_prefix="/dashboard/stores/<int:store_id>/sessions")
 PAGE_SIZE = 50
@@ -27,7 +27,7 @@ def index(store: Store):
         rows, more = reports.list_sessions(
             db.session, store.id, state=CheckoutState(state) if state else None, after=after, limit=PAGE_SIZE
         )
-    except NotFound:  # a stale or foreign cursor: start from the newest
+    except InvalidCursor:  # a stale or foreign cursor: start from the newest
         rows, more, after = *reports.list_sessions(db.session, store.id, limit=PAGE_SIZE), None
     return render_page(
         "dashboard/sessions/index.html", block="session_list", store=store, sessions=rows, more=more,

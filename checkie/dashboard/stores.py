@@ -4,16 +4,16 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, session, url_for
 from flask_login import current_user, login_required
 
-from checkie.dashboard.forms import apply_errors, see_other
+from checkie.dashboard.forms import apply_errors
 from checkie.dashboard.forms.stores import DeleteStoreForm, StoreForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, see_other
 from checkie.payments import reports
 from checkie.payments.services import delete_store
 from checkie.stores import access, services
 from checkie.stores.models import Role, Store
-from checkie.web import render_page
 
 bp = Blueprint("stores", __name__)
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, session, url_for
 from flask_login import current_user, login_required
 
-from checkie.dashboard.forms import ActionForm, apply_errors, see_other
+from checkie.dashboard.forms import ActionForm, apply_errors
 from checkie.dashboard.forms.stores import ROLE_CHOICES, InviteForm, RoleForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import DomainError, ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores import members
 from checkie.stores.models import Role, Store
-from checkie.web import render_page, request
 
 bp = Blueprint("team", __name__)
 _TEMPLATE = "dashboard/team/index.html"
@@ -82,8 +82,6 @@ def change_role(store: Store, member_id: int):
 @store_required(Role.OWNER)
 def remove(store: Store, member_id: int):
     member = members.get_member(db.session, store, member_id)
-    if not ActionForm().validate_on_submit():
-        return _render_team(store, block="members", status=422, error="The form expired; try again.")
     pending = member.user_id is None
     email = member.email
     members.remove_member(db.session, member)
@@ -94,11 +92,10 @@ def remove(store: Store, member_id: int):
 @bp.post("/dashboard/stores/<int:store_id>/team/leave")
 @store_required(Role.VIEWER)
 def leave(store: Store):
-    if ActionForm().validate_on_submit():
-        members.leave_store(db.session, store, user=current_user._get_current_object())
-        db.session.commit()
-        session.pop("store_id", None)
-        flash(f"You left {store.name}.", "success")
+    members.leave_store(db.session, store, user=current_user._get_current_object())
+    db.session.commit()
+    session.pop("store_id", None)
+    flash(f"You left {store.name}.", "success")
     return see_other(url_for("stores.index"))
 
 

@@ -1,9 +1,10 @@
 """Read-only queries for the merchant's view of checkouts and money (dashboard and JSON API).
 
-Lists use keyset pagination on indexed columns, newest first: payments by `(store_id, id)`,
-checkout sessions and ledger rows by `(store_id, created_at)` with the id as tie-breaker. No
-OFFSET, no COUNT(*) and no SUM over a store's whole history per request: balances come from
-StoreBalance (the ledger's head), reports and charts aggregate a bounded date range.
+Lists use keyset pagination (checkie.pagination) on indexed columns, newest first: payments by
+`(store_id, id)`, checkout sessions and ledger rows by `(store_id, created_at)` with the id as
+tie-breaker. No OFFSET, no COUNT(*) and no SUM over a store's whole history per request:
+balances come from StoreBalance (the ledger's head), reports and charts aggregate a bounded
+date range.
 Nothing here writes or commits.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.customers.models import Customer
 from checkie.errors import NotFound, ValidationFailed
 from checkie.money import to_major
+from checkie.pagination import Slice, keyset_page
 from checkie.payments.models import (
     BalanceTransaction,
     Payment,
@@ -63,7 +65,7 @@ def day_start(day: date) -> datetime:
 
 # ---------------------------------------------------------------- payments
 
-def payments_query(store_id: int, filters: PaymentFilters = PaymentFilters()) -> sa.Select:
+def payments_query(store_id: int, filters: PaymentFilters = PaymentFilters()) -> sa.Select[Payment]:
     """The store's payments narrowed by `filters` (unordered: callers page by id)."""
     stmt = sa.select(Payment).where(Payment.store_id == store_id)
     if filters.status is not None:
@@ -87,17 +89,9 @@ def payments_query(store_id: int, filters: PaymentFilters = PaymentFilters()) ->
     return stmt
 
 
-def page_by_id(db: Session, stmt: sa.Select, id_column, *, before_id: int | None, limit: int) -> tuple[list, bool]:
-    """One page of `stmt`, newest id first, below `before_id`; and whether more follow."""
-    if before_id is not None:
-        stmt = stmt.where(id_column < before_id)
-    rows = list(db.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
-
-
 def list_payments(db: Session, store_id: int, filters: PaymentFilters = PaymentFilters(), *,
-                  before_id: int | None = None, limit: int = 25) -> tuple[list[Payment], bool]:
-    return page_by_id(db, payments_query(store_id, filters), Payment.id, before_id=before_id, limit=limit)
+                  before_id: int | None = None, limit: int = 25) -> Slice[Payment]:
+    return keyset_page(db, payments_query(store_id, filters), Payment.id, after=before_id, limit=limit)
 
 
 def iter_payments(db: Session, store_id: int, filters: PaymentFilters = PaymentFilters(), *,
@@ -153,26 +147,19 @@ def session_payment(db: Session, checkout: CheckoutSession) -> Payment | None:
 
 
 def list_sessions(db: Session, store_id: int, *, state: CheckoutState | None = None, after: str | None = None,
-                  limit: int = 25) -> tuple[list[CheckoutSession], bool]:
+                  limit: int = 25) -> Slice[CheckoutSession]:
     """Newest first by (created_at, id) — the (store_id, created_at) index. `after` is the id of
-    the last session of the previous page; one of another store (or none) raises NotFound."""
+    the last session of the previous page; one of another store (or none) raises InvalidCursor."""
     stmt = sa.select(CheckoutSession).where(CheckoutSession.store_id == store_id)
     if state is not None:
         stmt = stmt.where(CheckoutSession.state == state)
-    if after is not None:
-        last = get_session(db, store_id, after)
-        stmt = stmt.where(sa.or_(
-            CheckoutSession.created_at < last.created_at,
-            sa.and_(CheckoutSession.created_at == last.created_at, CheckoutSession.id < last.id),
-        ))
-    order = (CheckoutSession.created_at.desc(), CheckoutSession.id.desc())
-    rows = list(db.scalars(stmt.order_by(*order).limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
+    return keyset_page(db, stmt, CheckoutSession.created_at, CheckoutSession.id, after=after, limit=limit,
+                       scope=[CheckoutSession.store_id == store_id])
 
 
 # ---------------------------------------------------------------- customers
 
-def customers_query(store_id: int, *, search: str | None = None) -> sa.Select:
+def customers_query(store_id: int, *, search: str | None = None) -> sa.Select[Customer]:
     stmt = sa.select(Customer).where(Customer.store_id == store_id)
     if search:
         escaped = search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -190,13 +177,13 @@ def get_customer(db: Session, store_id: int, customer_id: int) -> Customer:
     return customer
 
 
-def customer_payments_query(customer: Customer) -> sa.Select:
+def customer_payments_query(customer: Customer) -> sa.Select[Payment]:
     return sa.select(Payment).where(Payment.store_id == customer.store_id, Payment.customer_id == customer.id)
 
 
 # ---------------------------------------------------------------- balance and ledger
 
-def ledger_query(store_id: int, *, currency: str | None = None) -> sa.Select:
+def ledger_query(store_id: int, *, currency: str | None = None) -> sa.Select[BalanceTransaction]:
     stmt = sa.select(BalanceTransaction).where(BalanceTransaction.store_id == store_id)
     if currency:
         stmt = stmt.where(BalanceTransaction.currency == currency.upper())
@@ -204,21 +191,12 @@ def ledger_query(store_id: int, *, currency: str | None = None) -> sa.Select:
 
 
 def list_ledger(db: Session, store_id: int, *, currency: str | None = None, before_id: int | None = None,
-                limit: int = 25) -> tuple[list[BalanceTransaction], bool]:
+                limit: int = 25) -> Slice[BalanceTransaction]:
     """Newest first by (created_at, id): the (store_id, created_at) index serves it. `before_id`
-    is the last row of the previous page; one of another store raises NotFound."""
-    stmt = ledger_query(store_id, currency=currency)
-    if before_id is not None:
-        last = db.get(BalanceTransaction, before_id) if 0 < before_id < 2**63 else None
-        if last is None or last.store_id != store_id:
-            raise NotFound("No such ledger entry.")
-        stmt = stmt.where(sa.or_(
-            BalanceTransaction.created_at < last.created_at,
-            sa.and_(BalanceTransaction.created_at == last.created_at, BalanceTransaction.id < last.id),
-        ))
-    order = (BalanceTransaction.created_at.desc(), BalanceTransaction.id.desc())
-    rows = list(db.scalars(stmt.order_by(*order).limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
+    is the last row of the previous page; one of another store raises InvalidCursor."""
+    return keyset_page(db, ledger_query(store_id, currency=currency), BalanceTransaction.created_at,
+                       BalanceTransaction.id, after=before_id, limit=limit,
+                       scope=[BalanceTransaction.store_id == store_id])
 
 
 @dataclass

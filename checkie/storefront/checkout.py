@@ -23,7 +23,6 @@ from flask import (
     Response,
     g,
     make_response,
-    redirect,
     render_template,
     url_for,
 )
@@ -40,6 +39,7 @@ from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import read_only
 from checkie.errors import DomainError, NotFound, ValidationFailed
 from checkie.extensions import csrf, db
+from checkie.htmx_responses import render_page, request, see_other
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.payments.reports import session_payment
 from checkie.payments.test_provider import (
@@ -51,7 +51,7 @@ from checkie.storefront import flow
 from checkie.storefront.forms import CardForm, DetailsForm
 from checkie.storefront.layouts import HOSTED, Frame, Layout, brand_color
 from checkie.stores.models import Store
-from checkie.web import content_security_policy, render_page, request, test_provider_route
+from checkie.web import content_security_policy, test_provider_route
 
 hosted = Blueprint("storefront", __name__)
 framed = Blueprint("embed", __name__)
@@ -104,7 +104,7 @@ def page(store_slug: str, page_slug: str):
         raise NotFound("Checkout page not found.")
     session_id = services.open_session(db.session, page, client_info=flow.client_info()).id
     db.session.commit()  # expires the session object: keep its id, no reload to read it
-    return redirect(url_for(".session", session_id=session_id), 303)
+    return see_other(url_for(".session", session_id=session_id))
 
 
 @framed.get("/embed/<public_id>")
@@ -158,7 +158,7 @@ def save(session_id: str):
         return _conflict(checkout, page, layout)
     db.session.commit()
     if not errors and not request.htmx:
-        return redirect(layout.url("session", session_id=checkout.id), 303)
+        return see_other(layout.url("session", session_id=checkout.id))
     block = "coupon_update" if form.coupon_action.data else "summary_update"
     return _render_checkout(checkout, page, layout, form, errors=errors, status=422 if errors else 200, block=block)
 
@@ -181,7 +181,7 @@ def pay(session_id: str):
     except ValidationFailed as error:
         return _render_checkout(checkout, page, layout, details, card, errors=flow.service_errors(error), status=422)
     action = layout.action_url(checkout, attempt)
-    return redirect(action or layout.url("session", session_id=checkout.id), 303)
+    return see_other(action or layout.url("session", session_id=checkout.id))
 
 
 @route("/c/s/<session_id>/status", "/embed/s/<session_id>/status")
@@ -190,13 +190,8 @@ def status(session_id: str):
     is under way, a full-page redirect once it is decided."""
     read_only(db.session)
     checkout, page, layout = _load(session_id)
-    url = layout.url("session", session_id=checkout.id)
-    if not request.htmx:
-        return redirect(url, 303)
-    if checkout.state not in flow.WAITING:
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url
-        return response
+    if not request.htmx or checkout.state not in flow.WAITING:
+        return see_other(layout.url("session", session_id=checkout.id))
     return render_page("storefront/checkout.html", block="status", **flow.context(checkout, page, layout))
 
 
@@ -208,12 +203,12 @@ def authenticate(action_token: str, session_id: str | None = None):
     checkout, layout, attempt = _authentication(action_token, session_id)
     back = layout.url("session", session_id=checkout.id)
     if attempt.status is not AttemptStatus.REQUIRES_ACTION:
-        return redirect(back, 303)
+        return see_other(back)
     form = AuthenticationForm(meta=layout.form_meta)
     if form.validate_on_submit():
         finish_authentication(db.session, attempt, outcome=form.outcome.data)
         db.session.commit()
-        return redirect(back, 303)
+        return see_other(back)
     return render_page(
         "storefront/3ds.html", status=422 if form.is_submitted() else 200, form=form, authentication=attempt,
         action=layout.url("authenticate", **(request.view_args or {})), layout=layout, checkout=checkout,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from checkie.web import render_page
+from checkie.htmx_responses import render_page
 
 bp = Blueprint("docs", __name__)
 

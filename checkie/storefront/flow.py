@@ -13,11 +13,11 @@ from checkie.checkout.states import MAX_ATTEMPTS
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
+from checkie.htmx_responses import render_page
 from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.storefront.forms import CardForm, DetailsForm, control_errors
 from checkie.storefront.layouts import Layout
-from checkie.web import render_page
 
 WAITING = frozenset({CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION})
 ENDED = frozenset({CheckoutState.EXPIRED, CheckoutState.ABANDONED})

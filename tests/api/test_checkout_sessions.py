@@ -8,6 +8,7 @@ import pytest
 
 from checkie.checkout.models import CheckoutState as S
 from checkie.database import utcnow
+from checkie.pagination import encode_cursor
 from checkie.payments.models import AttemptStatus
 from tests.factories import make_attempt, make_checkout, make_page, make_store
 from tests.http import access_token_for, bearer
@@ -58,7 +59,7 @@ def test_another_stores_session_is_404(client, db, store, auth):
     assert client.get(f"/api/stores/{store.id}/checkout-sessions/{foreign.id}", headers=auth).status_code == 404
     assert client.get(f"/api/stores/{other.id}/checkout-sessions", headers=auth).status_code == 404
     # A cursor naming another store's session is refused, never a peek into it.
-    from checkie.api.checkout_sessions import _encode
-
-    response = client.get(f"/api/stores/{store.id}/checkout-sessions", query_string={"cursor": _encode(foreign.id)}, headers=auth)
+    response = client.get(
+        f"/api/stores/{store.id}/checkout-sessions", query_string={"cursor": encode_cursor(foreign.id)}, headers=auth
+    )
     assert response.status_code == 422

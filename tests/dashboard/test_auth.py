@@ -77,9 +77,14 @@ def test_signed_out_pages_render_their_form(client, url, expected):
     assert 'name="csrf_token"' in body
 
 
-def test_posting_without_a_csrf_token_is_refused(client):
-    response = client.post("/login", data={"email": "ada@example.com", "password": DEFAULT_PASSWORD})
-    assert response.status_code == 400
+def test_posting_without_a_csrf_token_is_refused(client, ada):
+    """Sent back to the form with the expired-session flash (tests/test_csrf.py), not signed in."""
+    response = client.post("/login", data={"email": "ada@example.com", "password": DEFAULT_PASSWORD},
+                           headers={"Referer": "http://localhost/login"})
+    assert response.status_code == 303 and response.headers["Location"] == "http://localhost/login"
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+    assert "Your session expired; please try again." in _text(client.get("/login"))
 
 
 # --- register ------------------------------------------------------------------------------------

@@ -67,10 +67,10 @@ def test_a_fresh_id_replaces_a_missing_or_malformed_one(production_logs, incomin
 
 def test_refused_requests_are_logged_with_an_id_too(production_logs):
     client, read_lines = production_logs
-    response = client.post("/_test/form")  # no CSRF token: refused before any view runs
-    assert response.status_code == 400
+    response = client.post("/_test/form")  # no CSRF token: refused (sent back) before any view runs
+    assert response.status_code == 303
     (line,) = read_lines()
-    assert line["status"] == 400 and line["request_id"] == response.headers["X-Request-ID"]
+    assert line["status"] == 303 and line["request_id"] == response.headers["X-Request-ID"]
 
 
 def test_unhandled_errors_are_logged_with_traceback_and_id(production_logs):

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from checkie.catalog import stats as page_stats
-from checkie.errors import NotFound, ValidationFailed
+from checkie.errors import ValidationFailed
+from checkie.pagination import InvalidCursor
 from checkie.payments import ledger, reports
 from checkie.payments.models import PaymentStatus, TransactionType
 from checkie.payments.reports import PaymentFilters, Period
@@ -102,7 +103,7 @@ def test_balances_come_from_the_head_rows_and_ledger_pages_newest_first(db, stor
     rest, more = reports.list_ledger(db, store.id, before_id=first[-1].id, limit=2)
     assert not more and [e.type for e in rest] == [TransactionType.PAYMENT]
     other = make_store(db, name="Other")
-    with pytest.raises(NotFound):  # a cursor from another store
+    with pytest.raises(InvalidCursor):  # a cursor from another store
         reports.list_ledger(db, other.id, before_id=first[0].id)
 
 

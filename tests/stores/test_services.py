@@ -2,6 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
+from checkie import slugs
 from checkie.errors import ValidationFailed
 from checkie.payments.services import delete_store
 from checkie.stores import access, api_keys, members, services
@@ -24,11 +25,11 @@ def field_error(excinfo) -> set[str]:
     ],
 )
 def test_slugify_makes_lowercase_ascii_words_with_hyphens(name, slug):
-    assert services.slugify(name) == slug
+    assert slugs.slugify(name, services.STORE_SLUGS) == slug
 
 
 def test_slugify_caps_length_without_a_trailing_hyphen():
-    slug = services.slugify("a" * 59 + " b" * 10)
+    slug = slugs.slugify("a" * 59 + " b" * 10, services.STORE_SLUGS)
     assert len(slug) <= 60 and not slug.endswith("-")
 
 
@@ -148,14 +149,14 @@ def test_store_to_open_prefers_the_last_store_then_the_first_by_name(db, user):
 def _blind_first_slug_check(monkeypatch):
     """Simulate another transaction inserting the same slug between our check and our insert:
     the first availability check answers "free" although the slug is taken."""
-    real = services._slug_taken
+    real = slugs.is_taken
     calls = []
 
-    def racing(db, slug, **kwargs):
+    def racing(db, kind, slug, **kwargs):
         calls.append(slug)
-        return False if len(calls) == 1 else real(db, slug, **kwargs)
+        return False if len(calls) == 1 else real(db, kind, slug, **kwargs)
 
-    monkeypatch.setattr(services, "_slug_taken", racing)
+    monkeypatch.setattr(slugs, "is_taken", racing)
 
 
 def test_a_slug_lost_to_a_concurrent_insert_is_retried(db, user, store, monkeypatch):
