@@ -8,7 +8,6 @@ import base64
 import binascii
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.checkout_schemas import (
     CheckoutSessionDetailSchema,
@@ -17,11 +16,12 @@ from checkie.api.checkout_schemas import (
     session_view,
 )
 from checkie.api.common import auth_required, load_store
+from checkie.api.errors import ApiBlueprint
 from checkie.errors import NotFound, ValidationFailed
 from checkie.extensions import db
 from checkie.payments import reports
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_checkout_sessions", __name__, url_prefix="/api/stores",
     description="Checkout sessions: each shopper's attempt to buy a page, with its state history and payment attempts.",
 )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.common import auth_required, load_store, paginate
 from checkie.api.embed_schemas import (
@@ -16,13 +15,14 @@ from checkie.api.embed_schemas import (
     EmbedSchema,
     embed_view,
 )
+from checkie.api.errors import ApiBlueprint
 from checkie.api.schemas import PageArgsSchema
 from checkie.catalog import embeds, pages
 from checkie.catalog.models import Embed
 from checkie.extensions import db
 from checkie.stores.models import Role
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_embeds", __name__, url_prefix="/api/stores",
     description="Embeds put a checkout page on the merchant's site: an iframe (inline), a button opening an "
     "overlay, or a link. `…/code` gives the HTML to paste; it loads /static/embed.js and frames /embed/<embedId>.",

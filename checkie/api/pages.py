@@ -3,10 +3,10 @@ update, delete, and the publish / archive / unpublish / duplicate actions."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload, selectinload
 
 from checkie.api.common import auth_required, load_store, paginate
+from checkie.api.errors import ApiBlueprint
 from checkie.api.page_schemas import (
     PageCreateSchema,
     PageListArgsSchema,
@@ -21,7 +21,7 @@ from checkie.catalog.models import Page, Variant
 from checkie.extensions import db
 from checkie.stores.models import Role
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_pages", __name__, url_prefix="/api/stores",
     description="Checkout pages: what a store sells and at what price. Created as drafts; only published pages are on sale.",
 )

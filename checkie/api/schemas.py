@@ -1,13 +1,14 @@
 """Schema building blocks shared by every API module: camelCase keys, errors, pagination."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from marshmallow import Schema, ValidationError, fields, validate
 
 from checkie.api.common import decode_cursor
-from checkie.errors import ValidationFailed
+from checkie.errors import DomainError, ValidationFailed
+from checkie.inputs import RefusedValue
+
+#: Error names whose part after the dot is a key of the merchant's (`custom_fields.shirt_size`).
+_KEYED_BY_MERCHANT = frozenset({"customFields"})
 
 
 def camelcase(name: str) -> str:
@@ -43,15 +44,23 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
-@contextmanager
-def json_field_names() -> Iterator[None]:
-    """Services name fields in snake_case (`current_password`); answer with the JSON names."""
-    try:
-        yield
-    except ValidationFailed as error:
-        if error.fields:
-            error.fields = {camelcase(name): messages for name, messages in error.fields.items()}
-        raise
+def json_field_name(name: str) -> str:
+    """A service's field name as JSON clients know it: `trial_days` → `trialDays`,
+    `pricing.trial_days` → `pricing.trialDays`, but `custom_fields.shirt_size` →
+    `customFields.shirt_size` (a custom field's key stays as the merchant wrote it). A name
+    that is camelCase already (the API's own checks use JSON names) stays as it is."""
+    head, *rest = name.split(".")
+    head = camelcase(head)
+    return ".".join([head, *(rest if head in _KEYED_BY_MERCHANT else map(camelcase, rest))])
+
+
+def json_fields(error: DomainError) -> dict[str, list[str]] | None:
+    """The error's fields under their JSON names: the one place the API renames them. A value
+    refused before any service saw it keeps the name the client sent (a query parameter, a
+    JSON path)."""
+    if not error.fields or isinstance(error, RefusedValue):
+        return error.fields
+    return {json_field_name(name): messages for name, messages in error.fields.items()}
 
 
 def _check_cursor(cursor: str) -> None:
