@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from checkie.api.common import auth_required, load_store, paginate
 from checkie.api.embed_schemas import (
+    SETTINGS_PATHS,
     EmbedCodeSchema,
     EmbedCreateSchema,
     EmbedListSchema,
@@ -16,7 +17,7 @@ from checkie.api.embed_schemas import (
     embed_view,
 )
 from checkie.api.errors import ApiBlueprint
-from checkie.api.schemas import PageArgsSchema
+from checkie.api.schemas import PageArgsSchema, nested_fields
 from checkie.catalog import embeds, pages
 from checkie.catalog.models import Embed
 from checkie.extensions import db
@@ -55,10 +56,11 @@ class PageEmbeds(MethodView):
     def post(self, data, store_id: int, page_id: int):
         """Create an embed. Shoppers see the checkout only while the page is published."""
         page = pages.get_page(db.session, load_store(store_id, required=Role.ADMIN), page_id)
-        embed = embeds.create_embed(
-            db.session, page, type=data["type"], allowed_origins=data.get("allowed_origins"),
-            settings=data.get("settings"),
-        )
+        with nested_fields(SETTINGS_PATHS):
+            embed = embeds.create_embed(
+                db.session, page, type=data["type"], allowed_origins=data.get("allowed_origins"),
+                **data.get("settings", {}),
+            )
         db.session.commit()
         return embed_view(embed)
 

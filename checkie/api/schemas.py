@@ -1,6 +1,9 @@
 """Schema building blocks shared by every API module: camelCase keys, errors, pagination."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from checkie.api.common import decode_cursor
@@ -61,6 +64,19 @@ def json_fields(error: DomainError) -> dict[str, list[str]] | None:
     if not error.fields or isinstance(error, RefusedValue):
         return error.fields
     return {json_field_name(name): messages for name, messages in error.fields.items()}
+
+
+@contextmanager
+def nested_fields(paths: Mapping[str, str]) -> Iterator[None]:
+    """Where a JSON body nests a service's arguments in an object (a page's `pricing`), their
+    errors go there too: with {"trial_days": "pricing.trial_days"}, `trial_days` is answered
+    as `pricing.trialDays`."""
+    try:
+        yield
+    except ValidationFailed as error:
+        if error.fields:
+            error.fields = {paths.get(name, name): messages for name, messages in error.fields.items()}
+        raise
 
 
 def _check_cursor(cursor: str) -> None:

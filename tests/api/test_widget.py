@@ -257,7 +257,7 @@ def test_checkout_is_409_on_an_abandoned_session(client, opened):
 # ---------- embeds ----------
 
 def test_embed_answers_its_type_url_page_and_settings(client, db, shop):
-    embed = make_embed(db, shop.page, type="button", settings={"buttonText": "Get it"})
+    embed = make_embed(db, shop.page, type="button", button_text="Get it")
     db.commit()
     response = client.get(f"{WIDGET}/embed/{embed.public_id}")
     assert response.status_code == 200
