@@ -38,8 +38,9 @@ def embed(db, shop_page):
 
 
 @pytest.fixture
-def shopper(app):
-    """A browser in a third-party frame: it never sends a cookie (a fresh client per request)."""
+def shopper(app, client):
+    """A browser in a third-party frame: it never sends a cookie (a fresh client per request).
+    Through `client`, each request runs in an app context of its own, as in production."""
 
     class Shopper:
         def request(self, method, url, **kwargs):
