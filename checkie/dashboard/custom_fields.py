@@ -11,14 +11,11 @@ from flask import Blueprint, flash, url_for
 from checkie.catalog import fields, pages
 from checkie.catalog.models import Page
 from checkie.dashboard.forms import ActionForm, see_other
-from checkie.dashboard.forms.catalog_fields import (
-    CustomFieldForm,
-    MoveFieldForm,
-    apply_field_errors,
-)
+from checkie.dashboard.forms.catalog_fields import CustomFieldForm, MoveFieldForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.stores.models import Role, Store
 from checkie.web import render_page, request
 
@@ -78,7 +75,7 @@ def create(store: Store, page_id: int):
                 required=form.required.data, options=form.option_lines(), help_text=form.help_text.data,
             )
         except ValidationFailed as error:
-            apply_field_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             return _done(store, page, f"Added “{field.label}” ({field.key}).")
@@ -110,8 +107,8 @@ def update(store: Store, page_id: int, field_id: int):
                 type=form.type.data, required=form.required.data, options=form.option_lines(),
                 help_text=form.help_text.data,
             )
-        except (ValidationFailed, Conflict) as error:
-            apply_field_errors(form, error)
+        except (ValidationFailed, Conflict) as error:  # a 409 about a frozen key included
+            copy_errors(form, error)
         else:
             db.session.commit()
             return _done(store, page, f"Saved “{field.label}”.")

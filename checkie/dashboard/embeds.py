@@ -22,11 +22,12 @@ from flask import Blueprint, current_app, flash, url_for
 
 from checkie.catalog import embeds, pages
 from checkie.catalog.models import Page
-from checkie.dashboard.forms import ActionForm, apply_errors, see_other
+from checkie.dashboard.forms import ActionForm, see_other
 from checkie.dashboard.forms.embeds import EmbedForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import NotFound, ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.stores.models import Role, Store
 from checkie.web import render_page, request
 
@@ -85,7 +86,7 @@ def create(store: Store, page_id: int):
                 db.session, page, type=form.type.data, allowed_origins=form.origin_lines(), **form.settings(),
             )
         except ValidationFailed as error:
-            apply_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             message = f"Created the {embed.type.value} embed {embed.public_id}: copy its code below."

@@ -21,12 +21,12 @@ from checkie.dashboard.forms.pages import (
     OptionForm,
     PageForm,
     VariantForm,
-    apply_service_errors,
     major_text,
 )
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.stores.access import MAX_ID
 from checkie.stores.models import Role, Store
 from checkie.web import render_page, request
@@ -84,7 +84,7 @@ def new(store: Store):
         try:
             page = pages.create_page(db.session, store, **form.changes())
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             flash(f"“{page.title}” was created as a draft. Add variants and fields, then publish it.", "success")
@@ -155,7 +155,7 @@ def update(store: Store, page_id: int):
         try:
             pages.update_page(db.session, page, **form.changes())
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             flash("Page saved.", "success")
@@ -263,7 +263,7 @@ def add_variant(store: Store, page_id: int):
         try:
             variant = variants.add_variant(db.session, page, name=form.name.data)
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             return _variants_done(store, page, f"Added the variant “{variant.name}”. Now give it options.")
     return _variants_refused(store, page, failed=form)
@@ -278,7 +278,7 @@ def rename_variant(store: Store, page_id: int, variant_id: int):
         try:
             variants.rename_variant(db.session, variant, name=form.name.data)
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             return _variants_done(store, page, f"Renamed the variant to “{variant.name}”.")
     return _variants_refused(store, page, failed=form)
@@ -316,7 +316,7 @@ def add_option(store: Store, page_id: int, variant_id: int):
         try:
             option = variants.add_option(db.session, variant, name=form.name.data, price_delta=form.delta_minor)
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             return _variants_done(store, page, f"Added “{option.name}” to “{variant.name}”.")
     return _variants_refused(store, page, failed=form)
@@ -336,7 +336,7 @@ def update_option(store: Store, page_id: int, variant_id: int, option_id: int):
         try:
             variants.update_option(db.session, option, name=form.name.data, price_delta=form.delta_minor)
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             return _variants_done(store, page, f"Saved the option “{option.name}”.")
     return _variants_refused(store, page, failed=form)
