@@ -229,9 +229,11 @@ def update_session(
 
 
 def _check_contact(email, name, errors: dict, changes: dict) -> None:
+    """None or a blank string clears; any other value that is not a string is refused (a JSON
+    0, false, [] or {} must not clear what the shopper entered)."""
     if email is not UNSET:
         text = email.strip() if isinstance(email, str) else email
-        if not text:
+        if text is None or text == "":
             changes["email"] = None
         elif not isinstance(text, str) or len(text) > EMAIL_MAX_LENGTH:
             errors["email"] = ["Enter a valid email address."]
@@ -242,7 +244,7 @@ def _check_contact(email, name, errors: dict, changes: dict) -> None:
                 errors["email"] = ["Enter a valid email address."]
     if name is not UNSET:
         text = name.strip() if isinstance(name, str) else name
-        if not text:
+        if text is None or text == "":
             changes["name"] = None
         elif not isinstance(text, str) or "\x00" in text:
             errors["name"] = ["Enter your name."]

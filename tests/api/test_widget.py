@@ -9,6 +9,7 @@ import pytest
 from checkie.catalog import pages
 from checkie.catalog.coupons import deactivate_coupon
 from checkie.catalog.models import Coupon, PageStats
+from checkie.checkout.models import CheckoutSession
 from checkie.extensions import limiter
 from tests.api.widget_factories import (
     WIDGET,
@@ -140,6 +141,17 @@ def test_patch_refuses_invalid_fields_with_422(client, opened, body, field):
     error = response.json["error"]
     assert error["code"] == "validation_error" and error["message"]
     assert field in error["fields"], error
+
+
+@pytest.mark.parametrize("value", [0, False, [], {}])
+@pytest.mark.parametrize("field", ["email", "name"])
+def test_patch_refuses_empty_values_that_are_not_text_and_keeps_the_details(client, db, opened, field, value):
+    session_id = opened["sessionId"]
+    assert patch_session(client, session_id, {"email": "kept@example.com", "name": "Kept"}).status_code == 200
+    response = patch_session(client, session_id, {field: value})
+    assert response.status_code == 422 and list(response.json["error"]["fields"]) == [field], response.json
+    session = db.get(CheckoutSession, session_id)
+    assert (session.email, session.name) == ("kept@example.com", "Kept")
 
 
 def test_patch_with_a_wrong_option_names_the_variant_options_field(client, shop, opened):
