@@ -15,7 +15,9 @@ class DomainError(Exception):
 
 
 class ValidationFailed(DomainError):
-    """Input broke a rule; `fields` maps field names (as the caller sent them) to messages."""
+    """Input broke a rule; `fields` maps the names of the service's arguments (`trial_days`,
+    `custom_fields.<key>`) to messages. Forms name their fields alike; the JSON API answers the
+    names in camelCase (`checkie.api.schemas.json_field_name`)."""
 
     status = 422
     code = "validation_error"

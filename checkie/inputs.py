@@ -43,6 +43,11 @@ class UnacceptableInput(DomainError):
     code = "bad_request"
 
 
+class RefusedValue(ValidationFailed):
+    """A value that cannot be stored or handled; `fields` names it as the client sent it (a
+    query parameter, a form field, a JSON path such as `pricing.amount`), and so does the answer."""
+
+
 class UnacceptableJSON(ValueError):
     """A body that parses as JSON but that no view could accept (a ValueError like the json
     module's own, so callers that catch malformed JSON catch this too). `field` names the
@@ -112,9 +117,9 @@ def check_content() -> None:
             if not storable(name):
                 raise UnacceptableInput("Parameter names may not contain NUL characters or unpaired surrogates.")
             if not storable(value):
-                raise ValidationFailed.on(name, UNSTORABLE)
+                raise RefusedValue.on(name, UNSTORABLE)
             if numbers_only_here and not _fits_bigint(value):
-                raise ValidationFailed.on(name, "Numbers must fit in 64 bits.")
+                raise RefusedValue.on(name, "Numbers must fit in 64 bits.")
     if request.is_json:
         _check_json_body()
 
@@ -135,7 +140,7 @@ def _check_json_body() -> None:
         loads_json(data)
     except UnacceptableJSON as error:
         if error.field:
-            raise ValidationFailed.on(error.field, str(error)) from None
+            raise RefusedValue.on(error.field, str(error)) from None
         raise UnacceptableInput(str(error)) from None
     except ValueError:
         raise UnacceptableInput("The body is not valid JSON.") from None

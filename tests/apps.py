@@ -5,9 +5,11 @@ Imported by tests/conftest.py only after it has set the environment checkie read
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import psycopg
 from flask import Flask, current_app
 
 from checkie import create_app
@@ -21,6 +23,15 @@ def post_in_process(url: str, body: bytes, headers: dict) -> int:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with app.app_context():
         return app.test_client().post(url, data=body, headers=headers).status_code
+
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def admin_sql(sql: str) -> None:
+    """Run `sql` as PostgreSQL's admin, outside a transaction (CREATE/DROP DATABASE)."""
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)
 
 
 #: Settings every app built in these tests gets on top of the environment.

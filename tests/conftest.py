@@ -11,7 +11,6 @@ import uuid
 _RUN = uuid.uuid4().hex[:8]
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 TEST_DATABASE = f"checkie_test_{_RUN}_{_WORKER}"
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 # The environment must be in place before checkie.extensions builds Huey at import time.
 os.environ.update(
@@ -28,7 +27,6 @@ os.environ.update(
     }
 )
 
-import psycopg  # noqa: E402
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
@@ -37,19 +35,14 @@ from checkie import create_app  # noqa: E402
 from checkie.catalog import snapshot  # noqa: E402
 from checkie.extensions import db as _db  # noqa: E402
 from checkie.extensions import limiter  # noqa: E402
-from tests.apps import TEST_APP_SETTINGS  # noqa: E402
+from tests.apps import TEST_APP_SETTINGS, admin_sql  # noqa: E402
 
 pytest_plugins = ["tests.fixtures", "tests.consumers"]
 
 
-def _admin(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql)
-
-
 @pytest.fixture(scope="session")
 def app():
-    _admin(f'CREATE DATABASE "{TEST_DATABASE}"')
+    admin_sql(f'CREATE DATABASE "{TEST_DATABASE}"')
     app = create_app(TEST_APP_SETTINGS)
     with app.app_context():
         from flask_migrate import upgrade
@@ -58,7 +51,7 @@ def app():
     yield app
     with app.app_context():
         _db.engine.dispose()
-    _admin(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
+    admin_sql(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
 
 
 def _empty_all_tables(app) -> None:

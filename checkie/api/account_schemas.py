@@ -1,8 +1,8 @@
 """JSON shapes of the auth and users endpoints (SPEC §6.6), camelCase on the wire.
 
 Request schemas check types and sizes only; the account rules (address format, password
-policy) live in checkie.accounts.services, whose snake_case field errors `json_field_names`
-renames to the keys the client sent.
+policy) live in checkie.accounts.services, whose field errors (`current_password`) the API
+answers under the keys the client sent (`currentPassword`).
 """
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.common import auth_required, current_principal, paginate
+from checkie.api.errors import ApiBlueprint
 from checkie.api.schemas import PageArgsSchema
 from checkie.api.store_schemas import (
     ApiKeyCreatedSchema,
@@ -20,7 +20,7 @@ from checkie.extensions import db
 from checkie.stores import access, api_keys
 from checkie.stores.models import ApiKey, Role
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_api_keys", __name__, url_prefix="/api/stores",
     description="Store API keys (`ck_test_…`): the secret is in the create answer only. Not available to API keys.",
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
 
 from checkie.accounts import limits, refresh, services
 from checkie.api.account_schemas import (
@@ -24,10 +23,10 @@ from checkie.api.account_schemas import (
     UserSchema,
 )
 from checkie.api.common import auth_required, current_user
-from checkie.api.schemas import json_field_names
+from checkie.api.errors import ApiBlueprint
 from checkie.extensions import db, limiter
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_auth", __name__, url_prefix="/api/auth",
     description="Sign up and sign in as a merchant user, refresh and revoke tokens, reset a forgotten password.",
 )
@@ -56,8 +55,7 @@ def register(data: dict):
     The answer carries tokens, so a taken address is a 422 on `email`. The account starts
     unconfirmed (`emailVerified: false`) and a confirmation link is emailed; the API works
     before it is confirmed, the dashboard's log-in does not."""
-    with json_field_names():
-        user = services.sign_up_for_api(db.session, **data)
+    user = services.sign_up_for_api(db.session, **data)
     tokens = refresh.issue_token_pair(db.session, user)
     db.session.commit()
     return _signed_in(user, tokens)
@@ -132,8 +130,7 @@ def reset_password(data: dict):
     """Set a new password with the token from the emailed link (single use, one hour).
 
     Every session and token of the account ends; sign in again with the new password."""
-    with json_field_names():
-        services.reset_password(db.session, token=data["token"], password=data["password"])
+    services.reset_password(db.session, token=data["token"], password=data["password"])
     db.session.commit()
     return Response(status=204)
 

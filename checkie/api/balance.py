@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.common import auth_required, listing, load_store
+from checkie.api.errors import ApiBlueprint
 from checkie.api.payment_schemas import (
     BalanceSchema,
     BalanceTransactionListSchema,
@@ -19,7 +19,7 @@ from checkie.extensions import db
 from checkie.pagination import decode_cursor
 from checkie.payments import ledger, reports
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_balance", __name__, url_prefix="/api/stores",
     description="Balance: what the store holds per currency (minor units), its append-only ledger and reports.",
 )

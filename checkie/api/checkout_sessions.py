@@ -5,7 +5,6 @@ index without OFFSET."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.checkout_schemas import (
     CheckoutSessionDetailSchema,
@@ -14,11 +13,12 @@ from checkie.api.checkout_schemas import (
     session_view,
 )
 from checkie.api.common import auth_required, listing, load_store
+from checkie.api.errors import ApiBlueprint
 from checkie.extensions import db
 from checkie.pagination import decode_text_cursor
 from checkie.payments import reports
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_checkout_sessions", __name__, url_prefix="/api/stores",
     description="Checkout sessions: each shopper's attempt to buy a page, with its state history and payment attempts.",
 )

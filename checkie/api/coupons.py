@@ -5,7 +5,6 @@ coupon or page is a 404."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.common import auth_required, load_store, paginate
 from checkie.api.coupon_schemas import (
@@ -18,13 +17,13 @@ from checkie.api.coupon_schemas import (
     CouponUpdateSchema,
     evaluation_view,
 )
-from checkie.api.schemas import json_field_names
+from checkie.api.errors import ApiBlueprint
 from checkie.catalog import coupons, pages
 from checkie.catalog.models import Coupon
 from checkie.extensions import db
 from checkie.stores.models import Role
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_coupons", __name__, url_prefix="/api/stores",
     description="Coupons: a percentage or a fixed amount off, with optional limits (redemptions, expiry, "
     "pages, minimum subtotal). Codes are unique per store regardless of letter case.",
@@ -56,8 +55,7 @@ class Coupons(MethodView):
     def post(self, data, store_id: int):
         """Create an active coupon: `percentOff` or `amountOff` with its `currency`."""
         store = load_store(store_id, required=Role.ADMIN)
-        with json_field_names():
-            coupon = coupons.create_coupon(db.session, store, **data)
+        coupon = coupons.create_coupon(db.session, store, **data)
         db.session.commit()
         return coupon
 
@@ -79,8 +77,7 @@ class CouponById(MethodView):
     def patch(self, data, store_id: int, coupon_id: int):
         """Change what is sent; null clears an optional field."""
         coupon = _admin_coupon(store_id, coupon_id)
-        with json_field_names():
-            coupons.update_coupon(db.session, coupon, data)
+        coupons.update_coupon(db.session, coupon, data)
         db.session.commit()
         return coupon
 

@@ -5,9 +5,9 @@ or another page's field is a 404."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.common import auth_required, load_store
+from checkie.api.errors import ApiBlueprint
 from checkie.api.field_schemas import (
     CustomFieldCreateSchema,
     CustomFieldListSchema,
@@ -20,7 +20,7 @@ from checkie.catalog.models import CustomField, Page
 from checkie.extensions import db
 from checkie.stores.models import Role
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_custom_fields", __name__, url_prefix="/api/stores",
     description="Custom fields: the questions a checkout page asks. Keys name the answers on checkout "
     "sessions, so once a page has checkout sessions its keys are frozen and its fields cannot be deleted (409).",

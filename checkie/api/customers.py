@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.common import auth_required, load_store, paginate
+from checkie.api.errors import ApiBlueprint
 from checkie.api.payment_schemas import (
     CustomerListArgsSchema,
     CustomerListSchema,
@@ -17,7 +17,7 @@ from checkie.extensions import db
 from checkie.payments import reports
 from checkie.payments.models import Payment
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_customers", __name__, url_prefix="/api/stores",
     description="Customers: one per email address that paid the store.",
 )

@@ -1,9 +1,10 @@
-"""JSON shapes of embeds. The rules (origin format, known settings) live in
-`checkie.catalog.embeds` and answer 422 with the same field names."""
+"""JSON shapes of embeds. The rules (origin format, settings) live in `checkie.catalog.embeds`,
+whose 422s name its arguments (`allowed_origins`, `button_text`): the API answers them under these
+schemas' names (`allowedOrigins`, `settings.buttonText`)."""
 from __future__ import annotations
 
 from flask import current_app
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, fields, validate
 
 from checkie.api.schemas import CamelSchema, list_schema
 from checkie.catalog import embeds
@@ -15,21 +16,25 @@ _ORIGINS_HELP = (
 )
 
 
-class EmbedSettingsSchema(Schema):
-    """Stored as sent (camelCase), so no key mapping."""
+class EmbedSettingsSchema(CamelSchema):
+    """`create_embed`'s settings arguments, which are also the keys of the stored settings."""
 
     class Meta:
         unknown = RAISE
 
-    buttonText = fields.String(  # noqa: N815
+    button_text = fields.String(
         validate=validate.Length(max=embeds.BUTTON_TEXT_MAX_LENGTH),
         metadata={"description": f"Text of the button or link (default “{embeds.DEFAULT_BUTTON_TEXT}”)."},
     )
     theme = fields.String(validate=validate.OneOf(embeds.THEMES), metadata={"description": "Default auto."})
-    brandColor = fields.String(  # noqa: N815
+    brand_color = fields.String(
         allow_none=True, validate=validate.Length(max=7),
         metadata={"description": "The merchant's brand colour as #rrggbb: the checkout's buttons and links take it."},
     )
+
+
+#: For `nested_fields`: the `create_embed` arguments that JSON bodies nest under `settings`.
+SETTINGS_PATHS = {name: f"settings.{name}" for name in embeds.SETTING_NAMES}
 
 
 class EmbedSchema(CamelSchema):
@@ -69,6 +74,6 @@ def embed_view(embed: Embed) -> dict:
     """An embed as the API shows it: its public id and iframe URL beside the row's fields."""
     return {
         "id": embed.id, "embed_id": embed.public_id, "page_id": embed.page_id, "type": embed.type,
-        "allowed_origins": embed.allowed_origins, "settings": embeds.check_settings(None) | (embed.settings or {}),
+        "allowed_origins": embed.allowed_origins, "settings": embeds.settings_of(embed),
         "iframe_url": embeds.iframe_url(embed, current_app.config["APP_URL"]), "created_at": embed.created_at,
     }

@@ -6,23 +6,24 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.common import auth_required, load_store, paginate
 from checkie.api.embed_schemas import (
+    SETTINGS_PATHS,
     EmbedCodeSchema,
     EmbedCreateSchema,
     EmbedListSchema,
     EmbedSchema,
     embed_view,
 )
-from checkie.api.schemas import PageArgsSchema
+from checkie.api.errors import ApiBlueprint
+from checkie.api.schemas import PageArgsSchema, nested_fields
 from checkie.catalog import embeds, pages
 from checkie.catalog.models import Embed
 from checkie.extensions import db
 from checkie.stores.models import Role
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_embeds", __name__, url_prefix="/api/stores",
     description="Embeds put a checkout page on the merchant's site: an iframe (inline), a button opening an "
     "overlay, or a link. `…/code` gives the HTML to paste; it loads /static/embed.js and frames /embed/<embedId>.",
@@ -55,10 +56,11 @@ class PageEmbeds(MethodView):
     def post(self, data, store_id: int, page_id: int):
         """Create an embed. Shoppers see the checkout only while the page is published."""
         page = pages.get_page(db.session, load_store(store_id, required=Role.ADMIN), page_id)
-        embed = embeds.create_embed(
-            db.session, page, type=data["type"], allowed_origins=data.get("allowed_origins"),
-            settings=data.get("settings"),
-        )
+        with nested_fields(SETTINGS_PATHS):
+            embed = embeds.create_embed(
+                db.session, page, type=data["type"], allowed_origins=data.get("allowed_origins"),
+                **data.get("settings", {}),
+            )
         db.session.commit()
         return embed_view(embed)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.common import auth_required, current_principal, current_user, paginate
+from checkie.api.errors import ApiBlueprint
 from checkie.api.schemas import PageArgsSchema
 from checkie.api.store_schemas import (
     MemberInviteSchema,
@@ -20,7 +20,7 @@ from checkie.extensions import db
 from checkie.stores import access, members
 from checkie.stores.models import Role, StoreMember
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_members", __name__, url_prefix="/api/stores",
     description="Store members and invitations. Only the owner invites, changes roles and removes; "
     "any member may remove themselves (leave). Not available to API keys.",

@@ -1,8 +1,9 @@
 """JSON shapes for pages, variants and options (camelCase on the wire, amounts in minor units).
 
 Input schemas check types and sizes; the rules (slug uniqueness, the price floor, what a
-subscription needs, URL schemes) belong to `checkie.catalog.pages`/`variants`, which answer
-422 under the same field names (`pricing.amount`, `successUrl`, `priceDelta` …).
+subscription needs, URL schemes) belong to `checkie.catalog.pages`/`variants`, whose 422s name
+their arguments (`trial_days`, `success_url`, `price_delta` …): the API answers them under these
+schemas' names (`pricing.trialDays`, `successUrl`, `priceDelta` …).
 """
 from __future__ import annotations
 
@@ -195,6 +196,8 @@ def page_view(page: Page) -> dict:
 
 _PRICING_ATTRIBUTES = {"type": "pricing_type", "amount": "amount", "currency": "currency", "interval": "interval",
                        "interval_count": "interval_count", "trial_days": "trial_days"}
+#: For `nested_fields`: the page attributes that JSON bodies nest under `pricing`.
+PRICING_PATHS = {attribute: f"pricing.{key}" for key, attribute in _PRICING_ATTRIBUTES.items()}
 
 
 def page_changes(data: dict) -> dict:

@@ -3,11 +3,12 @@ update, delete, and the publish / archive / unpublish / duplicate actions."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload, selectinload
 
 from checkie.api.common import auth_required, load_store, paginate
+from checkie.api.errors import ApiBlueprint
 from checkie.api.page_schemas import (
+    PRICING_PATHS,
     PageCreateSchema,
     PageListArgsSchema,
     PageListSchema,
@@ -16,12 +17,13 @@ from checkie.api.page_schemas import (
     page_changes,
     page_view,
 )
+from checkie.api.schemas import nested_fields
 from checkie.catalog import pages
 from checkie.catalog.models import Page, Variant
 from checkie.extensions import db
 from checkie.stores.models import Role
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_pages", __name__, url_prefix="/api/stores",
     description="Checkout pages: what a store sells and at what price. Created as drafts; only published pages are on sale.",
 )
@@ -63,7 +65,8 @@ class Pages(MethodView):
     def post(self, data, store_id: int):
         """Create a draft page. The currency defaults to the store's; the slug to one from the title."""
         store = load_store(store_id, required=Role.ADMIN)
-        page = pages.create_page(db.session, store, **page_changes(data))
+        with nested_fields(PRICING_PATHS):
+            page = pages.create_page(db.session, store, **page_changes(data))
         db.session.commit()
         return page_view(page)
 
@@ -85,7 +88,8 @@ class PageById(MethodView):
     def patch(self, data, store_id: int, page_id: int):
         """Change any of the fields; `pricing` may be partial. A published page must stay buyable."""
         page = _page(store_id, page_id)
-        pages.update_page(db.session, page, **page_changes(data))
+        with nested_fields(PRICING_PATHS):
+            pages.update_page(db.session, page, **page_changes(data))
         db.session.commit()
         return page_view(page)
 
@@ -104,7 +108,8 @@ def _action(name: str, service, summary: str, *, status: int = 200, problems: bo
     """POST /pages/<pageId>/<name>: apply `service` to the page and answer the (new) page."""
 
     def post(self, store_id: int, page_id: int):
-        page = service(db.session, _page(store_id, page_id))
+        with nested_fields(PRICING_PATHS):  # why the page cannot be published
+            page = service(db.session, _page(store_id, page_id))
         db.session.commit()
         return page_view(page)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Response, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.common import auth_required, listing, load_store
+from checkie.api.errors import ApiBlueprint
 from checkie.api.payment_schemas import (
     PaymentFilterArgsSchema,
     PaymentListArgsSchema,
@@ -18,7 +18,7 @@ from checkie.extensions import db
 from checkie.pagination import decode_cursor
 from checkie.payments import reports
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_payments", __name__, url_prefix="/api/stores",
     description="Payments: money captured for the store (minor units), with fee, net and refunds.",
 )

@@ -9,15 +9,15 @@ before the signature is checked."""
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from checkie.api.errors import ApiBlueprint
 from checkie.extensions import db
 from checkie.inputs import checks_content_itself
 from checkie.payments.intake import receive_event
 from checkie.web import test_provider_route
 
-bp = Blueprint(
+bp = ApiBlueprint(
     "psp_webhooks", __name__, url_prefix="/api/webhooks",
     description="Events from payment providers, signed with the `Stripe-Signature` header (SPEC §6.3).",
 )

@@ -1,13 +1,17 @@
 """Schema building blocks shared by every API module: camelCase keys, errors, pagination."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from checkie.errors import ValidationFailed
+from checkie.errors import DomainError, ValidationFailed
+from checkie.inputs import RefusedValue
 from checkie.pagination import InvalidCursor, decode_cursor
+
+#: Error names whose part after the dot is a key of the merchant's (`custom_fields.shirt_size`).
+_KEYED_BY_MERCHANT = frozenset({"customFields"})
 
 
 def camelcase(name: str) -> str:
@@ -43,14 +47,35 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
+def json_field_name(name: str) -> str:
+    """A service's field name as JSON clients know it: `trial_days` → `trialDays`,
+    `pricing.trial_days` → `pricing.trialDays`, but `custom_fields.shirt_size` →
+    `customFields.shirt_size` (a custom field's key stays as the merchant wrote it). A name
+    that is camelCase already (the API's own checks use JSON names) stays as it is."""
+    head, *rest = name.split(".")
+    head = camelcase(head)
+    return ".".join([head, *(rest if head in _KEYED_BY_MERCHANT else map(camelcase, rest))])
+
+
+def json_fields(error: DomainError) -> dict[str, list[str]] | None:
+    """The error's fields under their JSON names: the one place the API renames them. A value
+    refused before any service saw it keeps the name the client sent (a query parameter, a
+    JSON path)."""
+    if not error.fields or isinstance(error, RefusedValue):
+        return error.fields
+    return {json_field_name(name): messages for name, messages in error.fields.items()}
+
+
 @contextmanager
-def json_field_names() -> Iterator[None]:
-    """Services name fields in snake_case (`current_password`); answer with the JSON names."""
+def nested_fields(paths: Mapping[str, str]) -> Iterator[None]:
+    """Where a JSON body nests a service's arguments in an object (a page's `pricing`), their
+    errors go there too: with {"trial_days": "pricing.trial_days"}, `trial_days` is answered
+    as `pricing.trialDays`."""
     try:
         yield
     except ValidationFailed as error:
         if error.fields:
-            error.fields = {camelcase(name): messages for name, messages in error.fields.items()}
+            error.fields = {paths.get(name, name): messages for name, messages in error.fields.items()}
         raise
 
 

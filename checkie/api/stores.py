@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload
 
 from checkie.api.common import auth_required, current_principal, current_user, paginate
+from checkie.api.errors import ApiBlueprint
 from checkie.api.payment_schemas import StoreOverviewSchema
 from checkie.api.schemas import PageArgsSchema
 from checkie.api.store_schemas import (
@@ -22,7 +22,7 @@ from checkie.payments.services import delete_store
 from checkie.stores import access, services
 from checkie.stores.models import MemberStatus, Role, Store, StoreMember
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_stores", __name__, url_prefix="/api/stores",
     description="Stores. A user token sees every store it belongs to; an API key only its own store.",
 )

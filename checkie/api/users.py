@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.accounts import services
 from checkie.api.account_schemas import (
@@ -13,11 +12,14 @@ from checkie.api.account_schemas import (
     UserUpdateSchema,
 )
 from checkie.api.common import auth_required, current_user
-from checkie.api.schemas import ErrorSchema, json_field_names
+from checkie.api.errors import ApiBlueprint
+from checkie.api.schemas import ErrorSchema
 from checkie.extensions import db
 from checkie.stores.accounts import delete_user
 
-blp = Blueprint("api_users", __name__, url_prefix="/api/users", description="Your own user account: profile, password, deletion.")
+blp = ApiBlueprint(
+    "api_users", __name__, url_prefix="/api/users", description="Your own user account: profile, password, deletion.",
+)
 
 
 @blp.route("/me")
@@ -35,8 +37,7 @@ class Me(MethodView):
         """Change your name and/or email address.
 
         A new address needs `currentPassword`, starts unconfirmed, and gets a confirmation link."""
-        with json_field_names():
-            user = services.update_profile(db.session, current_user(), **data)
+        user = services.update_profile(db.session, current_user(), **data)
         db.session.commit()
         return user
 
@@ -62,9 +63,8 @@ def change_password(data: dict):
 
     Every session and token of the account ends, including the one making this call: sign in
     again with the new password. A notice is emailed to you."""
-    with json_field_names():
-        services.change_password(
-            db.session, current_user(), current_password=data["current_password"], new_password=data["new_password"]
-        )
+    services.change_password(
+        db.session, current_user(), current_password=data["current_password"], new_password=data["new_password"]
+    )
     db.session.commit()
     return Response(status=204)

@@ -6,9 +6,9 @@ never below zero); a change that breaks it is a 422."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from checkie.api.common import auth_required, load_store
+from checkie.api.errors import ApiBlueprint
 from checkie.api.page_schemas import (
     OptionCreateSchema,
     OptionListSchema,
@@ -25,7 +25,7 @@ from checkie.catalog.models import Page, Variant, VariantOption
 from checkie.extensions import db
 from checkie.stores.models import Role
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_variants", __name__, url_prefix="/api/stores",
     description="Variants of a page (e.g. Size) and their ordered options with price deltas in minor units.",
 )

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify, make_response, request
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
 
 from checkie.api import idempotency
 from checkie.api import widget_requests as requests
 from checkie.api import widget_responses as responses
 from checkie.api import widget_schemas as schemas
+from checkie.api.errors import ApiBlueprint
 from checkie.catalog.coupons import evaluate_coupon
 from checkie.checkout import services
 from checkie.checkout.idempotency import KEY_MAX_LENGTH
@@ -25,7 +25,7 @@ from checkie.errors import ValidationFailed
 from checkie.extensions import db, limiter
 from checkie.payments.initiation import initiate_payment
 
-bp = Blueprint(
+bp = ApiBlueprint(
     "widget", __name__, url_prefix="/api/widget",
     description="The public widget API (no authentication; any origin; rate limited per IP and per session): "
     "what embed.js and merchants' own front ends call from shoppers' browsers to open a checkout, fill it in "

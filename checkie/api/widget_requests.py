@@ -39,6 +39,6 @@ UPDATE_ARGUMENTS = {
 
 def update_arguments(body: Mapping) -> dict:
     """PATCH body → `update_session` keyword arguments, only for the keys sent (an absent key
-    leaves that part of the session alone). The service checks types and values and answers
-    422 under these same JSON names."""
+    leaves that part of the session alone). The service checks types and values; its 422s name
+    the arguments, which the API answers under these JSON names."""
     return {argument: body[key] for key, argument in UPDATE_ARGUMENTS.items() if key in body}

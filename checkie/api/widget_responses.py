@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from checkie.api.embed_schemas import EmbedSettingsSchema
 from checkie.catalog import embeds, snapshot
 from checkie.catalog.coupons import CouponEvaluation
 from checkie.catalog.models import Coupon, Embed, Page, PageStatus
@@ -165,5 +166,5 @@ def embed_view(embed: Embed) -> dict:
     return {
         "embedId": embed.public_id, "type": _enum_value(embed.type),
         "iframeUrl": embeds.iframe_url(embed, current_app.config["APP_URL"]),
-        "page": page_view(embed.page), "settings": embeds.check_settings(None) | (embed.settings or {}),
+        "page": page_view(embed.page), "settings": EmbedSettingsSchema().dump(embeds.settings_of(embed)),
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
@@ -32,8 +32,10 @@ DEFAULT_BUTTON_TEXT = "Buy now"
 BUTTON_TEXT_MAX_LENGTH = 40
 MAX_ORIGINS = 20
 ORIGIN_MAX_LENGTH = 260
-#: The settings an embed understands, as the JSON API names them.
-SETTING_NAMES = ("buttonText", "theme", "brandColor")
+#: The settings an embed understands: `create_embed`'s arguments, and the keys of `Embed.settings`.
+SETTING_NAMES = ("button_text", "theme", "brand_color")
+#: What an embed shows for the settings it was created without.
+DEFAULT_SETTINGS = {"button_text": DEFAULT_BUTTON_TEXT, "theme": DEFAULT_THEME}
 #: The merchant's brand colour, `#rrggbb`: the checkout's buttons and links take it.
 BRAND_COLOR = re.compile(r"^#[0-9a-f]{6}$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -89,17 +91,17 @@ def normalize_origin(text: str) -> str | None:
 
 
 def check_origins(origins: Sequence[str] | None) -> list[str]:
-    """Normalised, de-duplicated origins (order kept); ValidationFailed on `allowedOrigins`."""
+    """Normalised, de-duplicated origins (order kept); ValidationFailed on `allowed_origins`."""
     if origins is None:
         return []
     if isinstance(origins, str) or len(origins) > MAX_ORIGINS:
-        raise ValidationFailed.on("allowedOrigins", f"List at most {MAX_ORIGINS} origins.")
+        raise ValidationFailed.on("allowed_origins", f"List at most {MAX_ORIGINS} origins.")
     cleaned: list[str] = []
     for origin in origins:
         normal = normalize_origin(origin) if isinstance(origin, str) else None
         if normal is None:
             raise ValidationFailed.on(
-                "allowedOrigins",
+                "allowed_origins",
                 f"“{str(origin)[:80]}” is not an origin. Use scheme://host[:port] without a path, "
                 "e.g. https://shop.example.",
             )
@@ -108,42 +110,46 @@ def check_origins(origins: Sequence[str] | None) -> list[str]:
     return cleaned
 
 
-def check_settings(settings: Mapping[str, object] | None) -> dict[str, str]:
-    """`{"buttonText", "theme"[, "brandColor"]}` with defaults filled in; unknown names are
-    refused. ValidationFailed on `settings`, `settings.buttonText`, `settings.theme` or
-    `settings.brandColor`."""
-    settings = dict(settings or {})
-    unknown = sorted(set(settings) - set(SETTING_NAMES))
-    if unknown:
-        raise ValidationFailed.on("settings", f"Unknown setting {', '.join(unknown)}; use {', '.join(SETTING_NAMES)}.")
-    text = settings.get("buttonText")
-    text = DEFAULT_BUTTON_TEXT if text is None or (isinstance(text, str) and not text.strip()) else text
-    button_text = clean_label(text if isinstance(text, str) else "", field="settings.buttonText",
-                              max_length=BUTTON_TEXT_MAX_LENGTH)
-    theme = settings.get("theme") or DEFAULT_THEME
-    if theme not in THEMES:
-        raise ValidationFailed.on("settings.theme", "Choose auto, light or dark.")
-    checked = {"buttonText": button_text, "theme": theme}
-    color = settings.get("brandColor")
-    if color is not None and color != "":
-        color = color.strip().lower() if isinstance(color, str) else ""
+def check_settings(*, button_text: object = None, theme: object = None, brand_color: object = None) -> dict[str, str]:
+    """The settings to store (keys of SETTING_NAMES): a blank button text or theme gets its
+    default, a brand colour is kept only when given. ValidationFailed on `button_text`, `theme`
+    or `brand_color`."""
+    blank = button_text is None or (isinstance(button_text, str) and not button_text.strip())
+    text = DEFAULT_BUTTON_TEXT if blank else button_text
+    checked = {
+        "button_text": clean_label(text if isinstance(text, str) else "", field="button_text",
+                                   max_length=BUTTON_TEXT_MAX_LENGTH),
+    }
+    theme = theme or DEFAULT_THEME
+    if not isinstance(theme, str) or theme not in THEMES:
+        raise ValidationFailed.on("theme", "Choose auto, light or dark.")
+    checked["theme"] = theme
+    if brand_color is not None and brand_color != "":
+        color = brand_color.strip().lower() if isinstance(brand_color, str) else ""
         if not BRAND_COLOR.match(color):
-            raise ValidationFailed.on("settings.brandColor", "Enter a colour as #rrggbb, e.g. #4f46e5.")
-        checked["brandColor"] = color
+            raise ValidationFailed.on("brand_color", "Enter a colour as #rrggbb, e.g. #4f46e5.")
+        checked["brand_color"] = color
     return checked
+
+
+def settings_of(embed: Embed) -> dict[str, str]:
+    """The embed's settings with the defaults of those it was created without."""
+    return {**DEFAULT_SETTINGS, **(embed.settings or {})}
 
 
 # ---------- use cases ----------
 
 def create_embed(
     db: Session, page: Page, *, type: EmbedType | str, allowed_origins: Sequence[str] | None = None,
-    settings: Mapping[str, object] | None = None,
+    button_text: object = None, theme: object = None, brand_color: object = None,
 ) -> Embed:
     """A new embed of `page` with an unguessable public id (`emb_…`). No allowed origins means
-    any site may frame it. ValidationFailed on `type`, `allowedOrigins`, `settings…`."""
+    any site may frame it; the settings are checked by `check_settings`. ValidationFailed on
+    `type`, `allowed_origins` or a setting."""
     embed = Embed(
         public_id=PUBLIC_ID_PREFIX + new_token(12), store_id=page.store_id, page_id=page.id, page=page,
-        type=check_type(type), allowed_origins=check_origins(allowed_origins), settings=check_settings(settings),
+        type=check_type(type), allowed_origins=check_origins(allowed_origins),
+        settings=check_settings(button_text=button_text, theme=theme, brand_color=brand_color),
     )
     db.add(embed)
     db.flush()
@@ -203,8 +209,8 @@ def embed_code(embed: Embed, app_url: str) -> str:
     (`data-src`) or a button opening it in an overlay, with a `<noscript>` link to the full-page
     checkout. link: just that link."""
     base = app_url.rstrip("/")
-    settings = {**check_settings(None), **(embed.settings or {})}
-    text = escape(settings["buttonText"])
+    settings = settings_of(embed)
+    text = escape(settings["button_text"])
     checkout = escape(checkout_url(embed.page, base))
     if embed.type is EmbedType.LINK:
         return f'<a href="{checkout}" data-checkie-link="{escape(embed.public_id)}">{text}</a>'

@@ -118,9 +118,9 @@ def check_options(options: Sequence[str] | None) -> list[str]:
 def _check_help_text(text: str | None) -> str | None:
     text = (text or "").strip()
     if len(text) > HELP_TEXT_MAX_LENGTH:
-        raise ValidationFailed.on("helpText", f"Use at most {HELP_TEXT_MAX_LENGTH} characters.")
+        raise ValidationFailed.on("help_text", f"Use at most {HELP_TEXT_MAX_LENGTH} characters.")
     if _CONTROL.search(text):
-        raise ValidationFailed.on("helpText", "Use one line of letters, digits, spaces and punctuation.")
+        raise ValidationFailed.on("help_text", "Use one line of letters, digits, spaces and punctuation.")
     return text or None
 
 
@@ -160,7 +160,7 @@ def create_field(
     required: bool = False, options: Sequence[str] | None = None, help_text: str | None = None,
 ) -> CustomField:
     """Add a field at the end of the page's form. Without `key`, one is derived from the label
-    (made unique within the page). ValidationFailed on `label`, `key`, `type`, `options`, `helpText`."""
+    (made unique within the page). ValidationFailed on `label`, `key`, `type`, `options`, `help_text`."""
     label = clean_label(label, field="label", max_length=LABEL_MAX_LENGTH)
     field_type = check_type(type)
     options = _options_for(field_type, options)
@@ -187,7 +187,7 @@ def update_field(
 ) -> CustomField:
     """Change what is given (KEEP leaves an attribute alone). The key cannot change once the page
     has had checkout sessions (Conflict on `key`). Changing the type away from select drops the
-    options. ValidationFailed on `label`, `key`, `type`, `options`, `helpText`."""
+    options. ValidationFailed on `label`, `key`, `type`, `options`, `help_text`."""
     values: dict = {}
     if label is not KEEP:
         values["label"] = clean_label(label, field="label", max_length=LABEL_MAX_LENGTH)

@@ -214,7 +214,7 @@ class Embed(Model):
     store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id", ondelete="CASCADE"), index=True)
     page_id: Mapped[int] = mapped_column(sa.ForeignKey("pages.id", ondelete="CASCADE"), index=True)
     type: Mapped[EmbedType] = mapped_column(str_enum(EmbedType, "embed_type"))
-    #: Presentation settings, e.g. {"buttonText": "Buy now", "theme": "light"}.
+    #: Presentation settings, e.g. {"button_text": "Buy now", "theme": "light"} (`embeds.SETTING_NAMES`).
     settings: Mapped[dict] = mapped_column(Json, default=dict)
     #: Origins allowed to frame the checkout (e.g. "https://shop.example"); empty means any.
     allowed_origins: Mapped[list[str]] = mapped_column(Json, default=list)

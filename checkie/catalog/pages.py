@@ -1,8 +1,8 @@
 """Checkout pages: create, edit, publish / archive / unpublish, duplicate, delete, and the rules
 that decide whether a page can be bought (SPEC §3, §4).
 
-Amounts are integers in minor units of the page currency. Field errors are keyed by the JSON
-API's names (`title`, `pricing.amount`, `successUrl` …); the dashboard maps them onto its form.
+Amounts are integers in minor units of the page currency. Field errors are keyed by the
+arguments of `create_page` / `update_page` (`title`, `amount`, `trial_days`, `success_url` …).
 Writers of one page hold its row lock (`get_page(..., for_update=True)`), because the price
 floor spans the page and every option of every variant.
 """
@@ -44,14 +44,11 @@ TRIAL_DAYS_MAX = 730
 #: A billing period is at most one year, as payment providers allow.
 INTERVAL_COUNT_MAX = {Interval.DAY: 365, Interval.WEEK: 52, Interval.MONTH: 12, Interval.YEAR: 1}
 
-#: Error keys: the JSON API's names for the page's attributes.
-FIELD_NAMES = {
-    "title": "title", "slug": "slug", "description": "description", "pricing_type": "pricing.type",
-    "amount": "pricing.amount", "currency": "pricing.currency", "interval": "pricing.interval",
-    "interval_count": "pricing.intervalCount", "trial_days": "pricing.trialDays",
-    "success_url": "successUrl", "allow_coupons": "allowCoupons",
-}
-EDITABLE = frozenset(FIELD_NAMES)
+#: The attributes `update_page` changes (and `duplicate_page` copies).
+EDITABLE = frozenset({
+    "title", "slug", "description", "pricing_type", "amount", "currency", "interval", "interval_count", "trial_days",
+    "success_url", "allow_coupons",
+})
 
 #: Page slugs are unique in their store: `/c/<store>/<page>`.
 PAGE_SLUGS = slugs.SlugKind(
@@ -131,9 +128,9 @@ def _pricing_problems(pricing_type: PricingType, interval: Interval | None, tria
     problems: dict[str, list[str]] = {}
     subscription = pricing_type is PricingType.SUBSCRIPTION
     if subscription and interval is None:
-        problems["pricing.interval"] = ["Choose how often the subscription bills (day, week, month or year)."]
+        problems["interval"] = ["Choose how often the subscription bills (day, week, month or year)."]
     if lowest <= 0 and not (subscription and trial_days > 0):
-        problems["pricing.amount"] = [
+        problems["amount"] = [
             "Set a price above zero for the cheapest choice (only a subscription with a free trial may start at zero)."
         ]
     return problems
@@ -150,7 +147,7 @@ def publish_problems(page: Page) -> dict[str, list[str]]:
         for f in page.custom_fields if f.type is FieldType.SELECT and not f.options
     ]
     if bad_fields:
-        problems["customFields"] = bad_fields
+        problems["custom_fields"] = bad_fields
     return problems
 
 
@@ -183,7 +180,7 @@ def check_success_url(value: str | None) -> str | None:
         if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             problem = "Use a full http:// or https:// address, e.g. https://example.com/thanks."
     if problem:
-        raise ValidationFailed.on("successUrl", problem)
+        raise ValidationFailed.on("success_url", problem)
     return value
 
 
@@ -232,19 +229,19 @@ def _validated(db: Session, store: Store, values: dict, *, given: set[str], page
     out = dict(values)
     out["title"] = _clean_title(values["title"], errors)
     out["description"] = _clean_description(values["description"], errors)
-    out["pricing_type"] = _enum(PricingType, values["pricing_type"], "pricing.type", errors, "Choose one_time or subscription.")
-    out["interval"] = _enum(Interval, values["interval"], "pricing.interval", errors, "Choose day, week, month or year.")
-    out["amount"] = _whole(values["amount"], "pricing.amount", errors, low=0, high=MAX_AMOUNT,
+    out["pricing_type"] = _enum(PricingType, values["pricing_type"], "pricing_type", errors, "Choose one_time or subscription.")
+    out["interval"] = _enum(Interval, values["interval"], "interval", errors, "Choose day, week, month or year.")
+    out["amount"] = _whole(values["amount"], "amount", errors, low=0, high=MAX_AMOUNT,
                            message=f"Enter a whole number of minor units from 0 to {MAX_AMOUNT}.")
-    out["trial_days"] = _whole(values["trial_days"], "pricing.trialDays", errors, low=0, high=TRIAL_DAYS_MAX,
+    out["trial_days"] = _whole(values["trial_days"], "trial_days", errors, low=0, high=TRIAL_DAYS_MAX,
                                message=f"A trial lasts 0 to {TRIAL_DAYS_MAX} days.")
-    out["interval_count"] = _whole(values["interval_count"], "pricing.intervalCount", errors, low=1, high=365,
+    out["interval_count"] = _whole(values["interval_count"], "interval_count", errors, low=1, high=365,
                                    message="Bill every 1 or more periods.")
     currency = (values["currency"] or "").strip().upper() if isinstance(values["currency"], str) else ""
     if currency not in CURRENCIES:
-        errors["pricing.currency"] = ["Choose a supported ISO-4217 currency, e.g. USD."]
+        errors["currency"] = ["Choose a supported ISO-4217 currency, e.g. USD."]
     elif page is not None and currency != page.currency and has_sessions(page):
-        errors["pricing.currency"] = ["Checkouts were already started in this currency; duplicate the page to sell in another."]
+        errors["currency"] = ["Checkouts were already started in this currency; duplicate the page to sell in another."]
     out["currency"] = currency
     out["allow_coupons"] = bool(values["allow_coupons"])
     try:
@@ -271,15 +268,15 @@ def _validated(db: Session, store: Store, values: dict, *, given: set[str], page
 def _check_period(out: dict, given: set[str], errors: dict) -> None:
     if out["pricing_type"] is PricingType.ONE_TIME:
         if "interval" in given and out["interval"] is not None:
-            errors["pricing.interval"] = ["Only subscriptions have a billing interval."]
+            errors["interval"] = ["Only subscriptions have a billing interval."]
         if "trial_days" in given and out["trial_days"]:
-            errors["pricing.trialDays"] = ["Only subscriptions have a free trial."]
+            errors["trial_days"] = ["Only subscriptions have a free trial."]
         if "interval_count" in given and out["interval_count"] != 1:
-            errors["pricing.intervalCount"] = ["Only subscriptions bill every few periods."]
+            errors["interval_count"] = ["Only subscriptions bill every few periods."]
         out.update(interval=None, interval_count=1, trial_days=0)
     elif out["interval"] is not None and out["interval_count"] > INTERVAL_COUNT_MAX[out["interval"]]:
         limit = INTERVAL_COUNT_MAX[out["interval"]]
-        errors["pricing.intervalCount"] = [f"A billing period is at most one year: at most {limit} × {out['interval'].value}."]
+        errors["interval_count"] = [f"A billing period is at most one year: at most {limit} × {out['interval'].value}."]
 
 
 # ---------- writing ----------
@@ -327,7 +324,7 @@ def update_page(db: Session, page: Page, **changes) -> Page:
         raise TypeError(f"update_page() got unexpected attributes {sorted(unknown)}")
     current = {name: getattr(page, name) for name in EDITABLE}
     values = _validated(db, page.store, {**current, **changes}, given=set(changes), page=page)
-    check_price_floor(values["amount"], page_deltas(page), field="pricing.amount")
+    check_price_floor(values["amount"], page_deltas(page), field="amount")
     if page.status is PageStatus.PUBLISHED:
         lowest = lowest_price(values["amount"], page_deltas(page))
         broken = _pricing_problems(values["pricing_type"], values["interval"], values["trial_days"], lowest)

@@ -3,7 +3,7 @@
 Every change keeps the price floor: the page amount plus the smallest delta of each variant
 is never below zero (`checkie.catalog.pages.lowest_price`). A published page stays buyable:
 it cannot gain a variant without options, nor lose a variant's last option. Field errors are
-keyed by the JSON API's names (`name`, `priceDelta`, `ids`). Callers hold the page's row lock
+keyed by the services' arguments (`name`, `price_delta`, `ids`). Callers hold the page's row lock
 (`pages.get_page(..., for_update=True)`).
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _name(value: str) -> str:
 
 def _delta(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not -MAX_AMOUNT <= value <= MAX_AMOUNT:
-        raise ValidationFailed.on("priceDelta", f"Enter a whole number of minor units from -{MAX_AMOUNT} to {MAX_AMOUNT}.")
+        raise ValidationFailed.on("price_delta", f"Enter a whole number of minor units from -{MAX_AMOUNT} to {MAX_AMOUNT}.")
     return value
 
 
@@ -161,7 +161,7 @@ def add_option(db: Session, variant: Variant, *, name: str, price_delta: int) ->
     if len(variant.options) >= MAX_OPTIONS:
         raise ValidationFailed.on("name", f"A variant has at most {MAX_OPTIONS} options.")
     page = variant.page
-    check_price_floor(page.amount, _deltas(page, add=(variant, price_delta)), field="priceDelta")
+    check_price_floor(page.amount, _deltas(page, add=(variant, price_delta)), field="price_delta")
     option = VariantOption(name=name, price_delta=price_delta, position=len(variant.options))
     variant.options.append(option)
     _touch(page)
@@ -178,7 +178,7 @@ def update_option(
         name = _name(name)
     if price_delta is not None:
         price_delta = _delta(price_delta)
-        check_price_floor(page.amount, _deltas(page, replace=(option, price_delta)), field="priceDelta")
+        check_price_floor(page.amount, _deltas(page, replace=(option, price_delta)), field="price_delta")
         option.price_delta = price_delta
     if name is not None:
         option.name = name

@@ -14,7 +14,7 @@ from checkie.errors import ValidationFailed
 
 def payment_problems(session: CheckoutSession, *, page: Page | PageView | None = None) -> dict[str, list[str]]:
     """Why the session cannot be paid yet, by field (empty: it can). Field names are those of
-    `update_session`'s errors: `email`, `customFields.<key>`, `total`."""
+    `update_session`'s errors: `email`, `custom_fields.<key>`, `total`."""
     problems: dict[str, list[str]] = {}
     if not session.email and session.customer_id is None:
         problems["email"] = ["Enter your email address."]
@@ -23,7 +23,7 @@ def payment_problems(session: CheckoutSession, *, page: Page | PageView | None =
         validate_answers(page, session.custom_fields or {})
     except ValidationFailed as error:
         for key, messages in (error.fields or {}).items():
-            problems[f"customFields.{key}"] = messages
+            problems[f"custom_fields.{key}"] = messages
     trial = page.pricing_type is PricingType.SUBSCRIPTION and page.trial_days > 0
     if session.total <= 0 and not trial:
         problems["total"] = ["There is nothing to pay."]

@@ -89,10 +89,10 @@ def _as_id(value: object) -> int | None:
 
 
 def coupon_problem(evaluation: CouponEvaluation) -> ValidationFailed:
-    """The ValidationFailed on `couponCode` for a refused code; `.reason` carries the reason
+    """The ValidationFailed on `coupon_code` for a refused code; `.reason` carries the reason
     value (e.g. "expired") for JSON clients."""
     reason = evaluation.reason or CouponReason.NOT_APPLICABLE
-    error = ValidationFailed.on("couponCode", COUPON_MESSAGES[reason])
+    error = ValidationFailed.on("coupon_code", COUPON_MESSAGES[reason])
     error.reason = reason.value
     return error
 
@@ -102,7 +102,7 @@ def amounts_for(
 ) -> Amounts:
     """Amounts with `coupon` applied. A coupon this session already holds a redemption of is
     not re-checked (its own reservation would count it as used up); otherwise a code that no
-    longer applies raises ValidationFailed on couponCode."""
+    longer applies raises ValidationFailed on `coupon_code`."""
     subtotal = subtotal_for(page, variant_options)
     if coupon is None:
         return Amounts(subtotal, 0, subtotal)

@@ -191,7 +191,7 @@ def update_session(
 ) -> CheckoutSession:
     """Change what the shopper entered (only the arguments given) and recompute the amounts.
     Only an open session accepts it (InvalidTransition otherwise). ValidationFailed lists every
-    bad field: `email`, `name`, `variantOptions`, `customFields.<key>`, `couponCode`; nothing
+    bad field: `email`, `name`, `variant_options`, `custom_fields.<key>`, `coupon_code`; nothing
     is changed then. `coupon_code` "" or None removes the coupon; `custom_fields` are merged
     into the stored answers (a blank answer removes one)."""
     lock_session(db, session)
@@ -207,7 +207,7 @@ def update_session(
         try:
             choice = changes["variant_options"] = pricing.check_variant_options(page, variant_options)
         except ValueError as problem:
-            errors["variantOptions"] = [str(problem)]
+            errors["variant_options"] = [str(problem)]
     if custom_fields is not UNSET:
         _check_answers(session, page, custom_fields, errors, changes)
     coupon, refusal = _chosen_coupon(db, session, page, coupon_code, choice, errors, changes)
@@ -229,9 +229,11 @@ def update_session(
 
 
 def _check_contact(email, name, errors: dict, changes: dict) -> None:
+    """None or a blank string clears; any other value that is not a string is refused (a JSON
+    0, false, [] or {} must not clear what the shopper entered)."""
     if email is not UNSET:
         text = email.strip() if isinstance(email, str) else email
-        if not text:
+        if text is None or text == "":
             changes["email"] = None
         elif not isinstance(text, str) or len(text) > EMAIL_MAX_LENGTH:
             errors["email"] = ["Enter a valid email address."]
@@ -242,7 +244,7 @@ def _check_contact(email, name, errors: dict, changes: dict) -> None:
                 errors["email"] = ["Enter a valid email address."]
     if name is not UNSET:
         text = name.strip() if isinstance(name, str) else name
-        if not text:
+        if text is None or text == "":
             changes["name"] = None
         elif not isinstance(text, str) or "\x00" in text:
             errors["name"] = ["Enter your name."]
@@ -254,13 +256,13 @@ def _check_contact(email, name, errors: dict, changes: dict) -> None:
 
 def _check_answers(session: CheckoutSession, page: PageView, answers, errors: dict, changes: dict) -> None:
     if not isinstance(answers, dict):
-        errors["customFields"] = ["Send the answers as an object keyed by field key."]
+        errors["custom_fields"] = ["Send the answers as an object keyed by field key."]
         return
     try:
         cleaned = validate_answers(page, answers, partial=True)
     except ValidationFailed as problem:
         for key, messages in (problem.fields or {"": [problem.message]}).items():
-            errors[f"customFields.{key}" if key else "customFields"] = messages
+            errors[f"custom_fields.{key}" if key else "custom_fields"] = messages
         return
     merged = {key: value for key, value in (session.custom_fields or {}).items() if key not in answers}
     merged.update(cleaned)
@@ -278,7 +280,7 @@ def _chosen_coupon(
         changes["coupon_id"] = None
         return None, None
     if not isinstance(code, str):
-        errors["couponCode"] = [pricing.COUPON_MESSAGES[pricing.CouponReason.NOT_FOUND]]
+        errors["coupon_code"] = [pricing.COUPON_MESSAGES[pricing.CouponReason.NOT_FOUND]]
         return None, pricing.CouponReason.NOT_FOUND.value
     evaluation = evaluate_coupon(
         db, page.store, code, page=page, subtotal=pricing.subtotal_for(page, choice), currency=session.currency

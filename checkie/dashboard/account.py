@@ -10,7 +10,6 @@ from flask_login import current_user, login_required, logout_user
 
 from checkie.accounts import services
 from checkie.accounts.models import User
-from checkie.dashboard.forms import apply_errors
 from checkie.dashboard.forms.accounts import (
     ChangePasswordForm,
     DeleteAccountForm,
@@ -19,6 +18,7 @@ from checkie.dashboard.forms.accounts import (
 from checkie.dashboard.logins import sign_in
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, see_other
 from checkie.stores.accounts import delete_user, owned_stores
 
@@ -59,7 +59,7 @@ def update_profile():
                 db.session, me, name=form.name.data, email=form.email.data, current_password=form.current_password.data
             )
         except ValidationFailed as error:
-            apply_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             changed = me.email != old_email
@@ -78,7 +78,7 @@ def change_password():
                 db.session, me, current_password=form.current_password.data, new_password=form.new_password.data
             )
         except ValidationFailed as error:
-            apply_errors(form, error)
+            copy_errors(form, error)
         else:
             sign_in(me)  # every session ended with the password: this browser starts a new one
             db.session.commit()
@@ -95,7 +95,7 @@ def delete():
         try:
             delete_user(db.session, _me(), password=form.password.data)
         except (ValidationFailed, Conflict) as error:
-            apply_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             logout_user()

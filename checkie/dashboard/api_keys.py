@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, url_for
 from flask_login import current_user
 
-from checkie.dashboard.forms import apply_errors
 from checkie.dashboard.forms.stores import ApiKeyForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores import api_keys
 from checkie.stores.models import Role, Store
@@ -44,7 +44,7 @@ def create(store: Store):
                 db.session, store, name=form.name.data, created_by=current_user._get_current_object()
             )
         except ValidationFailed as error:
-            apply_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             return _render_keys(store, status=201, new_key=key, raw_key=raw_key)

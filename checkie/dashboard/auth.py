@@ -11,7 +11,7 @@ from flask_limiter.util import get_remote_address
 
 from checkie.accounts import limits, services
 from checkie.accounts.models import TokenPurpose
-from checkie.dashboard.forms import ActionForm, apply_errors
+from checkie.dashboard.forms import ActionForm
 from checkie.dashboard.forms.accounts import (
     ForgotPasswordForm,
     LoginForm,
@@ -21,6 +21,7 @@ from checkie.dashboard.forms.accounts import (
 from checkie.dashboard.logins import sign_in, sign_out
 from checkie.errors import AuthenticationFailed, ValidationFailed
 from checkie.extensions import db, limiter
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, see_other
 
 bp = Blueprint("auth", __name__)
@@ -57,7 +58,7 @@ def register():
         try:
             services.register(db.session, email=form.email.data, password=form.password.data, name=form.name.data)
         except ValidationFailed as error:
-            apply_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             session["sent_to"] = form.email.data.strip()
@@ -155,7 +156,7 @@ def reset_password(token: str):
         try:
             user = services.reset_password(db.session, token=token, password=form.password.data)
         except ValidationFailed as error:
-            apply_errors(form, error)
+            copy_errors(form, error)
         else:
             sign_in(user)
             db.session.commit()

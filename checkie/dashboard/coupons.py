@@ -22,6 +22,7 @@ from checkie.dashboard.guards import store_required
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, request, see_other
 from checkie.pagination import id_or_none
 from checkie.stores.models import Role, Store
@@ -65,15 +66,6 @@ def _checked_terms(store: Store, form: CouponForm, coupon: Coupon | None, *, for
     return terms
 
 
-def _show_errors(form: CouponForm, error: ValidationFailed) -> None:
-    """The service's messages beside fields that have none of their own yet (a field the form
-    already refused, like "ten" for a number, keeps just that message)."""
-    for name, messages in (error.fields or {}).items():
-        field = form._fields.get(name)
-        if field is not None and not field.errors:
-            field.errors = list(messages)
-
-
 def _save(store: Store, form: CouponForm, coupon: Coupon | None):
     """Validate, call the service, commit once; the form again with its errors (422) otherwise."""
     form_ok = form.validate_on_submit()
@@ -84,7 +76,8 @@ def _save(store: Store, form: CouponForm, coupon: Coupon | None):
         else:
             coupons.update_coupon(db.session, coupon, terms)
     except ValidationFailed as error:
-        _show_errors(form, error)
+        if error.fields:  # none: the form's own errors say what is wrong
+            copy_errors(form, error)
         return _render_form(store, form, coupon=coupon, status=422)
     db.session.commit()
     flash(f"Coupon {coupon.code} saved.", "success")

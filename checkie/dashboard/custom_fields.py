@@ -15,11 +15,11 @@ from checkie.dashboard.forms.catalog_fields import (
     NEW_PREFIX,
     CustomFieldForm,
     MoveFieldForm,
-    apply_field_errors,
 )
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores.models import Role, Store
 
@@ -68,7 +68,7 @@ def create(store: Store, page_id: int):
                 required=form.required.data, options=form.option_lines(), help_text=form.help_text.data,
             )
         except ValidationFailed as error:
-            apply_field_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             return _done(store, page, f"Added “{field.label}” ({field.key}).")
@@ -100,8 +100,8 @@ def update(store: Store, page_id: int, field_id: int):
                 type=form.type.data, required=form.required.data, options=form.option_lines(),
                 help_text=form.help_text.data,
             )
-        except (ValidationFailed, Conflict) as error:
-            apply_field_errors(form, error)
+        except (ValidationFailed, Conflict) as error:  # a 409 about a frozen key included
+            copy_errors(form, error)
         else:
             db.session.commit()
             return _done(store, page, f"Saved “{field.label}”.")

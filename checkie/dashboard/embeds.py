@@ -22,10 +22,11 @@ from flask import Blueprint, current_app, flash, url_for
 
 from checkie.catalog import embeds, pages
 from checkie.catalog.models import Page
-from checkie.dashboard.forms.embeds import EmbedForm, apply_embed_errors
+from checkie.dashboard.forms.embeds import EmbedForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import NotFound, ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores.models import Role, Store
 
@@ -47,9 +48,8 @@ def _lowest_total(page: Page) -> tuple[int, bool]:
 
 def _render(store: Store, page: Page, *, form: EmbedForm | None = None, status: int = 200, **context):
     app_url = current_app.config["APP_URL"]
-    defaults = embeds.check_settings(None)
     listed = [
-        (embed, embeds.embed_code(embed, app_url), {**defaults, **(embed.settings or {})})
+        (embed, embeds.embed_code(embed, app_url), embeds.settings_of(embed))
         for embed in embeds.list_embeds(db.session, page)
     ]
     lowest, varies = _lowest_total(page)
@@ -82,10 +82,10 @@ def create(store: Store, page_id: int):
     if form.validate_on_submit():
         try:
             embed = embeds.create_embed(
-                db.session, page, type=form.type.data, allowed_origins=form.origin_lines(), settings=form.settings(),
+                db.session, page, type=form.type.data, allowed_origins=form.origin_lines(), **form.settings(),
             )
         except ValidationFailed as error:
-            apply_embed_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             message = f"Created the {embed.type.value} embed {embed.public_id}: copy its code below."

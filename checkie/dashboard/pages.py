@@ -20,12 +20,12 @@ from checkie.dashboard.forms.pages import (
     OptionForm,
     PageForm,
     VariantForm,
-    apply_service_errors,
     major_text,
 )
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import hx_trigger, render_page, request, see_other
 from checkie.pagination import id_or_none, keyset_page
 from checkie.stores.models import Role, Store
@@ -79,7 +79,7 @@ def new(store: Store):
         try:
             page = pages.create_page(db.session, store, **form.changes())
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             flash(f"“{page.title}” was created as a draft. Add variants and fields, then publish it.", "success")
@@ -150,7 +150,7 @@ def update(store: Store, page_id: int):
         try:
             pages.update_page(db.session, page, **form.changes())
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             flash("Page saved.", "success")
@@ -247,7 +247,7 @@ def add_variant(store: Store, page_id: int):
         try:
             variant = variants.add_variant(db.session, page, name=form.name.data)
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             return _variants_done(store, page, f"Added the variant “{variant.name}”. Now give it options.")
     return _variants_refused(store, page, failed=form)
@@ -262,7 +262,7 @@ def rename_variant(store: Store, page_id: int, variant_id: int):
         try:
             variants.rename_variant(db.session, variant, name=form.name.data)
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             return _variants_done(store, page, f"Renamed the variant to “{variant.name}”.")
     return _variants_refused(store, page, failed=form)
@@ -299,7 +299,7 @@ def add_option(store: Store, page_id: int, variant_id: int):
         try:
             option = variants.add_option(db.session, variant, name=form.name.data, price_delta=form.delta_minor)
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             return _variants_done(store, page, f"Added “{option.name}” to “{variant.name}”.")
     return _variants_refused(store, page, failed=form)
@@ -319,7 +319,7 @@ def update_option(store: Store, page_id: int, variant_id: int, option_id: int):
         try:
             variants.update_option(db.session, option, name=form.name.data, price_delta=form.delta_minor)
         except ValidationFailed as error:
-            apply_service_errors(form, error)
+            copy_errors(form, error)
         else:
             return _variants_done(store, page, f"Saved the option “{option.name}”.")
     return _variants_refused(store, page, failed=form)

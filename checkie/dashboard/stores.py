@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, session, url_for
 from flask_login import current_user, login_required
 
-from checkie.dashboard.forms import apply_errors
 from checkie.dashboard.forms.stores import DeleteStoreForm, StoreForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, see_other
 from checkie.payments import reports
 from checkie.payments.services import delete_store
@@ -46,7 +46,7 @@ def new():
                 currency=form.currency.data, slug=form.slug.data or None,
             )
         except ValidationFailed as error:
-            apply_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             flash(f"{store.name} is ready. Its checkout address is /c/{store.slug}.", "success")
@@ -89,7 +89,7 @@ def update(store: Store):
         try:
             services.update_store(db.session, store, name=form.name.data, slug=form.slug.data, currency=form.currency.data)
         except ValidationFailed as error:
-            apply_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             flash("Store settings saved.", "success")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, session, url_for
 from flask_login import current_user, login_required
 
-from checkie.dashboard.forms import ActionForm, apply_errors
+from checkie.dashboard.forms import ActionForm
 from checkie.dashboard.forms.stores import ROLE_CHOICES, InviteForm, RoleForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import DomainError, ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, request, see_other
 from checkie.stores import members
 from checkie.stores.models import Role, Store
@@ -55,7 +56,7 @@ def invite(store: Store):
                 db.session, store, email=form.email.data, role=form.role.data, invited_by=current_user._get_current_object()
             )
         except ValidationFailed as error:
-            apply_errors(form, error)
+            copy_errors(form, error)
         else:
             db.session.commit()
             message = f"Invitation sent to {member.email}. The link works for 7 days."

@@ -37,7 +37,7 @@ def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: s
     provider = providers.for_store(store)
     if not provider.accepts_payment_method(payment_method):
         # Never echo the value: a shopper may have typed a real card number into it.
-        raise ValidationFailed.on("paymentMethod", provider.payment_method_hint)
+        raise ValidationFailed.on("payment_method", provider.payment_method_hint)
     problems = guards.payment_problems(session, page=session_page(db, session))
     if problems:
         reasons = " ".join(message for messages in problems.values() for message in messages)
@@ -69,7 +69,7 @@ def _reserve_coupon(db: Session, session: CheckoutSession) -> None:
     if session.coupon_id is None or session.coupon_reserved:
         return
     if not reserve_redemption(db, session.coupon_id):
-        raise ValidationFailed.on("couponCode", "This code can no longer be used. Remove it to continue.")
+        raise ValidationFailed.on("coupon_code", "This code can no longer be used. Remove it to continue.")
     session.coupon_reserved = True
     db.flush()
 

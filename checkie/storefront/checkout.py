@@ -39,6 +39,7 @@ from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import read_only
 from checkie.errors import DomainError, NotFound, ValidationFailed
 from checkie.extensions import csrf, db
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, request, see_other
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.payments.reports import session_payment
@@ -149,18 +150,19 @@ def save(session_id: str):
     checkout, page, layout = _load(session_id)
     if checkout.state is not CheckoutState.OPEN:
         return _conflict(checkout, page, layout)
-    form = DetailsForm(meta=layout.form_meta)
+    form = DetailsForm.for_page(page, meta=layout.form_meta)
     if not form.validate_on_submit():
         return _render_checkout(checkout, page, layout, form, errors=flow.form_errors(form), status=422)
     try:
-        errors = flow.save_details(checkout, form.changes(page, request.form))
+        saved = flow.save_details(checkout, form, form.changes(page, request.form))
     except services.InvalidTransition:
         return _conflict(checkout, page, layout)
     db.session.commit()
-    if not errors and not request.htmx:
+    if saved and not request.htmx:
         return see_other(layout.url("session", session_id=checkout.id))
     block = "coupon_update" if form.coupon_action.data else "summary_update"
-    return _render_checkout(checkout, page, layout, form, errors=errors, status=422 if errors else 200, block=block)
+    return _render_checkout(checkout, page, layout, form, errors=flow.form_errors(form), status=200 if saved else 422,
+                            block=block)
 
 
 @route("/c/s/<session_id>/pay", "/embed/s/<session_id>/pay", methods=["POST"])
@@ -170,7 +172,7 @@ def pay(session_id: str):
     checkout, page, layout = _load(session_id)
     if checkout.state is not CheckoutState.OPEN:
         return _conflict(checkout, page, layout)
-    details, card = DetailsForm(meta=layout.form_meta), CardForm(meta=layout.form_meta)
+    details, card = DetailsForm.for_page(page, meta=layout.form_meta), CardForm(meta=layout.form_meta)
     if not (card.validate_on_submit() & details.validate()):
         errors = {**flow.form_errors(details), **flow.form_errors(card)}
         return _render_checkout(checkout, page, layout, details, card, errors=errors, status=422)
@@ -179,7 +181,8 @@ def pay(session_id: str):
     except services.InvalidTransition:
         return _conflict(checkout, page, layout)
     except ValidationFailed as error:
-        return _render_checkout(checkout, page, layout, details, card, errors=flow.service_errors(error), status=422)
+        copy_errors(details, error)
+        return _render_checkout(checkout, page, layout, details, card, errors=flow.form_errors(details), status=422)
     action = layout.action_url(checkout, attempt)
     return see_other(action or layout.url("session", session_id=checkout.id))
 

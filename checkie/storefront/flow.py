@@ -2,8 +2,11 @@
 details, paying, and what the templates need to show a session."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import sqlalchemy as sa
 from flask import Response, request
+from wtforms import Field, FormField
 
 from checkie.catalog.models import Coupon
 from checkie.catalog.snapshot import PageView
@@ -13,10 +16,11 @@ from checkie.checkout.states import MAX_ATTEMPTS
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
+from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page
 from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import AttemptStatus, PaymentAttempt
-from checkie.storefront.forms import CardForm, DetailsForm, control_errors
+from checkie.storefront.forms import CardForm, DetailsForm
 from checkie.storefront.layouts import Layout
 
 WAITING = frozenset({CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION})
@@ -32,6 +36,9 @@ DECLINE_REASONS = {
     "incorrect_cvc": "The card's security code is incorrect.",
 }
 CONFLICT_MESSAGE = "This checkout can no longer be changed."
+EXPIRED_FORM_MESSAGE = "This form has expired. Please try again."
+#: `update_session` arguments it checks one by one: when it refuses some, the others can be saved.
+_SEPARATE_ARGUMENTS = frozenset({"email", "name", "coupon_code", "variant_options"})
 
 
 def client_info() -> dict:
@@ -41,32 +48,33 @@ def client_info() -> dict:
 # ---------------------------------------------------------------- steps
 
 
-def save_details(checkout: CheckoutSession, changes: dict) -> dict[str, list[str]]:
+def save_details(checkout: CheckoutSession, form: DetailsForm, changes: dict) -> bool:
     """Save the changes; when some are invalid, save the others all the same (a bad email must
-    not keep the total from following the chosen size) and return the errors by control."""
+    not keep the total from following the chosen size), show the errors on `form` and answer False."""
     try:
         services.update_session(db.session, checkout, **changes)
-        return {}
+        return True
     except ValidationFailed as error:
         db.session.rollback()
         refused = error
-    errors = service_errors(refused)
+    copy_errors(form, refused)
     valid = _without_invalid(changes, refused.fields or {})
     if valid:
         try:
             services.update_session(db.session, services.get_session(db.session, checkout.id), **valid)
         except ValidationFailed:
             db.session.rollback()
-    return errors
+    return False
 
 
 def _without_invalid(changes: dict, fields: dict) -> dict:
-    """`changes` minus what the service refused (`customFields.<key>` drops only that answer)."""
-    names = {"email": "email", "name": "name", "couponCode": "coupon_code", "variantOptions": "variant_options"}
-    bad_keys = {name.partition(".")[2] for name in fields if name.startswith("customFields.")}
-    if "customFields" in fields or any(name not in names and not name.startswith("customFields.") for name in fields):
+    """`changes` minus what the service refused (`custom_fields.<key>` drops only that answer);
+    nothing when it refused anything else (`custom_fields` as a whole)."""
+    bad_keys = {name.partition(".")[2] for name in fields if name.startswith("custom_fields.")}
+    refused = {name for name in fields if not name.startswith("custom_fields.")}
+    if refused - _SEPARATE_ARGUMENTS:
         return {}
-    valid = {key: value for key, value in changes.items() if key not in {names[n] for n in fields if n in names}}
+    valid = {key: value for key, value in changes.items() if key not in refused}
     if "custom_fields" in valid:
         valid["custom_fields"] = {k: v for k, v in valid["custom_fields"].items() if k not in bad_keys}
     return valid
@@ -90,17 +98,19 @@ def start_payment(checkout: CheckoutSession, page: PageView, details: DetailsFor
 
 
 def form_errors(form) -> dict[str, list[str]]:
-    errors = {name: list(messages) for name, messages in form.errors.items() if name != "csrf_token"}
+    """The form's errors by control name (`email`, `field_company`), and the form's own as "form"."""
+    errors = {field.name: list(field.errors) for field in _controls(form) if field.errors and field.name != "csrf_token"}
     if form.errors.get("csrf_token"):
-        errors["form"] = ["This form has expired. Please try again."]
+        errors["form"] = [EXPIRED_FORM_MESSAGE]
+    elif form.form_errors:
+        errors["form"] = list(form.form_errors)
     return errors
 
 
-def service_errors(error: ValidationFailed) -> dict[str, list[str]]:
-    by_control, general = control_errors(error.fields)
-    if general or not by_control:
-        by_control["form"] = general or [error.message]
-    return by_control
+def _controls(form) -> Iterator[Field]:
+    """The form's fields, a subform's (the custom fields' answers) in its place."""
+    for field in form:
+        yield from field if isinstance(field, FormField) else [field]
 
 
 # ---------------------------------------------------------------- rendering

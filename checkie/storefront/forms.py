@@ -4,22 +4,24 @@ test-mode card form.
 A page's variants and custom fields are not known until the page is, so their controls are
 read from the submitted data by name (`variant_<id>`, `field_<key>`, as in
 templates/storefront/_page_summary.html); the fixed fields and the CSRF token are WTForms, their ids
-prefixed `checkout-` as the page's controls are."""
+prefixed `checkout-` as the page's controls are. The fields are named after
+`checkout.services.update_session`'s arguments, so its errors land beside them
+(`checkie.form_errors.copy_errors`); the answers' subform gives each custom field's errors a place."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import EmailField, HiddenField, StringField
+from wtforms import EmailField, FormField, HiddenField, StringField
+from wtforms.form import BaseForm
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from checkie.catalog.models import FieldType, Page
 from checkie.catalog.snapshot import PageView
 from checkie.providers.test import map_test_card
 
-#: Service field names (checkout.services' ValidationFailed) → control names on the page.
-_SERVICE_FIELDS = {"email": "email", "name": "name", "couponCode": "coupon_code"}
 _EXPIRY = re.compile(r"^\s*(0[1-9]|1[0-2])\s*/\s*(\d{2}|\d{4})\s*$")
 
 
@@ -45,6 +47,26 @@ class DetailsForm(FlaskForm):
         elif self.coupon_action.data == "remove":
             changes["coupon_code"] = None
         return changes
+
+    @staticmethod
+    def for_page(page: Page | PageView, **kwargs) -> DetailsForm:
+        """The form with the page's custom fields as the subform `custom_fields`, whose controls
+        keep the page's names (`field_<key>`)."""
+        keys = [field.key for field in page.custom_fields]
+
+        class PageDetailsForm(DetailsForm):
+            custom_fields = FormField(partial(_Answers, keys), name="field", separator="_")
+
+        return PageDetailsForm(**kwargs)
+
+
+class _Answers(BaseForm):
+    """One control per custom field, by key. A BaseForm holds its fields by name only, so a key
+    such as `data` or `errors` cannot hide an attribute of the form, as a Form's would."""
+
+    def __init__(self, keys: list[str], formdata=None, prefix: str = "", **kwargs):
+        super().__init__([(key, StringField()) for key in keys], prefix=prefix)
+        self.process(formdata)
 
 
 class CardForm(FlaskForm):
@@ -100,28 +122,3 @@ def field_answers(page: Page | PageView, data: MultiDict) -> dict[str, object]:
         elif name in data:
             answers[field.key] = data.get(name, "")
     return answers
-
-
-def control_errors(fields: dict[str, list[str]] | None) -> tuple[dict[str, list[str]], list[str]]:
-    """A service's field errors keyed by the page's control names, and those that fit no control.
-    `customFields.size` → `field_size`, `variantOptions.12` → `variant_12`."""
-    by_control: dict[str, list[str]] = {}
-    general: list[str] = []
-    for name, messages in (fields or {}).items():
-        control = _control_name(name)
-        if control:
-            by_control.setdefault(control, []).extend(messages)
-        else:
-            general.extend(messages)
-    return by_control, general
-
-
-def _control_name(service_field: str) -> str | None:
-    if service_field in _SERVICE_FIELDS:
-        return _SERVICE_FIELDS[service_field]
-    head, _, key = service_field.partition(".")
-    if head == "customFields" and key:
-        return f"field_{key}"
-    if head == "variantOptions" and key:
-        return f"variant_{key}"
-    return None

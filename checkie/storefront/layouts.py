@@ -115,7 +115,7 @@ class Frame(Layout):
 
 def brand_color(embed: Embed) -> str | None:
     """The merchant's brand colour, if set (Pico's primary colour in the frame)."""
-    return (embed.settings or {}).get("brandColor")
+    return (embed.settings or {}).get("brand_color")
 
 
 def local_url(url: str) -> str:

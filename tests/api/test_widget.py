@@ -9,6 +9,7 @@ import pytest
 from checkie.catalog import pages
 from checkie.catalog.coupons import deactivate_coupon
 from checkie.catalog.models import Coupon, PageStats
+from checkie.checkout.models import CheckoutSession
 from checkie.extensions import limiter
 from tests.factories import make_coupon, make_embed, make_shop
 from tests.widget import WIDGET, WIDGET_SHOP, fill_in, open_session, patch_session, status
@@ -134,6 +135,17 @@ def test_patch_refuses_invalid_fields_with_422(client, opened, body, field):
     assert field in error["fields"], error
 
 
+@pytest.mark.parametrize("value", [0, False, [], {}])
+@pytest.mark.parametrize("field", ["email", "name"])
+def test_patch_refuses_empty_values_that_are_not_text_and_keeps_the_details(client, db, opened, field, value):
+    session_id = opened["sessionId"]
+    assert patch_session(client, session_id, {"email": "kept@example.com", "name": "Kept"}).status_code == 200
+    response = patch_session(client, session_id, {field: value})
+    assert response.status_code == 422 and list(response.json["error"]["fields"]) == [field], response.json
+    session = db.get(CheckoutSession, session_id)
+    assert (session.email, session.name) == ("kept@example.com", "Kept")
+
+
 def test_patch_with_a_wrong_option_names_the_variant_options_field(client, shop, opened):
     response = patch_session(client, opened["sessionId"], {"variantOptions": {str(shop.size): shop.large + 1000}})
     assert response.status_code == 422
@@ -249,7 +261,7 @@ def test_checkout_is_409_on_an_abandoned_session(client, opened):
 # ---------- embeds ----------
 
 def test_embed_answers_its_type_url_page_and_settings(client, db, shop):
-    embed = make_embed(db, shop.page, type="button", settings={"buttonText": "Get it"})
+    embed = make_embed(db, shop.page, type="button", button_text="Get it")
     db.commit()
     response = client.get(f"{WIDGET}/embed/{embed.public_id}")
     assert response.status_code == 200

@@ -143,7 +143,7 @@ def test_inline_embeds_resize_and_one_completes_a_purchase(
 def test_button_embed_opens_an_accessible_overlay_and_completes_3d_secure(
     db, page, host_sites, live_server, shop_page, browser_session
 ):
-    embed = _embed(db, shop_page, type="button", settings={"buttonText": "Buy the T-shirt"})
+    embed = _embed(db, shop_page, type="button", button_text="Buy the T-shirt")
     shop = host_sites("127.0.0.2")
     page.goto(shop.add("/", embed_code(embed, live_server.url)))
 

@@ -22,7 +22,7 @@ def test_an_embed_gets_an_unguessable_public_id_and_defaults(db, store, page):
     other = make_embed(db, page)
     assert re.fullmatch(r"emb_[A-Za-z0-9_-]{16}", embed.public_id) and embed.public_id != other.public_id
     assert (embed.store_id, embed.page_id, embed.type) == (store.id, page.id, EmbedType.INLINE)
-    assert embed.settings == {"buttonText": "Buy now", "theme": "auto"} and embed.allowed_origins == []
+    assert embed.settings == {"button_text": "Buy now", "theme": "auto"} and embed.allowed_origins == []
 
 
 @pytest.mark.parametrize("embed_type", ["inline", "button", "link"])
@@ -60,7 +60,7 @@ def test_allowed_origins_are_normalised(db, page, given, stored):
 def test_anything_but_an_http_origin_is_refused(db, page, origin):
     with pytest.raises(ValidationFailed) as excinfo:
         make_embed(db, page, allowed_origins=["https://fine.example", origin])
-    assert list(excinfo.value.fields) == ["allowedOrigins"]
+    assert list(excinfo.value.fields) == ["allowed_origins"]
     assert db.scalar(sa.select(sa.func.count(Embed.id))) == 0
 
 
@@ -70,22 +70,27 @@ def test_at_most_20_origins(db, page):
 
 
 @pytest.mark.parametrize("settings, field", [
-    ({"theme": "neon"}, "settings.theme"),
-    ({"buttonText": "x" * 41}, "settings.buttonText"),
-    ({"buttonText": "two\nlines"}, "settings.buttonText"),
-    ({"buttonText": 5}, "settings.buttonText"),
-    ({"color": "red"}, "settings"),
+    ({"theme": "neon"}, "theme"),
+    ({"button_text": "x" * 41}, "button_text"),
+    ({"button_text": "two\nlines"}, "button_text"),
+    ({"button_text": 5}, "button_text"),
 ])
 def test_settings_are_a_small_validated_set(db, page, settings, field):
     with pytest.raises(ValidationFailed) as excinfo:
-        make_embed(db, page, settings=settings)
+        make_embed(db, page, **settings)
     assert list(excinfo.value.fields) == [field]
 
 
+def test_unknown_settings_are_refused(db, page):
+    with pytest.raises(TypeError):
+        make_embed(db, page, color="red")
+    assert db.scalar(sa.select(sa.func.count(Embed.id))) == 0
+
+
 def test_settings_are_stored_with_defaults(db, page):
-    embed = make_embed(db, page, type="button", settings={"buttonText": " Get it ", "theme": "dark"})
-    assert embed.settings == {"buttonText": "Get it", "theme": "dark"}
-    assert make_embed(db, page, settings={"buttonText": "  "}).settings["buttonText"] == "Buy now"
+    embed = make_embed(db, page, type="button", button_text=" Get it ", theme="dark")
+    assert embed.settings == {"button_text": "Get it", "theme": "dark"}
+    assert make_embed(db, page, button_text="  ").settings["button_text"] == "Buy now"
 
 
 def test_embeds_are_listed_newest_first_and_found_only_in_their_store(db, store, page):
@@ -111,7 +116,7 @@ def test_deleting_removes_the_embed(db, page):
 
 
 def test_inline_code_loads_embed_js_and_frames_the_embed_page(db, store, page):
-    embed = make_embed(db, page, settings={"theme": "light"})
+    embed = make_embed(db, page, theme="light")
     html = embeds.embed_code(embed, APP_URL + "/")
     assert html == (
         f'<div data-checkie-embed="{embed.public_id}" data-type="inline" '
@@ -124,7 +129,7 @@ def test_inline_code_loads_embed_js_and_frames_the_embed_page(db, store, page):
 
 
 def test_button_code_carries_the_button_text(db, page):
-    embed = make_embed(db, page, type="button", settings={"buttonText": "Get the shirt"})
+    embed = make_embed(db, page, type="button", button_text="Get the shirt")
     html = embeds.embed_code(embed, APP_URL)
     assert f'data-checkie-embed="{embed.public_id}" data-type="button"' in html
     assert 'data-button-text="Get the shirt"' in html and f'data-src="{APP_URL}/embed/{embed.public_id}"' in html
@@ -133,14 +138,14 @@ def test_button_code_carries_the_button_text(db, page):
 
 
 def test_link_code_is_a_link_to_the_hosted_checkout(db, page):
-    embed = make_embed(db, page, type="link", settings={"buttonText": "Buy the T-shirt"})
+    embed = make_embed(db, page, type="link", button_text="Buy the T-shirt")
     assert embeds.embed_code(embed, APP_URL) == (
         f'<a href="{APP_URL}/c/acme/t-shirt" data-checkie-link="{embed.public_id}">Buy the T-shirt</a>'
     )
 
 
 def test_code_escapes_what_the_merchant_typed(db, page):
-    embed = make_embed(db, page, type="button", settings={"buttonText": '"><script>x</script>'})
+    embed = make_embed(db, page, type="button", button_text='"><script>x</script>')
     html = embeds.embed_code(embed, APP_URL)
     assert "<script>x" not in html and "&#34;&gt;&lt;script&gt;x&lt;/script&gt;" in html
 

@@ -112,7 +112,7 @@ def test_help_text_is_optional_and_limited(db, page):
     for help_text in ("x" * 301, "two\nlines", "nul\x00"):
         with pytest.raises(ValidationFailed) as excinfo:
             make_field(db, page, label="Long help", help_text=help_text)
-        assert "helpText" in _field_error(excinfo)
+        assert "help_text" in _field_error(excinfo)
 
 
 def test_a_page_has_at_most_50_fields(db, page):

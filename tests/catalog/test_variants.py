@@ -52,7 +52,7 @@ def test_deltas_are_whole_minor_units_within_bounds(db, page, delta):
     size = variants.add_variant(db, page, name="Size")
     with pytest.raises(ValidationFailed) as error:
         variants.add_option(db, size, name="Huge", price_delta=delta)
-    assert set(error.value.fields) == {"priceDelta"}
+    assert set(error.value.fields) == {"price_delta"}
 
 
 def test_limits_on_counts(db, page, monkeypatch):
@@ -73,7 +73,7 @@ def test_an_option_may_discount_down_to_exactly_zero(db, page):
     variants.add_option(db, size, name="Free sample", price_delta=-1000)
     with pytest.raises(ValidationFailed) as error:
         variants.add_option(db, size, name="Too cheap", price_delta=-1001)
-    assert set(error.value.fields) == {"priceDelta"} and "at least 0" in error.value.message
+    assert set(error.value.fields) == {"price_delta"} and "at least 0" in error.value.message
     assert [o.name for o in size.options] == ["Free sample"]
 
 
@@ -93,7 +93,7 @@ def test_repricing_an_option_below_the_floor_is_refused(db, page):
     assert (small.name, small.price_delta) == ("Tiny", -1000)
     with pytest.raises(ValidationFailed) as error:
         variants.update_option(db, small, price_delta=-1001, name="Tinier")
-    assert set(error.value.fields) == {"priceDelta"} and (small.name, small.price_delta) == ("Tiny", -1000)
+    assert set(error.value.fields) == {"price_delta"} and (small.name, small.price_delta) == ("Tiny", -1000)
     variants.update_option(db, small, name="Small")
     assert (small.name, small.price_delta) == ("Small", -1000)
 

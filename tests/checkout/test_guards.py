@@ -28,7 +28,7 @@ def test_is_valid_for_payment_false_without_email_or_required_field(db, store, m
     values.pop("custom_fields" if missing == "company" else "email")
     session = open_checkout(db, page, **values)
     problems = guards.payment_problems(session)
-    assert list(problems) == (["customFields.company"] if missing == "company" else ["email"])
+    assert list(problems) == (["custom_fields.company"] if missing == "company" else ["email"])
     with pytest.raises(services.InvalidTransition):
         services.apply_event(db, session, E.INITIATE_PAYMENT)
     assert session.state is S.OPEN

@@ -69,12 +69,16 @@ def test_update_contact_fields(db, store):
     ({"email": "not-an-email"}, "email"),
     ({"email": "a@" + "b" * 260 + ".com"}, "email"),
     ({"email": 42}, "email"),
+    ({"email": 0}, "email"),
+    ({"email": []}, "email"),
     ({"name": "x" * 201}, "name"),
-    ({"variant_options": {}}, "variantOptions"),
-    ({"variant_options": "M"}, "variantOptions"),
-    ({"custom_fields": {"nope": "x"}}, "customFields.nope"),
-    ({"custom_fields": {"notes": 5}}, "customFields.notes"),
-    ({"coupon_code": "NOSUCH"}, "couponCode"),
+    ({"name": False}, "name"),
+    ({"name": {}}, "name"),
+    ({"variant_options": {}}, "variant_options"),
+    ({"variant_options": "M"}, "variant_options"),
+    ({"custom_fields": {"nope": "x"}}, "custom_fields.nope"),
+    ({"custom_fields": {"notes": 5}}, "custom_fields.notes"),
+    ({"coupon_code": "NOSUCH"}, "coupon_code"),
 ])
 def test_update_validation_errors_change_nothing(db, store, changes, field):
     page = make_page(db, store, variants={"Size": SIZES}, publish=True)
@@ -92,7 +96,7 @@ def test_update_reports_every_bad_field_at_once(db, store):
     session = open_checkout(db, make_page(db, store, publish=True))
     with pytest.raises(ValidationFailed) as excinfo:
         services.update_session(db, session, email="bad", name="y" * 300, custom_fields={"zzz": 1})
-    assert set(_fields(excinfo)) == {"email", "name", "customFields.zzz"}
+    assert set(_fields(excinfo)) == {"email", "name", "custom_fields.zzz"}
 
 
 def test_variant_options_must_name_every_variant_and_its_own_options(db, store):
@@ -107,7 +111,7 @@ def test_variant_options_must_name_every_variant_and_its_own_options(db, store):
                 {str(variant.id): True}]:
         with pytest.raises(ValidationFailed) as excinfo:
             services.update_session(db, session, variant_options=bad)
-        assert list(_fields(excinfo)) == ["variantOptions"]
+        assert list(_fields(excinfo)) == ["variant_options"]
     services.update_session(db, session, variant_options={variant.id: str(xl.id)})
     assert session.variant_options == {str(variant.id): xl.id}
     assert (session.subtotal, session.total) == (2700, 2700)
@@ -172,7 +176,7 @@ def test_coupon_refusals_name_the_reason(db, store, terms, reason):
     session = open_checkout(db, page)
     with pytest.raises(ValidationFailed) as excinfo:
         services.update_session(db, session, coupon_code="CODE1")
-    assert list(_fields(excinfo)) == ["couponCode"]
+    assert list(_fields(excinfo)) == ["coupon_code"]
     assert excinfo.value.reason == reason
     assert session.coupon_id is None
 
@@ -186,7 +190,7 @@ def test_expired_and_inactive_coupons(db, store):
     session = open_checkout(db, page)
     with pytest.raises(ValidationFailed) as excinfo:
         services.update_session(db, session, coupon_code="LATE")
-    assert excinfo.value.reason == "expired" and "expired" in _fields(excinfo)["couponCode"][0]
+    assert excinfo.value.reason == "expired" and "expired" in _fields(excinfo)["coupon_code"][0]
     with pytest.raises(ValidationFailed) as excinfo:
         services.update_session(db, session, coupon_code="OFF")
     assert excinfo.value.reason == "inactive"
@@ -209,7 +213,7 @@ def test_option_change_that_breaks_the_coupon_minimum_is_refused(db, store):
     variant = page.variants[0]
     with pytest.raises(ValidationFailed) as excinfo:
         services.update_session(db, session, variant_options={str(variant.id): variant.options[1].id})
-    assert list(_fields(excinfo)) == ["couponCode"]
+    assert list(_fields(excinfo)) == ["coupon_code"]
     services.update_session(db, session, variant_options={str(variant.id): variant.options[1].id}, coupon_code="")
     assert session.total == 1000
 

@@ -59,14 +59,14 @@ def test_htmx_create_answers_the_fragment_with_the_new_code(client, db, user, pa
     assert response.status_code == 201 and "<html" not in body and body.lstrip().startswith('<div id="embeds">')
     assert f"Created the inline embed {embed.public_id}" in body and f"embed-code-{embed.id}" in body
     assert embed.type is EmbedType.INLINE and embed.allowed_origins == ["https://shop.example", "http://localhost:3000"]
-    assert embed.settings == {"buttonText": "Buy now", "theme": "dark"}
+    assert embed.settings == {"button_text": "Buy now", "theme": "dark"}
 
 
 def test_a_plain_create_redirects_back_to_the_list(client, db, user, page):
     login_as(client, user)
     response = post_form(client, base(page), {"type": "link", "button_text": "Get it", "theme": "auto"})
     assert response.status_code == 303 and response.headers["Location"] == base(page)
-    assert db.scalar(sa.select(Embed.settings))["buttonText"] == "Get it"
+    assert db.scalar(sa.select(Embed.settings))["button_text"] == "Get it"
 
 
 @pytest.mark.parametrize("data, error_id", [

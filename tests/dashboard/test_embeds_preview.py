@@ -39,9 +39,9 @@ def preview_of(body: str, embed) -> str:
 
 
 def _three_embeds(db, page):
-    inline = make_embed(db, page, type="inline", settings={"theme": "dark"})
-    button = make_embed(db, page, type="button", settings={"buttonText": "Get the <shirt>", "theme": "light"})
-    link = make_embed(db, page, type="link", settings={"buttonText": "Order now"})
+    inline = make_embed(db, page, type="inline", theme="dark")
+    button = make_embed(db, page, type="button", button_text="Get the <shirt>", theme="light")
+    link = make_embed(db, page, type="link", button_text="Order now")
     db.commit()
     return inline, button, link
 

@@ -110,7 +110,7 @@ def test_guard_failure_lists_reasons_and_changes_nothing(db, store, provider):
     db.commit()
     with pytest.raises(ValidationFailed) as excinfo:
         initiate_payment(db, session, payment_method="pm_card_visa")
-    assert set(excinfo.value.fields) == {"email", "customFields.company"}
+    assert set(excinfo.value.fields) == {"email", "custom_fields.company"}
     db.rollback()
     assert session.state is S.OPEN and session.attempt_count == 0 and provider.calls == []
 
@@ -126,7 +126,7 @@ def test_coupon_reserved_while_paying_and_refused_when_used_up(db, store, provid
     db.commit()
     with pytest.raises(ValidationFailed) as excinfo:
         initiate_payment(db, second, payment_method=None)
-    assert list(excinfo.value.fields) == ["couponCode"]
+    assert list(excinfo.value.fields) == ["coupon_code"]
     db.rollback()
     assert second.attempt_count == 0 and second.state is S.OPEN
     services.abandon_session(db, first)  # the unpaid session gives its redemption back

@@ -39,8 +39,9 @@ def embed(db, shop_page):
 
 
 @pytest.fixture
-def shopper(app):
-    """A browser in a third-party frame: it never sends a cookie (a fresh client per request)."""
+def shopper(app, client):
+    """A browser in a third-party frame: it never sends a cookie (a fresh client per request).
+    Through `client`, each request runs in an app context of its own, as in production."""
 
     class Shopper:
         def request(self, method, url, **kwargs):
@@ -372,7 +373,7 @@ def test_origin_must_be_one_of_the_allowed_ones_when_the_embed_lists_them(shoppe
 
 
 def test_theme_setting_reaches_the_frame(shopper, db, shop_page):
-    dark = create_embed(db, shop_page, type="inline", settings={"theme": "dark"})
+    dark = create_embed(db, shop_page, type="inline", theme="dark")
     auto = create_embed(db, shop_page, type="inline")
     db.commit()
     assert 'data-theme="dark"' in body_tag(shopper.get(f"/embed/{dark.public_id}").get_data(as_text=True))
@@ -391,9 +392,9 @@ def test_frame_script_posts_only_to_the_validated_origin():
 
 
 def test_the_brand_colour_reaches_the_frame_as_a_stylesheet_of_our_own(db, shop_page, shopper):
-    branded = create_embed(db, shop_page, type="inline", settings={"brandColor": "#0E7C66"})
+    branded = create_embed(db, shop_page, type="inline", brand_color="#0E7C66")
     db.commit()
-    assert branded.settings["brandColor"] == "#0e7c66"
+    assert branded.settings["brand_color"] == "#0e7c66"
     _, html = open_frame(shopper, branded)
     stylesheet = f"/embed/{branded.public_id}/theme.css?v=0e7c66"
     assert f'href="{stylesheet}"' in html and "style=" not in html
@@ -414,5 +415,5 @@ def test_a_brand_colour_must_be_hex_rrggbb(db, shop_page, color):
     from checkie.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as refused:
-        create_embed(db, shop_page, type="inline", settings={"brandColor": color})
-    assert "settings.brandColor" in refused.value.fields
+        create_embed(db, shop_page, type="inline", brand_color=color)
+    assert "brand_color" in refused.value.fields

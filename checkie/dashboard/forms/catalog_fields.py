@@ -1,6 +1,6 @@
 """Forms for a page's custom fields: add/edit one field, and the button-only move/delete posts.
-The rules live in `checkie.catalog.fields`; these validators only catch what a browser should
-have stopped."""
+The rules live in `checkie.catalog.fields`, whose arguments the fields are named after; these
+validators only catch what a browser should have stopped."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -20,8 +20,6 @@ from checkie.catalog.fields import (
     LABEL_MAX_LENGTH,
 )
 from checkie.catalog.models import FieldType
-from checkie.dashboard.forms import apply_errors
-from checkie.errors import DomainError, ValidationFailed
 
 #: Form prefixes: the add and edit forms share a screen with the page editor's own form.
 NEW_PREFIX, EDIT_PREFIX = "cf_new", "cf_edit"
@@ -37,8 +35,6 @@ TYPE_CHOICES = [
     SelectChoice(FieldType.CHECKBOX.value, "Checkbox"),
     SelectChoice(FieldType.DATE.value, "Date"),
 ]
-#: The services name fields as the JSON API does; the forms use Python names.
-_FORM_NAMES = {"helpText": "help_text"}
 
 
 class CustomFieldForm(FlaskForm):
@@ -58,9 +54,3 @@ class CustomFieldForm(FlaskForm):
 
 class MoveFieldForm(FlaskForm):
     direction = HiddenField(validators=[AnyOf(["up", "down"])])
-
-
-def apply_field_errors(form: FlaskForm, error: DomainError) -> None:
-    """A service error shown beside the form's fields (a 409 about a frozen key included)."""
-    fields = {_FORM_NAMES.get(name, name): messages for name, messages in (error.fields or {}).items()}
-    apply_errors(form, ValidationFailed(error.message, fields=fields or None))

@@ -3,7 +3,7 @@
 The form speaks the merchant's language (amounts in major units such as "12.50", the expiry as
 a UTC date and time); `coupon_terms` turns it into the service's terms (minor units, aware
 datetimes) and what only the form can tell is wrong. The rules live in checkie.catalog.coupons,
-whose field errors carry these fields' names, so `apply_errors` puts every message beside its field.
+whose field errors carry these fields' names, so `copy_errors` puts every message beside its field.
 """
 from __future__ import annotations
 

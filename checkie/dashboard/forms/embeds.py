@@ -1,5 +1,5 @@
 """The form that creates an embed. The rules (origin format, settings) live in
-`checkie.catalog.embeds`."""
+`checkie.catalog.embeds`, whose arguments the fields are named after."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -8,8 +8,6 @@ from wtforms.validators import Length, Optional
 
 from checkie.catalog import embeds
 from checkie.catalog.models import EmbedType
-from checkie.dashboard.forms import apply_errors
-from checkie.errors import ValidationFailed
 
 TYPE_CHOICES = [
     SelectChoice(EmbedType.INLINE.value, "Inline — the checkout inside your page"),
@@ -19,11 +17,6 @@ TYPE_CHOICES = [
 THEME_CHOICES = [
     SelectChoice("auto", "Follow the visitor's setting"), SelectChoice("light", "Light"), SelectChoice("dark", "Dark"),
 ]
-#: The service names fields as the JSON API does; the form uses Python names.
-_FORM_NAMES = {
-    "allowedOrigins": "allowed_origins", "settings.buttonText": "button_text", "settings.theme": "theme",
-    "settings.brandColor": "brand_color",
-}
 
 
 class EmbedForm(FlaskForm):
@@ -37,10 +30,5 @@ class EmbedForm(FlaskForm):
         return [line.strip() for line in (self.allowed_origins.data or "").splitlines() if line.strip()]
 
     def settings(self) -> dict:
-        return {"buttonText": self.button_text.data or None, "theme": self.theme.data,
-                "brandColor": self.brand_color.data or None}
-
-
-def apply_embed_errors(form: EmbedForm, error: ValidationFailed) -> None:
-    fields = {_FORM_NAMES.get(name, name): messages for name, messages in (error.fields or {}).items()}
-    apply_errors(form, ValidationFailed(error.message, fields=fields or None))
+        """`create_embed`'s settings arguments (blank ones get their defaults there)."""
+        return {"button_text": self.button_text.data, "theme": self.theme.data, "brand_color": self.brand_color.data}

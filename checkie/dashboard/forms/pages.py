@@ -2,8 +2,8 @@
 
 Money is typed in major units ("12.50") and parsed here with the currency's exponent
 (JPY none, BHD three); services receive minor units. The rules themselves (slug uniqueness,
-the price floor, what a subscription needs) live in `checkie.catalog`, whose field errors
-`SERVICE_FIELDS` maps onto these forms.
+the price floor, what a subscription needs) live in `checkie.catalog`, whose arguments the
+fields are named after, so its field errors land beside them.
 """
 from __future__ import annotations
 
@@ -36,15 +36,7 @@ from checkie.catalog.pages import (
     URL_MAX_LENGTH,
 )
 from checkie.catalog.variants import NAME_MAX_LENGTH
-from checkie.errors import ValidationFailed
 from checkie.money import CURRENCIES, MoneyError, exponent, to_major, to_minor
-
-#: Service error keys (the JSON API's names) → form field names.
-SERVICE_FIELDS = {
-    "pricing.type": "pricing_type", "pricing.amount": "amount", "pricing.currency": "currency",
-    "pricing.interval": "interval", "pricing.intervalCount": "interval_count", "pricing.trialDays": "trial_days",
-    "successUrl": "success_url", "allowCoupons": "allow_coupons", "priceDelta": "price_delta",
-}
 
 #: Longer input cannot be a price (ten billion dollars is 17 characters with separators).
 MONEY_INPUT_MAX_LENGTH = 24
@@ -76,17 +68,6 @@ def parse_money(text: str | None, currency: str, *, allow_negative: bool = False
 def major_text(amount: int, currency: str) -> str:
     """1250 USD → '12.50'; 1200 JPY → '1200' (what the money inputs show)."""
     return str(to_major(amount, currency))
-
-
-def apply_service_errors(form: FlaskForm, error: ValidationFailed) -> None:
-    """A service's field errors beside the form's fields (renamed through SERVICE_FIELDS);
-    errors without a field of this form go on top of it."""
-    for name, messages in (error.fields or {"": [error.message]}).items():
-        field = form._fields.get(SERVICE_FIELDS.get(name, name)) if name else None
-        if field is not None:
-            field.errors = [*field.errors, *messages]
-        else:
-            form.form_errors.extend(messages)
 
 
 class PageForm(FlaskForm):
