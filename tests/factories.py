@@ -137,7 +137,7 @@ def make_coupon(db, store: Store, *, code: str = "SAVE10", **terms) -> Coupon:
     return create_coupon(db, store, code=code, **terms)
 
 
-def open_sessions(db, page: Page, count: int = 1) -> None:
+def open_checkouts(db, page: Page, count: int = 1) -> None:
     """What opening a checkout does to the page's counter (an atomic increment), without a session."""
     db.execute(sa.update(PageStats).where(PageStats.page_id == page.id).values(sessions=PageStats.sessions + count))
     db.flush()
@@ -150,9 +150,9 @@ def open_sessions(db, page: Page, count: int = 1) -> None:
 def open_checkout(db, page: Page, **updates) -> CheckoutSession:
     """A session opened through the checkout service (the page must be published), then updated
     with `updates` (email, custom_fields, coupon_code, …) the same way."""
-    session = checkout_services.open_session(db, page, client_info={"ip": "127.0.0.1"})
+    session = checkout_services.open_checkout(db, page, client_info={"ip": "127.0.0.1"})
     if updates:
-        checkout_services.update_session(db, session, **updates)
+        checkout_services.update_checkout(db, session, **updates)
     return session
 
 

@@ -9,7 +9,7 @@ WIDGET = "/api/widget"
 WIDGET_SHOP = {"amount": 2500, "slug": "t-shirt", "description": "Soft cotton.", "success_url": None}
 
 
-def open_session(client, store: Store, page: Page) -> dict:
+def open_checkout(client, store: Store, page: Page) -> dict:
     response = client.get(f"{WIDGET}/pages/{store.slug}/{page.slug}")
     assert response.status_code == 200, response.json
     return response.json

@@ -58,7 +58,7 @@ class SessionListArgsSchema(CamelSchema):
     state = fields.Enum(CheckoutState, by_value=True)
 
 
-def session_view(checkout, *, attempts: list | None = None) -> dict:
+def checkout_view(checkout, *, attempts: list | None = None) -> dict:
     """The merchant's view of a session; with `attempts`, the detail (transitions and attempts)."""
     view = {
         "id": checkout.id, "state": checkout.state, "page_id": checkout.page_id, "email": checkout.email,

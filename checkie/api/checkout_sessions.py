@@ -10,7 +10,7 @@ from checkie.api.checkout_schemas import (
     CheckoutSessionDetailSchema,
     CheckoutSessionListSchema,
     SessionListArgsSchema,
-    session_view,
+    checkout_view,
 )
 from checkie.api.common import auth_required, listing, load_store
 from checkie.api.errors import ApiBlueprint
@@ -34,10 +34,10 @@ class CheckoutSessions(MethodView):
     def get(self, args, store_id: int):
         """The store's checkout sessions, newest first; filter with `state`."""
         store = load_store(store_id)
-        page = reports.list_sessions(
+        page = reports.list_checkouts(
             db.session, store.id, state=args.get("state"), after=decode_text_cursor(args["cursor"]), limit=args["limit"]
         )
-        return listing(page, session_view)
+        return listing(page, checkout_view)
 
 
 @blp.route("/<int:store_id>/checkout-sessions/<string:session_id>")
@@ -48,5 +48,5 @@ class CheckoutSessionById(MethodView):
     def get(self, store_id: int, session_id: str):
         """One session with its transition history (from → event → to) and its payment attempts."""
         store = load_store(store_id)
-        checkout = reports.get_session(db.session, store.id, session_id)
-        return session_view(checkout, attempts=reports.session_attempts(db.session, checkout.id))
+        checkout = reports.get_checkout(db.session, store.id, session_id)
+        return checkout_view(checkout, attempts=reports.checkout_attempts(db.session, checkout.id))

@@ -120,7 +120,7 @@ def answers(schema: type, *errors: int):
 def open_checkout(store_slug: str, page_slug: str):
     """Open a checkout session on a published page (counts a view and a session)."""
     page = responses.find_published_page(db.session, store_slug, page_slug)
-    opened = responses.opened_view(services.open_session(db.session, page, client_info=_client_info()), page)
+    opened = responses.opened_view(services.open_checkout(db.session, page, client_info=_client_info()), page)
     db.session.commit()  # after the answer is read off the session: committing expires it
     return jsonify(opened)
 
@@ -133,11 +133,11 @@ def open_checkout(store_slug: str, page_slug: str):
 def update_checkout(session_id: str):
     """Change what the shopper entered: email, name, options, answers, coupon (all optional)."""
     changes = requests.update_arguments(requests.json_body())
-    session = services.lock_session_by_id(db.session, session_id)
-    services.update_session(db.session, session, **changes)
+    checkout = services.lock_checkout_by_id(db.session, session_id)
+    services.update_checkout(db.session, checkout, **changes)
     # Shaped before the commit, from what was just flushed: after it, every attribute would
     # be re-read from the database (another connection checkout and a SELECT).
-    answer = responses.session_view(db.session, session)
+    answer = responses.checkout_view(db.session, checkout)
     db.session.commit()
     return jsonify(answer)
 
@@ -152,12 +152,12 @@ def validate_coupon():
     body = requests.json_body()
     session_id = requests.required_text(body, "sessionId", max_length=64)
     code = requests.required_text(body, "code", max_length=100)
-    session = services.get_session(db.session, session_id)
+    checkout = services.get_checkout(db.session, session_id)
     evaluation = evaluate_coupon(
-        db.session, session.page.store, code, page=session.page, subtotal=session.subtotal, currency=session.currency
+        db.session, checkout.page.store, code, page=checkout.page, subtotal=checkout.subtotal, currency=checkout.currency
     )
     db.session.rollback()
-    return jsonify(responses.coupon_check_view(evaluation, session.subtotal))
+    return jsonify(responses.coupon_check_view(evaluation, checkout.subtotal))
 
 
 @bp.post("/checkout")
@@ -181,9 +181,9 @@ def pay():
 
 def _pay(session_id: str, payment_method: str | None) -> Response:
     """The payment itself; run_idempotent commits it (with the stored answer, given a key)."""
-    session = services.lock_session_by_id(db.session, session_id)
-    attempt = initiate_payment(db.session, session, payment_method=payment_method)
-    return jsonify(responses.checkout_view(session, attempt))
+    checkout = services.lock_checkout_by_id(db.session, session_id)
+    attempt = initiate_payment(db.session, checkout, payment_method=payment_method)
+    return jsonify(responses.payment_started_view(checkout, attempt))
 
 
 @bp.get("/sessions/<session_id>/status")
@@ -193,8 +193,8 @@ def _pay(session_id: str, payment_method: str | None) -> Response:
 def checkout_status(session_id: str):
     """Where the session stands: for polling after a redirect or while a payment settles."""
     read_only(db.session)
-    session = services.get_session(db.session, session_id)
-    return jsonify(responses.status_view(db.session, session))
+    checkout = services.get_checkout(db.session, session_id)
+    return jsonify(responses.status_view(db.session, checkout))
 
 
 @bp.post("/sessions/<session_id>/abandon")
@@ -203,8 +203,8 @@ def checkout_status(session_id: str):
 @per_session
 def abandon_checkout(session_id: str):
     """The shopper closed the checkout (ABANDON): 409 once it is past the point of no return."""
-    session = services.lock_session_by_id(db.session, session_id)
-    services.abandon_session(db.session, session)
+    checkout = services.lock_checkout_by_id(db.session, session_id)
+    services.abandon_checkout(db.session, checkout)
     db.session.commit()
     return jsonify({"sessionId": session_id, "status": "abandoned"})
 

@@ -30,7 +30,7 @@ def required_text(body: Mapping, name: str, *, max_length: int = 255) -> str:
     return value.strip()
 
 
-#: PATCH body keys → `checkout.services.update_session` arguments.
+#: PATCH body keys → `checkout.services.update_checkout` arguments.
 UPDATE_ARGUMENTS = {
     "email": "email", "name": "name", "variantOptions": "variant_options", "customFields": "custom_fields",
     "couponCode": "coupon_code",
@@ -38,7 +38,7 @@ UPDATE_ARGUMENTS = {
 
 
 def update_arguments(body: Mapping) -> dict:
-    """PATCH body → `update_session` keyword arguments, only for the keys sent (an absent key
+    """PATCH body → `update_checkout` keyword arguments, only for the keys sent (an absent key
     leaves that part of the session alone). The service checks types and values; its 422s name
     the arguments, which the API answers under these JSON names."""
     return {argument: body[key] for key, argument in UPDATE_ARGUMENTS.items() if key in body}

@@ -41,14 +41,14 @@ def find_public_embed(db: Session, embed_id: str) -> Embed:
     return embed
 
 
-def latest_attempt(db: Session, session: CheckoutSession) -> PaymentAttempt | None:
+def latest_attempt(db: Session, checkout: CheckoutSession) -> PaymentAttempt | None:
     return db.scalar(
-        sa.select(PaymentAttempt).where(PaymentAttempt.session_id == session.id).order_by(PaymentAttempt.number.desc())
+        sa.select(PaymentAttempt).where(PaymentAttempt.session_id == checkout.id).order_by(PaymentAttempt.number.desc())
     )
 
 
-def session_payment(db: Session, session: CheckoutSession) -> Payment | None:
-    return db.scalar(sa.select(Payment).where(Payment.session_id == session.id).order_by(Payment.id))
+def checkout_payment(db: Session, checkout: CheckoutSession) -> Payment | None:
+    return db.scalar(sa.select(Payment).where(Payment.session_id == checkout.id).order_by(Payment.id))
 
 
 # ---------- shapes ----------
@@ -65,8 +65,8 @@ def amount_view(subtotal: int, discount: int, total: int, currency: str) -> dict
     return {"subtotal": subtotal, "discount": discount, "total": total, "currency": currency}
 
 
-def session_amount(session: CheckoutSession) -> dict:
-    return amount_view(session.subtotal, session.discount, session.total, session.currency)
+def checkout_amount(checkout: CheckoutSession) -> dict:
+    return amount_view(checkout.subtotal, checkout.discount, checkout.total, checkout.currency)
 
 
 def coupon_view(coupon: Coupon | None) -> dict | None:
@@ -99,21 +99,21 @@ def page_view(page: Page | PageView) -> dict:
     }
 
 
-def opened_view(session: CheckoutSession, page: PageView) -> dict:
+def opened_view(checkout: CheckoutSession, page: PageView) -> dict:
     """The answer to opening a checkout: the session, its page and the starting amounts."""
     return {
-        "sessionId": session.id, "expiresAt": _iso(session.expires_at),
+        "sessionId": checkout.id, "expiresAt": _iso(checkout.expires_at),
         "store": {"name": page.store.name, "slug": page.store.slug},
-        "page": page_view(page), "amount": session_amount(session),
+        "page": page_view(page), "amount": checkout_amount(checkout),
     }
 
 
-def session_view(db: Session, session: CheckoutSession) -> dict:
-    coupon = db.get(Coupon, session.coupon_id) if session.coupon_id else None
+def checkout_view(db: Session, checkout: CheckoutSession) -> dict:
+    coupon = db.get(Coupon, checkout.coupon_id) if checkout.coupon_id else None
     return {
-        "sessionId": session.id, "status": _enum_value(session.state), "email": session.email,
-        "amount": session_amount(session), "customFields": dict(session.custom_fields or {}),
-        "variantOptions": dict(session.variant_options or {}), "coupon": coupon_view(coupon),
+        "sessionId": checkout.id, "status": _enum_value(checkout.state), "email": checkout.email,
+        "amount": checkout_amount(checkout), "customFields": dict(checkout.custom_fields or {}),
+        "variantOptions": dict(checkout.variant_options or {}), "coupon": coupon_view(coupon),
     }
 
 
@@ -126,21 +126,21 @@ def coupon_check_view(evaluation: CouponEvaluation, subtotal: int) -> dict:
     }
 
 
-def _next_action(session: CheckoutSession, attempt: PaymentAttempt | None) -> dict | None:
-    if session.state is not CheckoutState.AWAITING_ACTION or attempt is None or not attempt.next_action_url:
+def _next_action(checkout: CheckoutSession, attempt: PaymentAttempt | None) -> dict | None:
+    if checkout.state is not CheckoutState.AWAITING_ACTION or attempt is None or not attempt.next_action_url:
         return None
     return {"type": REDIRECT_TO_URL, "url": attempt.next_action_url}
 
 
-def checkout_view(session: CheckoutSession, attempt: PaymentAttempt) -> dict:
+def payment_started_view(checkout: CheckoutSession, attempt: PaymentAttempt) -> dict:
     """The answer to a payment attempt: where the session stands now, what the shopper must do
     next (authenticate), or why the card was refused (the session is open again, or expired
     after the third refusal)."""
-    view: dict = {"sessionId": session.id, "status": _enum_value(session.state)}
+    view: dict = {"sessionId": checkout.id, "status": _enum_value(checkout.state)}
     client_secret = getattr(attempt, "client_secret", None)
     if client_secret:
         view["clientSecret"] = client_secret
-    next_action = _next_action(session, attempt)
+    next_action = _next_action(checkout, attempt)
     if next_action:
         view["nextAction"] = next_action
     if attempt.status is AttemptStatus.FAILED:
@@ -149,14 +149,14 @@ def checkout_view(session: CheckoutSession, attempt: PaymentAttempt) -> dict:
     return view
 
 
-def status_view(db: Session, session: CheckoutSession) -> dict:
-    view: dict = {"sessionId": session.id, "status": _enum_value(session.state), "attempts": session.attempt_count}
-    if session.state is CheckoutState.COMPLETED:
-        payment = session_payment(db, session)
+def status_view(db: Session, checkout: CheckoutSession) -> dict:
+    view: dict = {"sessionId": checkout.id, "status": _enum_value(checkout.state), "attempts": checkout.attempt_count}
+    if checkout.state is CheckoutState.COMPLETED:
+        payment = checkout_payment(db, checkout)
         if payment is not None:
             view["paymentId"] = payment.id
-    if session.state is CheckoutState.AWAITING_ACTION:  # the only state with a next action to read
-        next_action = _next_action(session, latest_attempt(db, session))
+    if checkout.state is CheckoutState.AWAITING_ACTION:  # the only state with a next action to read
+        next_action = _next_action(checkout, latest_attempt(db, checkout))
         if next_action:
             view["nextAction"] = next_action
     return view

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from checkie.catalog.models import CustomField, FieldType, Page
-from checkie.catalog.pages import has_sessions
+from checkie.catalog.pages import has_checkouts
 from checkie.errors import Conflict, NotFound, ValidationFailed
 from checkie.stores.access import MAX_ID
 from checkie.stores.services import clean_label
@@ -54,7 +54,7 @@ def list_fields(db: Session, page: Page) -> list[CustomField]:
 
 def keys_locked(page: Page) -> bool:
     """True once the page has had a checkout session: answers are stored under the keys."""
-    return has_sessions(page)
+    return has_checkouts(page)
 
 
 # ---------- the field definition rules ----------

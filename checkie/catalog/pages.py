@@ -95,13 +95,13 @@ def pages_query(store: Store, *, status: PageStatus | str | None = None, search:
     return stmt
 
 
-def has_sessions(page: Page) -> bool:
+def has_checkouts(page: Page) -> bool:
     return page.stats is not None and page.stats.sessions > 0
 
 
 def is_deletable(page: Page) -> bool:
     """Only a draft nobody has started a checkout on may disappear; anything else is archived."""
-    return page.status is PageStatus.DRAFT and not has_sessions(page)
+    return page.status is PageStatus.DRAFT and not has_checkouts(page)
 
 
 # ---------- the price floor and "can it be bought" ----------
@@ -240,7 +240,7 @@ def _validated(db: Session, store: Store, values: dict, *, given: set[str], page
     currency = (values["currency"] or "").strip().upper() if isinstance(values["currency"], str) else ""
     if currency not in CURRENCIES:
         errors["currency"] = ["Choose a supported ISO-4217 currency, e.g. USD."]
-    elif page is not None and currency != page.currency and has_sessions(page):
+    elif page is not None and currency != page.currency and has_checkouts(page):
         errors["currency"] = ["Checkouts were already started in this currency; duplicate the page to sell in another."]
     out["currency"] = currency
     out["allow_coupons"] = bool(values["allow_coupons"])
@@ -382,7 +382,7 @@ def delete_page(db: Session, page: Page) -> None:
     else is part of the store's history: Conflict, pointing to archiving instead."""
     if page.status is not PageStatus.DRAFT:
         raise Conflict(f"Only drafts can be deleted and this page is {page.status.value}: archive it instead.")
-    if has_sessions(page):
+    if has_checkouts(page):
         raise Conflict("Shoppers have started checkouts on this page, so it cannot be deleted: archive it instead.")
     db.delete(page)
     db.flush()

@@ -12,41 +12,41 @@ from checkie.checkout.states import MAX_ATTEMPTS, Guard
 from checkie.errors import ValidationFailed
 
 
-def payment_problems(session: CheckoutSession, *, page: Page | PageView | None = None) -> dict[str, list[str]]:
+def payment_problems(checkout: CheckoutSession, *, page: Page | PageView | None = None) -> dict[str, list[str]]:
     """Why the session cannot be paid yet, by field (empty: it can). Field names are those of
-    `update_session`'s errors: `email`, `custom_fields.<key>`, `total`."""
+    `update_checkout`'s errors: `email`, `custom_fields.<key>`, `total`."""
     problems: dict[str, list[str]] = {}
-    if not session.email and session.customer_id is None:
+    if not checkout.email and checkout.customer_id is None:
         problems["email"] = ["Enter your email address."]
-    page = page if page is not None else session.page
+    page = page if page is not None else checkout.page
     try:
-        validate_answers(page, session.custom_fields or {})
+        validate_answers(page, checkout.custom_fields or {})
     except ValidationFailed as error:
         for key, messages in (error.fields or {}).items():
             problems[f"custom_fields.{key}"] = messages
     trial = page.pricing_type is PricingType.SUBSCRIPTION and page.trial_days > 0
-    if session.total <= 0 and not trial:
+    if checkout.total <= 0 and not trial:
         problems["total"] = ["There is nothing to pay."]
     return problems
 
 
-def is_valid_for_payment(session: CheckoutSession, *, page: Page | PageView | None = None) -> bool:
-    return not payment_problems(session, page=page)
+def is_valid_for_payment(checkout: CheckoutSession, *, page: Page | PageView | None = None) -> bool:
+    return not payment_problems(checkout, page=page)
 
 
-def can_retry(session: CheckoutSession) -> bool:
+def can_retry(checkout: CheckoutSession) -> bool:
     """The first and second failed attempts send the session back to open; the third ends it.
     `attempt_count` already counts the attempt that just failed."""
-    return session.attempt_count < MAX_ATTEMPTS
+    return checkout.attempt_count < MAX_ATTEMPTS
 
 
-def is_amount_valid(session: CheckoutSession, amount: int | None, currency: str | None) -> bool:
+def is_amount_valid(checkout: CheckoutSession, amount: int | None, currency: str | None) -> bool:
     """The PSP's amount (minor units) and currency equal the session's total exactly."""
     return (
         amount is not None
         and currency is not None
-        and amount == session.total
-        and currency.upper() == session.currency.upper()
+        and amount == checkout.total
+        and currency.upper() == checkout.currency.upper()
     )
 
 
@@ -56,13 +56,13 @@ def reads_page(guard: str) -> bool:
 
 
 def evaluate(
-    guard: str, session: CheckoutSession, *, amount: int | None = None, currency: str | None = None,
+    guard: str, checkout: CheckoutSession, *, amount: int | None = None, currency: str | None = None,
     page: Page | PageView | None = None,
 ) -> bool:
     """Evaluate a guard by its name in the table."""
     guard = Guard(guard)
     if guard is Guard.IS_VALID_FOR_PAYMENT:
-        return is_valid_for_payment(session, page=page)
+        return is_valid_for_payment(checkout, page=page)
     if guard is Guard.CAN_RETRY:
-        return can_retry(session)
-    return is_amount_valid(session, amount, currency)
+        return can_retry(checkout)
+    return is_amount_valid(checkout, amount, currency)

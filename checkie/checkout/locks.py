@@ -1,7 +1,7 @@
 """Rows the current transaction already holds, so that it locks each of them only once.
 
 Checkout services lock the session row (SELECT … FOR UPDATE) before every decision, and one
-request runs several of them in one transaction: the widget's view, update_session or
+request runs several of them in one transaction: the widget's view, update_checkout or
 payments.initiation, apply_event, payments.outcomes. A row lock lasts until the transaction ends,
 so once it is taken nobody else can change the row, and this transaction's own changes are on
 the loaded object already: every further SELECT … FOR UPDATE would only cost a round trip (and
@@ -35,19 +35,19 @@ _KEY = "checkie.held_rows"
 _LOCKED = "checkout_session"
 
 
-def lock_session(db: Session, session: CheckoutSession) -> CheckoutSession:
+def lock_checkout(db: Session, checkout: CheckoutSession) -> CheckoutSession:
     """Lock the row for this transaction and re-read it, so decisions see the committed state.
     Once per transaction: later calls find the lock held and change nothing."""
-    if held_lock(db, session.id):
-        return session
-    locked = lock_session_where(db, CheckoutSession.id == session.id)
+    if held_lock(db, checkout.id):
+        return checkout
+    locked = lock_checkout_where(db, CheckoutSession.id == checkout.id)
     assert locked is not None  # the caller holds the session: its row exists
     return locked
 
 
-def lock_session_of_id(db: Session, session_id: str) -> CheckoutSession | None:
+def lock_checkout_of_id(db: Session, session_id: str) -> CheckoutSession | None:
     """The session with this id, locked and re-read (None when there is none)."""
-    return lock_session_where(db, CheckoutSession.id == session_id)
+    return lock_checkout_where(db, CheckoutSession.id == session_id)
 
 
 def held_lock(db: Session, session_id: str) -> bool:
@@ -55,35 +55,35 @@ def held_lock(db: Session, session_id: str) -> bool:
     return held(db, (_LOCKED, session_id)) is not None
 
 
-def session_page(db: Session, session: CheckoutSession) -> PageView:
+def checkout_page(db: Session, checkout: CheckoutSession) -> PageView:
     """The session's page as shoppers see it (catalog.snapshot: no query on a cache hit), at the
     version read with the session's lock when this transaction holds it."""
-    version = held(db, (_LOCKED, session.id))
+    version = held(db, (_LOCKED, checkout.id))
     if not isinstance(version, int):  # None: the lock is not held
-        return snapshot.current_page(db, session.page_id)
-    return snapshot.page_view(db, session.page_id, version)
+        return snapshot.current_page(db, checkout.page_id)
+    return snapshot.page_view(db, checkout.page_id, version)
 
 
-def session_with_page_version() -> sa.Select:
+def checkout_with_page_version() -> sa.Select:
     """SELECT a checkout session and its page's version (what catalog.snapshot caches views
     under): every read that goes on to show or check the page starts here."""
     return sa.select(CheckoutSession, Page.version).join(Page, Page.id == CheckoutSession.page_id)
 
 
-def lock_session_where(db: Session, where) -> CheckoutSession | None:
+def lock_checkout_where(db: Session, where) -> CheckoutSession | None:
     """SELECT … FOR UPDATE OF the session row only (its page's row is read, not locked: every
     checkout of the page would queue on it), re-reading the session; remembers the lock."""
     db.flush()
     row = db.execute(
-        session_with_page_version().where(where)
+        checkout_with_page_version().where(where)
         .with_for_update(of=CheckoutSession)
         .execution_options(populate_existing=True)
     ).one_or_none()
     if row is None:
         return None
-    session, version = row
-    hold(db, (_LOCKED, session.id), version)
-    return session
+    checkout, version = row
+    hold(db, (_LOCKED, checkout.id), version)
+    return checkout
 
 
 # ---------------------------------------------------------------- what a transaction holds

@@ -62,7 +62,7 @@ class CheckoutSession(Model):
 
     page: Mapped[Page] = relationship()
     transitions: Mapped[list[CheckoutSessionTransition]] = relationship(
-        back_populates="session", order_by="CheckoutSessionTransition.id", cascade="all, delete-orphan"
+        back_populates="checkout", order_by="CheckoutSessionTransition.id", cascade="all, delete-orphan"
     )
 
 
@@ -79,7 +79,7 @@ class CheckoutSessionTransition(Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[dict] = mapped_column(Json, default=dict)
 
-    session: Mapped[CheckoutSession] = relationship(back_populates="transitions")
+    checkout: Mapped[CheckoutSession] = relationship(back_populates="transitions")
 
 
 class IdempotencyKey(Model):

@@ -115,5 +115,5 @@ def amounts_for(
     return Amounts(subtotal, evaluation.discount, evaluation.total)
 
 
-def apply_amounts(session: CheckoutSession, amounts: Amounts) -> None:
-    session.subtotal, session.discount, session.total = amounts.subtotal, amounts.discount, amounts.total
+def apply_amounts(checkout: CheckoutSession, amounts: Amounts) -> None:
+    checkout.subtotal, checkout.discount, checkout.total = amounts.subtotal, amounts.discount, amounts.total

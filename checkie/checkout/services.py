@@ -24,11 +24,11 @@ from checkie.catalog.models import Coupon, Page, PageStatus
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import guards, pricing
 from checkie.checkout.locks import (
+    checkout_page,
+    checkout_with_page_version,
     held_lock,
-    lock_session,
-    lock_session_of_id,
-    session_page,
-    session_with_page_version,
+    lock_checkout,
+    lock_checkout_of_id,
 )
 from checkie.checkout.models import (
     CheckoutSession,
@@ -52,7 +52,7 @@ class _Unset:
         return "UNSET"
 
 
-#: "Not given" for `update_session` (None and "" mean "clear it").
+#: "Not given" for `update_checkout` (None and "" mean "clear it").
 UNSET = _Unset()
 
 
@@ -66,74 +66,74 @@ class InvalidTransition(Conflict):
 # ---------------------------------------------------------------- opening and reading
 
 
-def new_session_id() -> str:
+def new_checkout_id() -> str:
     return SESSION_PREFIX + secrets.token_urlsafe(24)
 
 
-def open_session(db: Session, page: Page | PageView, *, client_info: dict) -> CheckoutSession:
+def open_checkout(db: Session, page: Page | PageView, *, client_info: dict) -> CheckoutSession:
     """A new open session on a published page (a Page or its catalog.snapshot view), with the
     first option of every variant chosen and its amounts computed; counts a view and a session
     on the page. NotFound for a page shoppers may not see."""
     if page.status is not PageStatus.PUBLISHED:
         raise NotFound("Checkout page not found.")
     choice = pricing.default_variant_options(page)
-    session = CheckoutSession(
-        id=new_session_id(), store_id=page.store_id, page_id=page.id, state=CheckoutState.OPEN,
+    checkout = CheckoutSession(
+        id=new_checkout_id(), store_id=page.store_id, page_id=page.id, state=CheckoutState.OPEN,
         variant_options=choice, custom_fields={}, currency=page.currency.upper(), attempt_count=0,
         coupon_reserved=False, expires_at=utcnow() + current_app.config["CHECKOUT_SESSION_TTL"],
         client_info=dict(client_info or {}),
     )
-    pricing.apply_amounts(session, pricing.amounts_for(db, page, choice, None))
-    db.add(session)
+    pricing.apply_amounts(checkout, pricing.amounts_for(db, page, choice, None))
+    db.add(checkout)
     db.flush()
     stats.record_opened(db, page.id)
-    return session
+    return checkout
 
 
-def _check_session_id(session_id: object) -> None:
+def _refuse_malformed_id(session_id: object) -> None:
     """Refuse anything that cannot be a session id before asking the database."""
     if not isinstance(session_id, str) or not session_id.startswith(SESSION_PREFIX) or len(session_id) > 64:
         raise NotFound("Checkout session not found.")
 
 
-def get_session(db: Session, session_id: str) -> CheckoutSession:
+def get_checkout(db: Session, session_id: str) -> CheckoutSession:
     """The session with this public id; NotFound for any other string. To change it, use
-    `lock_session_by_id` (locked once per transaction)."""
-    _check_session_id(session_id)
-    session = db.scalar(sa.select(CheckoutSession).where(CheckoutSession.id == session_id))
-    if session is None:
+    `lock_checkout_by_id` (locked once per transaction)."""
+    _refuse_malformed_id(session_id)
+    checkout = db.scalar(sa.select(CheckoutSession).where(CheckoutSession.id == session_id))
+    if checkout is None:
         raise NotFound("Checkout session not found.")
-    return session
+    return checkout
 
 
-def session_and_page(db: Session, session_id: str) -> tuple[CheckoutSession, PageView]:
+def checkout_and_page(db: Session, session_id: str) -> tuple[CheckoutSession, PageView]:
     """The session and the cached view of its page, in one query: what the checkout pages
-    render from. NotFound like `get_session`."""
-    _check_session_id(session_id)
-    row = db.execute(session_with_page_version().where(CheckoutSession.id == session_id)).one_or_none()
+    render from. NotFound like `get_checkout`."""
+    _refuse_malformed_id(session_id)
+    row = db.execute(checkout_with_page_version().where(CheckoutSession.id == session_id)).one_or_none()
     if row is None:
         raise NotFound("Checkout session not found.")
-    session, version = row
-    return session, snapshot.page_view(db, session.page_id, version)
+    checkout, version = row
+    return checkout, snapshot.page_view(db, checkout.page_id, version)
 
 
-def lock_session_by_id(db: Session, session_id: str) -> CheckoutSession:
+def lock_checkout_by_id(db: Session, session_id: str) -> CheckoutSession:
     """The session with this public id, locked for this transaction (checkout.locks), as the
     widget's writing views load it; NotFound for any other string."""
-    _check_session_id(session_id)
+    _refuse_malformed_id(session_id)
     if held_lock(db, session_id):
         return db.get_one(CheckoutSession, session_id)
-    session = lock_session_of_id(db, session_id)
-    if session is None:
+    checkout = lock_checkout_of_id(db, session_id)
+    if checkout is None:
         raise NotFound("Checkout session not found.")
-    return session
+    return checkout
 
 
 # ---------------------------------------------------------------- the one place state changes
 
 
 def apply_event(
-    db: Session, session: CheckoutSession, event: CheckoutEvent | str, *,
+    db: Session, checkout: CheckoutSession, event: CheckoutEvent | str, *,
     detail: dict | None = None, amount: int | None = None, currency: str | None = None,
 ) -> CheckoutState:
     """Apply `event` under a row lock: the first table row whose guard passes decides the new
@@ -141,35 +141,35 @@ def apply_event(
     applies. `amount` (minor units) and `currency` feed `is_amount_valid`. Leaving for an
     unpaid state gives back a reserved coupon redemption."""
     event = CheckoutEvent(event)
-    lock_session(db, session)
-    from_state = session.state
+    lock_checkout(db, checkout)
+    from_state = checkout.state
 
     def passes(guard: str) -> bool:
-        page = session_page(db, session) if guards.reads_page(guard) else None
-        return guards.evaluate(guard, session, amount=amount, currency=currency, page=page)
+        page = checkout_page(db, checkout) if guards.reads_page(guard) else None
+        return guards.evaluate(guard, checkout, amount=amount, currency=currency, page=page)
 
     to_state = next_state(from_state, event, passes)
     if to_state is None:
         raise InvalidTransition(f"A {from_state.value} checkout session does not accept {event.value}.")
-    session.state = to_state
+    checkout.state = to_state
     db.add(CheckoutSessionTransition(
-        session=session, from_state=from_state, event=event.value, to_state=to_state, at=utcnow(), detail=detail or {}
+        checkout=checkout, from_state=from_state, event=event.value, to_state=to_state, at=utcnow(), detail=detail or {}
     ))
     if to_state is CheckoutState.COMPLETED:
-        session.completed_at = utcnow()
+        checkout.completed_at = utcnow()
     if to_state in _UNPAID_STATES:
-        release_coupon(db, session)
+        release_coupon(db, checkout)
     db.flush()
     return to_state
 
 
-def release_coupon(db: Session, session: CheckoutSession) -> bool:
+def release_coupon(db: Session, checkout: CheckoutSession) -> bool:
     """Give back the coupon redemption this session reserved, once (safe to call again). True
     when one was given back."""
-    if not session.coupon_reserved:
+    if not checkout.coupon_reserved:
         return False
-    session.coupon_reserved = False
-    released = release_redemption(db, session.coupon_id) if session.coupon_id is not None else False
+    checkout.coupon_reserved = False
+    released = release_redemption(db, checkout.coupon_id) if checkout.coupon_id is not None else False
     db.flush()
     return released
 
@@ -177,16 +177,16 @@ def release_coupon(db: Session, session: CheckoutSession) -> bool:
 # ---------------------------------------------------------------- the shopper's input
 
 
-def refuse_past_expiry(session: CheckoutSession) -> None:
+def refuse_past_expiry(checkout: CheckoutSession) -> None:
     """The expiry task applies TIMEOUT within a minute; until it has, a session past its expiry
     already refuses the shopper's changes and payments (nothing is changed here: the task
     records the transition)."""
-    if session.state is CheckoutState.OPEN and session.expires_at <= utcnow():
+    if checkout.state is CheckoutState.OPEN and checkout.expires_at <= utcnow():
         raise InvalidTransition("This checkout session has expired.")
 
 
-def update_session(
-    db: Session, session: CheckoutSession, *, email=UNSET, name=UNSET, variant_options=UNSET,
+def update_checkout(
+    db: Session, checkout: CheckoutSession, *, email=UNSET, name=UNSET, variant_options=UNSET,
     custom_fields=UNSET, coupon_code=UNSET,
 ) -> CheckoutSession:
     """Change what the shopper entered (only the arguments given) and recompute the amounts.
@@ -194,26 +194,26 @@ def update_session(
     bad field: `email`, `name`, `variant_options`, `custom_fields.<key>`, `coupon_code`; nothing
     is changed then. `coupon_code` "" or None removes the coupon; `custom_fields` are merged
     into the stored answers (a blank answer removes one)."""
-    lock_session(db, session)
-    refuse_past_expiry(session)
-    if not accepts(session.state, CheckoutEvent.UPDATE_SESSION):
-        raise InvalidTransition(f"A {session.state.value} checkout session can no longer be changed.")
-    page = session_page(db, session)
+    lock_checkout(db, checkout)
+    refuse_past_expiry(checkout)
+    if not accepts(checkout.state, CheckoutEvent.UPDATE_SESSION):
+        raise InvalidTransition(f"A {checkout.state.value} checkout session can no longer be changed.")
+    page = checkout_page(db, checkout)
     errors: dict[str, list[str]] = {}
     changes: dict[str, object] = {}
     _check_contact(email, name, errors, changes)
-    choice = session.variant_options
+    choice = checkout.variant_options
     if variant_options is not UNSET:
         try:
             choice = changes["variant_options"] = pricing.check_variant_options(page, variant_options)
         except ValueError as problem:
             errors["variant_options"] = [str(problem)]
     if custom_fields is not UNSET:
-        _check_answers(session, page, custom_fields, errors, changes)
-    coupon, refusal = _chosen_coupon(db, session, page, coupon_code, choice, errors, changes)
+        _check_answers(checkout, page, custom_fields, errors, changes)
+    coupon, refusal = _chosen_coupon(db, checkout, page, coupon_code, choice, errors, changes)
     if not errors:
         try:
-            amounts = pricing.amounts_for(db, page, choice, coupon, reserved=session.coupon_reserved)
+            amounts = pricing.amounts_for(db, page, choice, coupon, reserved=checkout.coupon_reserved)
         except ValidationFailed as problem:
             errors.update(problem.fields or {})
             refusal = problem.reason
@@ -222,10 +222,10 @@ def update_session(
         error.reason = refusal
         raise error
     for attribute, value in changes.items():
-        setattr(session, attribute, value)
-    pricing.apply_amounts(session, amounts)
-    apply_event(db, session, CheckoutEvent.UPDATE_SESSION, detail={"changed": sorted(changes)})
-    return session
+        setattr(checkout, attribute, value)
+    pricing.apply_amounts(checkout, amounts)
+    apply_event(db, checkout, CheckoutEvent.UPDATE_SESSION, detail={"changed": sorted(changes)})
+    return checkout
 
 
 def _check_contact(email, name, errors: dict, changes: dict) -> None:
@@ -254,7 +254,7 @@ def _check_contact(email, name, errors: dict, changes: dict) -> None:
             changes["name"] = text
 
 
-def _check_answers(session: CheckoutSession, page: PageView, answers, errors: dict, changes: dict) -> None:
+def _check_answers(checkout: CheckoutSession, page: PageView, answers, errors: dict, changes: dict) -> None:
     if not isinstance(answers, dict):
         errors["custom_fields"] = ["Send the answers as an object keyed by field key."]
         return
@@ -264,18 +264,18 @@ def _check_answers(session: CheckoutSession, page: PageView, answers, errors: di
         for key, messages in (problem.fields or {"": [problem.message]}).items():
             errors[f"custom_fields.{key}" if key else "custom_fields"] = messages
         return
-    merged = {key: value for key, value in (session.custom_fields or {}).items() if key not in answers}
+    merged = {key: value for key, value in (checkout.custom_fields or {}).items() if key not in answers}
     merged.update(cleaned)
     changes["custom_fields"] = merged
 
 
 def _chosen_coupon(
-    db: Session, session: CheckoutSession, page: PageView, code, choice: dict, errors: dict, changes: dict
+    db: Session, checkout: CheckoutSession, page: PageView, code, choice: dict, errors: dict, changes: dict
 ) -> tuple[Coupon | None, str | None]:
     """The coupon the session will carry: the one given by `code` (checked now), none when the
     code is blank, or the current one when no code is given; and the refusal reason, if any."""
     if code is UNSET:
-        return (db.get(Coupon, session.coupon_id) if session.coupon_id is not None else None), None
+        return (db.get(Coupon, checkout.coupon_id) if checkout.coupon_id is not None else None), None
     if code is None or (isinstance(code, str) and not code.strip()):
         changes["coupon_id"] = None
         return None, None
@@ -283,9 +283,9 @@ def _chosen_coupon(
         errors["coupon_code"] = [pricing.COUPON_MESSAGES[pricing.CouponReason.NOT_FOUND]]
         return None, pricing.CouponReason.NOT_FOUND.value
     evaluation = evaluate_coupon(
-        db, page.store, code, page=page, subtotal=pricing.subtotal_for(page, choice), currency=session.currency
+        db, page.store, code, page=page, subtotal=pricing.subtotal_for(page, choice), currency=checkout.currency
     )
-    if evaluation.coupon is not None and evaluation.coupon.id == session.coupon_id and session.coupon_reserved:
+    if evaluation.coupon is not None and evaluation.coupon.id == checkout.coupon_id and checkout.coupon_reserved:
         return evaluation.coupon, None  # already held by this session: its own reservation is not "used up"
     if not evaluation.valid:
         problem = pricing.coupon_problem(evaluation)
@@ -299,9 +299,9 @@ def _chosen_coupon(
 # ---------------------------------------------------------------- abandoning, expiring
 
 
-def abandon_session(db: Session, session: CheckoutSession) -> CheckoutState:
+def abandon_checkout(db: Session, checkout: CheckoutSession) -> CheckoutState:
     """The shopper gave up (ABANDON): final; a reserved coupon is given back."""
-    return apply_event(db, session, CheckoutEvent.ABANDON)
+    return apply_event(db, checkout, CheckoutEvent.ABANDON)
 
 
 def expire_due_batch(db: Session, *, now: datetime | None = None, limit: int = 200) -> int:
@@ -316,12 +316,12 @@ def expire_due_batch(db: Session, *, now: datetime | None = None, limit: int = 2
         .with_for_update(skip_locked=True)
     )
     due = list(db.scalars(stmt))
-    for session in due:
-        apply_event(db, session, CheckoutEvent.TIMEOUT, detail={"expiresAt": session.expires_at.isoformat()})
+    for checkout in due:
+        apply_event(db, checkout, CheckoutEvent.TIMEOUT, detail={"expiresAt": checkout.expires_at.isoformat()})
     return len(due)
 
 
-def expire_due_sessions(db: Session, now: datetime | None = None, *, batch_size: int = 200) -> int:
+def expire_due_checkouts(db: Session, now: datetime | None = None, *, batch_size: int = 200) -> int:
     """Expire every unfinished session past its expiry, in batches; returns the count."""
     total = 0
     while True:

@@ -11,7 +11,7 @@ EXPIRY_BATCH = 200
 
 
 @periodic_task(crontab(minute="*"))
-def expire_sessions() -> int:
+def expire_checkouts() -> int:
     """TIMEOUT every unfinished session past its expiry, committing batch by batch so row
     locks are held briefly; another consumer running at once skips the rows we hold."""
     total = 0

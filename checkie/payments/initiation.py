@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from checkie import providers
 from checkie.catalog.coupons import reserve_redemption
 from checkie.checkout import guards
-from checkie.checkout.locks import lock_session, session_page
+from checkie.checkout.locks import checkout_page, lock_checkout
 from checkie.checkout.models import CheckoutSession
 from checkie.checkout.services import InvalidTransition, apply_event, refuse_past_expiry
 from checkie.checkout.states import CheckoutEvent, accepts
@@ -22,37 +22,37 @@ from checkie.payments.test_provider import record_events
 from checkie.stores.models import Store
 
 
-def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: str | None) -> PaymentAttempt:
+def initiate_payment(db: Session, checkout: CheckoutSession, *, payment_method: str | None) -> PaymentAttempt:
     """Move an open checkout to processing and ask the store's provider for a payment intent
     for the session's total (minor units). Reserves the coupon's redemption, counts the
     attempt, then applies the provider's synchronous answer through payments.outcomes (the
     same functions webhook events call). ValidationFailed for a payment method the provider
     does not take (nothing written) or listing every reason the session cannot be paid yet;
     InvalidTransition when it is not open."""
-    lock_session(db, session)
-    refuse_past_expiry(session)
-    if not accepts(session.state, CheckoutEvent.INITIATE_PAYMENT):
-        raise InvalidTransition(f"A {session.state.value} checkout session cannot start a payment.")
-    store = db.get_one(Store, session.store_id)
+    lock_checkout(db, checkout)
+    refuse_past_expiry(checkout)
+    if not accepts(checkout.state, CheckoutEvent.INITIATE_PAYMENT):
+        raise InvalidTransition(f"A {checkout.state.value} checkout session cannot start a payment.")
+    store = db.get_one(Store, checkout.store_id)
     provider = providers.for_store(store)
     if not provider.accepts_payment_method(payment_method):
         # Never echo the value: a shopper may have typed a real card number into it.
         raise ValidationFailed.on("payment_method", provider.payment_method_hint)
-    problems = guards.payment_problems(session, page=session_page(db, session))
+    problems = guards.payment_problems(checkout, page=checkout_page(db, checkout))
     if problems:
         reasons = " ".join(message for messages in problems.values() for message in messages)
         raise ValidationFailed(f"This checkout cannot be paid yet. {reasons}", fields=problems)
-    _reserve_coupon(db, session)
-    session.attempt_count += 1
+    _reserve_coupon(db, checkout)
+    checkout.attempt_count += 1
     attempt = PaymentAttempt(
-        session_id=session.id, number=session.attempt_count, provider=provider.name, amount=session.total,
-        currency=session.currency, payment_method=payment_method,
+        session_id=checkout.id, number=checkout.attempt_count, provider=provider.name, amount=checkout.total,
+        currency=checkout.currency, payment_method=payment_method,
     )
     db.add(attempt)
-    apply_event(db, session, CheckoutEvent.INITIATE_PAYMENT, detail={"attempt": attempt.number})
-    metadata = {"checkout_session_id": session.id, "store_id": str(store.id)}
+    apply_event(db, checkout, CheckoutEvent.INITIATE_PAYMENT, detail={"attempt": attempt.number})
+    metadata = {"checkout_session_id": checkout.id, "store_id": str(store.id)}
     result = provider.create_payment_intent(
-        amount=session.total, currency=session.currency.lower(), metadata=metadata, payment_method=payment_method,
+        amount=checkout.total, currency=checkout.currency.lower(), metadata=metadata, payment_method=payment_method,
     )
     # Not flushed on its own: the outcome below changes the attempt again, and one UPDATE
     # carries both. Outcomes find the attempt through remember_new_attempt, not by a query.
@@ -65,12 +65,12 @@ def initiate_payment(db: Session, session: CheckoutSession, *, payment_method: s
     return attempt
 
 
-def _reserve_coupon(db: Session, session: CheckoutSession) -> None:
-    if session.coupon_id is None or session.coupon_reserved:
+def _reserve_coupon(db: Session, checkout: CheckoutSession) -> None:
+    if checkout.coupon_id is None or checkout.coupon_reserved:
         return
-    if not reserve_redemption(db, session.coupon_id):
+    if not reserve_redemption(db, checkout.coupon_id):
         raise ValidationFailed.on("coupon_code", "This code can no longer be used. Remove it to continue.")
-    session.coupon_reserved = True
+    checkout.coupon_reserved = True
     db.flush()
 
 

@@ -47,7 +47,7 @@ class PaymentAttempt(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    session: Mapped[CheckoutSession] = relationship()
+    checkout: Mapped[CheckoutSession] = relationship()
 
 
 class PaymentStatus(str, enum.Enum):
@@ -92,7 +92,7 @@ class Payment(Model):
     review_reason: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    session: Mapped[CheckoutSession | None] = relationship()
+    checkout: Mapped[CheckoutSession | None] = relationship()
 
 
 class TransactionType(str, enum.Enum):

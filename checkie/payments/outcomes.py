@@ -109,7 +109,7 @@ def _record_payment(
         return payment_by_provider_id(db, provider, intent_id)
     # Only now: the session's UPDATE then carries this together with its completion.
     checkout.customer_id = customer_id
-    reason = _complete_session(db, checkout, payment)
+    reason = _complete_checkout(db, checkout, payment)
     if reason is not None:
         _flag_for_review(db, db.get_one(Store, payment.store_id), checkout, payment, reason)
     _queue_receipt(db, checkout, payment)
@@ -186,8 +186,8 @@ def _locked(db: Session, provider: str, intent_id: str) -> tuple[CheckoutSession
     already and nobody else can see the attempt yet."""
     attempt = new_attempt(db, provider, intent_id)
     if attempt is not None:
-        return locks.lock_session(db, db.get_one(CheckoutSession, attempt.session_id)), attempt
-    checkout = _lock_session_of_intent(db, provider, intent_id)
+        return locks.lock_checkout(db, db.get_one(CheckoutSession, attempt.session_id)), attempt
+    checkout = _lock_checkout_of_intent(db, provider, intent_id)
     if checkout is None:
         log.warning("payment outcome for unknown intent %s/%s ignored", provider, intent_id)
         return None
@@ -200,12 +200,12 @@ def _locked(db: Session, provider: str, intent_id: str) -> tuple[CheckoutSession
     return checkout, attempt
 
 
-def _lock_session_of_intent(db: Session, provider: str, intent_id: str) -> CheckoutSession | None:
+def _lock_checkout_of_intent(db: Session, provider: str, intent_id: str) -> CheckoutSession | None:
     """The session a PSP payment intent belongs to, locked (None for an unknown intent)."""
     attempt_session = sa.select(PaymentAttempt.session_id).where(
         PaymentAttempt.provider == provider, PaymentAttempt.provider_intent_id == intent_id
     )
-    return locks.lock_session_where(db, CheckoutSession.id == attempt_session.scalar_subquery())
+    return locks.lock_checkout_where(db, CheckoutSession.id == attempt_session.scalar_subquery())
 
 
 def _customer_of(db: Session, checkout: CheckoutSession) -> tuple[str | None, int | None]:
@@ -242,7 +242,7 @@ def _insert_payment(
     return db.scalars(statement).one_or_none()
 
 
-def _complete_session(db: Session, checkout: CheckoutSession, payment: Payment) -> str | None:
+def _complete_checkout(db: Session, checkout: CheckoutSession, payment: Payment) -> str | None:
     """Complete the session with this payment; the reason it needs review when that is not
     possible."""
     reason = _mismatch(checkout, payment)
@@ -285,7 +285,7 @@ def _queue_receipt(db: Session, checkout: CheckoutSession, payment: Payment) -> 
     if not payment.email:
         log.info("payment %s has no email address: no receipt", payment.id)
         return
-    page = locks.session_page(db, checkout)  # the store's name comes with it
+    page = locks.checkout_page(db, checkout)  # the store's name comes with it
     queue_email(
         db, to=payment.email, template="receipt", subject=f"Your receipt from {page.store.name}",
         store_name=page.store.name, page_title=page.title, options=pricing.chosen_options(page, checkout.variant_options),

@@ -120,25 +120,25 @@ def payment_attempts(db: Session, payment: Payment) -> list[PaymentAttempt]:
     """The attempts of the payment's checkout session (all of them, failed ones too)."""
     if payment.session_id is None:
         return []
-    return session_attempts(db, payment.session_id)
+    return checkout_attempts(db, payment.session_id)
 
 
 # ---------------------------------------------------------------- checkout sessions
 
-def get_session(db: Session, store_id: int, session_id: str) -> CheckoutSession:
+def get_checkout(db: Session, store_id: int, session_id: str) -> CheckoutSession:
     checkout = db.get(CheckoutSession, session_id) if len(session_id) <= 64 else None
     if checkout is None or checkout.store_id != store_id:
         raise NotFound("No such checkout session.")
     return checkout
 
 
-def session_attempts(db: Session, session_id: str) -> list[PaymentAttempt]:
+def checkout_attempts(db: Session, session_id: str) -> list[PaymentAttempt]:
     return list(db.scalars(
         sa.select(PaymentAttempt).where(PaymentAttempt.session_id == session_id).order_by(PaymentAttempt.number)
     ))
 
 
-def session_payment(db: Session, checkout: CheckoutSession) -> Payment | None:
+def checkout_payment(db: Session, checkout: CheckoutSession) -> Payment | None:
     """The (first) payment recorded for the session, if it was paid."""
     return db.scalar(
         sa.select(Payment).where(Payment.store_id == checkout.store_id, Payment.session_id == checkout.id)
@@ -146,7 +146,7 @@ def session_payment(db: Session, checkout: CheckoutSession) -> Payment | None:
     )
 
 
-def list_sessions(db: Session, store_id: int, *, state: CheckoutState | None = None, after: str | None = None,
+def list_checkouts(db: Session, store_id: int, *, state: CheckoutState | None = None, after: str | None = None,
                   limit: int = 25) -> Slice[CheckoutSession]:
     """Newest first by (created_at, id) — the (store_id, created_at) index. `after` is the id of
     the last session of the previous page; one of another store (or none) raises InvalidCursor."""

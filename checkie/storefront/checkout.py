@@ -42,7 +42,7 @@ from checkie.extensions import csrf, db
 from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, request, see_other
 from checkie.payments.models import AttemptStatus, PaymentAttempt
-from checkie.payments.reports import session_payment
+from checkie.payments.reports import checkout_payment
 from checkie.payments.test_provider import (
     attempt_awaiting_authentication,
     attempt_by_token,
@@ -103,9 +103,9 @@ def page(store_slug: str, page_slug: str):
     page = snapshot.published_page(db.session, store_slug, page_slug)
     if page is None:
         raise NotFound("Checkout page not found.")
-    session_id = services.open_session(db.session, page, client_info=flow.client_info()).id
+    session_id = services.open_checkout(db.session, page, client_info=flow.client_info()).id
     db.session.commit()  # expires the session object: keep its id, no reload to read it
-    return see_other(url_for(".session", session_id=session_id))
+    return see_other(url_for(".show", session_id=session_id))
 
 
 @framed.get("/embed/<public_id>")
@@ -117,9 +117,9 @@ def start(public_id: str):
     frame = _frame(embed)
     info = {**flow.client_info(), "embedId": embed.public_id}
     page = snapshot.current_page(db.session, embed.page_id)
-    checkout = services.open_session(db.session, page, client_info=info)
+    checkout = services.open_checkout(db.session, page, client_info=info)
     db.session.commit()
-    return _show(checkout, page, frame)
+    return _render_state(checkout, page, frame)
 
 
 @framed.get("/embed/<public_id>/theme.css")
@@ -138,9 +138,9 @@ def theme_css(public_id: str):
 
 
 @route("/c/s/<session_id>", "/embed/s/<session_id>")
-def session(session_id: str):
+def show(session_id: str):
     read_only(db.session)
-    return _show(*_load(session_id))
+    return _render_state(*_load(session_id))
 
 
 @route("/c/s/<session_id>", "/embed/s/<session_id>", methods=["POST"])
@@ -159,7 +159,7 @@ def save(session_id: str):
         return _conflict(checkout, page, layout)
     db.session.commit()
     if saved and not request.htmx:
-        return see_other(layout.url("session", session_id=checkout.id))
+        return see_other(layout.url("show", session_id=checkout.id))
     block = "coupon_update" if form.coupon_action.data else "summary_update"
     return _render_checkout(checkout, page, layout, form, errors=flow.form_errors(form), status=200 if saved else 422,
                             block=block)
@@ -184,7 +184,7 @@ def pay(session_id: str):
         copy_errors(details, error)
         return _render_checkout(checkout, page, layout, details, card, errors=flow.form_errors(details), status=422)
     action = layout.action_url(checkout, attempt)
-    return see_other(action or layout.url("session", session_id=checkout.id))
+    return see_other(action or layout.url("show", session_id=checkout.id))
 
 
 @route("/c/s/<session_id>/status", "/embed/s/<session_id>/status")
@@ -194,7 +194,7 @@ def status(session_id: str):
     read_only(db.session)
     checkout, page, layout = _load(session_id)
     if not request.htmx or checkout.state not in flow.WAITING:
-        return see_other(layout.url("session", session_id=checkout.id))
+        return see_other(layout.url("show", session_id=checkout.id))
     return render_page("storefront/checkout.html", block="status", **flow.context(checkout, page, layout))
 
 
@@ -204,7 +204,7 @@ def authenticate(action_token: str, session_id: str | None = None):
     """The test provider's 3-D Secure step (SPEC §5): the shopper completes or fails
     authentication of the attempt the token addresses, then goes back to its session."""
     checkout, layout, attempt = _authentication(action_token, session_id)
-    back = layout.url("session", session_id=checkout.id)
+    back = layout.url("show", session_id=checkout.id)
     if attempt.status is not AttemptStatus.REQUIRES_ACTION:
         return see_other(back)
     form = AuthenticationForm(meta=layout.form_meta)
@@ -225,7 +225,7 @@ def authenticate(action_token: str, session_id: str | None = None):
 def _load(session_id: str) -> tuple[CheckoutSession, PageView, Layout]:
     """The session, its page and the layout of the URL family asked; in the frame, only a
     session opened through an embed that still exists (NotFound for any other)."""
-    checkout, page = services.session_and_page(db.session, session_id)
+    checkout, page = services.checkout_and_page(db.session, session_id)
     if request.blueprint != framed.name:
         return checkout, page, HOSTED
     embed_id = (checkout.client_info or {}).get("embedId")
@@ -253,9 +253,9 @@ def _frame(embed: Embed) -> Frame:
     return Frame.for_request(embed)
 
 
-def _show(checkout: CheckoutSession, page: PageView, layout: Layout) -> Response:
+def _render_state(checkout: CheckoutSession, page: PageView, layout: Layout) -> Response:
     if checkout.state is CheckoutState.COMPLETED:
-        payment = session_payment(db.session, checkout)
+        payment = checkout_payment(db.session, checkout)
         return render_page("storefront/success.html", payment=payment, **flow.context(checkout, page, layout))
     if checkout.state in flow.ENDED:
         return render_page("storefront/expired.html", **flow.context(checkout, page, layout))

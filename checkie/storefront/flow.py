@@ -37,7 +37,7 @@ DECLINE_REASONS = {
 }
 CONFLICT_MESSAGE = "This checkout can no longer be changed."
 EXPIRED_FORM_MESSAGE = "This form has expired. Please try again."
-#: `update_session` arguments it checks one by one: when it refuses some, the others can be saved.
+#: `update_checkout` arguments it checks one by one: when it refuses some, the others can be saved.
 _SEPARATE_ARGUMENTS = frozenset({"email", "name", "coupon_code", "variant_options"})
 
 
@@ -52,7 +52,7 @@ def save_details(checkout: CheckoutSession, form: DetailsForm, changes: dict) ->
     """Save the changes; when some are invalid, save the others all the same (a bad email must
     not keep the total from following the chosen size), show the errors on `form` and answer False."""
     try:
-        services.update_session(db.session, checkout, **changes)
+        services.update_checkout(db.session, checkout, **changes)
         return True
     except ValidationFailed as error:
         db.session.rollback()
@@ -61,7 +61,7 @@ def save_details(checkout: CheckoutSession, form: DetailsForm, changes: dict) ->
     valid = _without_invalid(changes, refused.fields or {})
     if valid:
         try:
-            services.update_session(db.session, services.get_session(db.session, checkout.id), **valid)
+            services.update_checkout(db.session, services.get_checkout(db.session, checkout.id), **valid)
         except ValidationFailed:
             db.session.rollback()
     return False
@@ -83,7 +83,7 @@ def _without_invalid(changes: dict, fields: dict) -> dict:
 def start_payment(checkout: CheckoutSession, page: PageView, details: DetailsForm, payment_method: str | None) -> PaymentAttempt:
     """Details first (refused: nothing saved); a session the guard refuses keeps the details."""
     try:
-        services.update_session(db.session, checkout, **details.changes(page, request.form))
+        services.update_checkout(db.session, checkout, **details.changes(page, request.form))
     except ValidationFailed:
         db.session.rollback()
         raise

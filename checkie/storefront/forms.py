@@ -5,7 +5,7 @@ A page's variants and custom fields are not known until the page is, so their co
 read from the submitted data by name (`variant_<id>`, `field_<key>`, as in
 templates/storefront/_page_summary.html); the fixed fields and the CSRF token are WTForms, their ids
 prefixed `checkout-` as the page's controls are. The fields are named after
-`checkout.services.update_session`'s arguments, so its errors land beside them
+`checkout.services.update_checkout`'s arguments, so its errors land beside them
 (`checkie.form_errors.copy_errors`); the answers' subform gives each custom field's errors a place."""
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class DetailsForm(FlaskForm):
     coupon_action = HiddenField()
 
     def changes(self, page: Page | PageView, data: MultiDict) -> dict:
-        """Keyword arguments for checkout.services.update_session; `data` is the posted form."""
+        """Keyword arguments for checkout.services.update_checkout; `data` is the posted form."""
         changes: dict = {
             "email": (self.email.data or "").strip() or None,
             "name": (self.name.data or "").strip() or None,

@@ -20,11 +20,11 @@ from checkie.providers.test import TestProvider
 
 @dataclass(frozen=True)
 class Links:
-    """Where a session's forms and links lead: `session` (its page), `save`, `pay`, `status`
+    """Where a checkout's forms and links lead: `checkout` (its page), `save`, `pay`, `status`
     (what the processing view polls), `start` (a new session on the same page) and `action`
     (the 3-D Secure step of the last attempt, when it waits for one)."""
 
-    session: str
+    checkout: str
     save: str
     pay: str
     status: str
@@ -60,7 +60,7 @@ class Layout:
 
     def links(self, checkout: CheckoutSession, page: PageView, attempt: PaymentAttempt | None) -> Links:
         return Links(
-            session=self.url("session", session_id=checkout.id), save=self.url("save", session_id=checkout.id),
+            checkout=self.url("show", session_id=checkout.id), save=self.url("save", session_id=checkout.id),
             pay=self.url("pay", session_id=checkout.id), status=self.url("status", session_id=checkout.id),
             start=self.start_url(page), action=self.action_url(checkout, attempt),
         )

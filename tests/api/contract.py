@@ -209,8 +209,8 @@ class ApiWorld:
         )
         if checkout is None:
             self._next("checkout")
-            checkout = checkout_services.open_session(session, page, client_info={})
-            checkout_services.update_session(session, checkout, email="shopper@example.com")  # ready to pay
+            checkout = checkout_services.open_checkout(session, page, client_info={})
+            checkout_services.update_checkout(session, checkout, email="shopper@example.com")  # ready to pay
         embed = session.scalar(sa.select(Embed).where(Embed.page_id == page.id).limit(1))
         if embed is None:
             embed = embeds.create_embed(session, page, type="button")

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from checkie.catalog.models import CustomField
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
-from tests.factories import add_member, make_field, make_page, make_store, make_user, open_sessions
+from tests.factories import add_member, make_field, make_page, make_store, make_user, open_checkouts
 from tests.http import access_token_for, bearer
 
 FIELD_KEYS = {"id", "key", "label", "type", "required", "options", "helpText", "position"}
@@ -101,7 +101,7 @@ def test_patch_refuses_invalid_changes(client, db, page, auth):
 
 def test_once_the_page_has_sessions_keys_are_frozen_and_fields_stay(client, db, page, auth):
     field = make_field(db, page, label="Company")
-    open_sessions(db, page)
+    open_checkouts(db, page)
     db.commit()
     response = client.patch(url(page, f"/{field.id}"), json={"key": "org"}, headers=auth)
     assert response.status_code == 409

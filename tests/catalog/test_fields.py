@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from checkie.catalog import fields
 from checkie.catalog.models import CustomField, FieldType
 from checkie.errors import Conflict, NotFound, ValidationFailed
-from tests.factories import make_field, make_page, make_store, open_sessions
+from tests.factories import make_field, make_page, make_store, open_checkouts
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ def test_changing_the_type_checks_options(db, page):
 
 def test_keys_are_frozen_once_the_page_has_sessions(db, page):
     field = make_field(db, page, label="Company")
-    open_sessions(db, page)
+    open_checkouts(db, page)
     assert fields.keys_locked(page)
     with pytest.raises(Conflict) as excinfo:
         fields.update_field(db, field, key="organisation")
@@ -169,7 +169,7 @@ def test_keys_are_frozen_once_the_page_has_sessions(db, page):
 
 def test_fields_cannot_be_deleted_once_the_page_has_sessions(db, page):
     field = make_field(db, page, label="Company")
-    open_sessions(db, page)
+    open_checkouts(db, page)
     with pytest.raises(Conflict, match="Make it optional instead") as excinfo:
         fields.delete_field(db, field)
     assert excinfo.value.code == "field_in_use"
@@ -216,7 +216,7 @@ def test_moving_up_and_down_stops_at_the_ends(db, page):
 
 def test_reordering_is_allowed_once_the_page_has_sessions(db, page):
     a, b = make_field(db, page, label="A"), make_field(db, page, label="B")
-    open_sessions(db, page)
+    open_checkouts(db, page)
     assert [f.key for f in fields.reorder_fields(db, page, [b.id, a.id])] == ["b", "a"]
 
 

@@ -317,7 +317,7 @@ def test_a_page_without_a_stats_row_counts_as_having_no_sessions(db, store):
     page = Page(store_id=store.id, slug="legacy", title="Legacy", description="", amount=100, currency="USD")
     db.add(page)
     db.flush()
-    assert not pages.has_sessions(page) and pages.is_deletable(page)
+    assert not pages.has_checkouts(page) and pages.is_deletable(page)
 
 
 # ---------- duplicate ----------

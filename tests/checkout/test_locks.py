@@ -53,10 +53,10 @@ def locked_elsewhere(session_id: str) -> bool:
 
 def test_a_session_is_locked_once_per_transaction(db, session_id):
     with row_locks_taken(db) as taken:
-        checkout = services.lock_session_by_id(db, session_id)
-        services.update_session(db, checkout, email="shopper@example.com")  # locks, then apply_event locks
-        services.lock_session(db, checkout)
-        assert services.lock_session_by_id(db, session_id) is checkout
+        checkout = services.lock_checkout_by_id(db, session_id)
+        services.update_checkout(db, checkout, email="shopper@example.com")  # locks, then apply_event locks
+        services.lock_checkout(db, checkout)
+        assert services.lock_checkout_by_id(db, session_id) is checkout
     assert len(taken) == 1 and "FOR UPDATE OF checkout_sessions" in taken[0]
     assert locked_elsewhere(session_id)
     db.commit()
@@ -64,57 +64,57 @@ def test_a_session_is_locked_once_per_transaction(db, session_id):
 
 
 def test_the_next_transaction_locks_and_re_reads_again(db, session_id):
-    checkout = services.lock_session_by_id(db, session_id)
+    checkout = services.lock_checkout_by_id(db, session_id)
     db.commit()
     with _db.engine.begin() as other:
         other.execute(sa.text("UPDATE checkout_sessions SET name = 'Changed elsewhere' WHERE id = :id"), {"id": session_id})
     with row_locks_taken(db) as taken:
-        services.lock_session(db, checkout)
+        services.lock_checkout(db, checkout)
     assert len(taken) == 1 and checkout.name == "Changed elsewhere"
     assert locked_elsewhere(session_id)
     db.rollback()
     with row_locks_taken(db) as taken:
-        services.lock_session(db, checkout)
+        services.lock_checkout(db, checkout)
     assert len(taken) == 1
     db.rollback()
 
 
 def test_a_lock_taken_inside_a_rolled_back_savepoint_is_taken_again(db, session_id):
-    checkout = services.get_session(db, session_id)
+    checkout = services.get_checkout(db, session_id)
     savepoint = db.begin_nested()
-    services.lock_session(db, checkout)
+    services.lock_checkout(db, checkout)
     assert locked_elsewhere(session_id)
     savepoint.rollback()
     assert not locked_elsewhere(session_id)  # PostgreSQL let go of it with the savepoint
     with row_locks_taken(db) as taken:
-        services.lock_session(db, checkout)
+        services.lock_checkout(db, checkout)
     assert len(taken) == 1 and locked_elsewhere(session_id)
     db.rollback()
 
 
 def test_a_lock_taken_before_a_savepoint_outlives_its_rollback(db, session_id):
-    checkout = services.lock_session_by_id(db, session_id)
+    checkout = services.lock_checkout_by_id(db, session_id)
     savepoint = db.begin_nested()
-    services.lock_session(db, checkout)
+    services.lock_checkout(db, checkout)
     savepoint.rollback()
     with row_locks_taken(db) as taken:
-        services.lock_session(db, checkout)
+        services.lock_checkout(db, checkout)
     assert taken == [] and locked_elsewhere(session_id)
     db.rollback()
 
 
 def test_a_released_savepoint_keeps_its_lock_until_the_outer_one_rolls_back(db, session_id):
-    checkout = services.get_session(db, session_id)
+    checkout = services.get_checkout(db, session_id)
     outer = db.begin_nested()
     with db.begin_nested():
-        services.lock_session(db, checkout)
+        services.lock_checkout(db, checkout)
     with row_locks_taken(db) as taken:
-        services.lock_session(db, checkout)
+        services.lock_checkout(db, checkout)
     assert taken == []
     outer.rollback()
     assert not locked_elsewhere(session_id)
     with row_locks_taken(db) as taken:
-        services.lock_session(db, checkout)
+        services.lock_checkout(db, checkout)
     assert len(taken) == 1
     db.rollback()
 

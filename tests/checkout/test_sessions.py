@@ -40,28 +40,28 @@ def test_open_session_preselects_first_options_and_counts(app, db, store):
 def test_open_session_refuses_unpublished_pages(db, store):
     page = make_page(db, store)
     with pytest.raises(NotFound):
-        services.open_session(db, page, client_info={})
+        services.open_checkout(db, page, client_info={})
 
 
 def test_get_session(db, store):
     session = open_checkout(db, make_page(db, store, publish=True))
     db.commit()
-    assert services.get_session(db, session.id) is session
-    assert services.lock_session_by_id(db, session.id) is session
+    assert services.get_checkout(db, session.id) is session
+    assert services.lock_checkout_by_id(db, session.id) is session
     for bad in ["cs_missing", "nope", "cs_" + "x" * 80, 12]:
         with pytest.raises(NotFound):
-            services.get_session(db, bad)
+            services.get_checkout(db, bad)
         with pytest.raises(NotFound):
-            services.lock_session_by_id(db, bad)
+            services.lock_checkout_by_id(db, bad)
 
 
 def test_update_contact_fields(db, store):
     session = open_checkout(db, make_page(db, store, publish=True))
-    services.update_session(db, session, email="  Shopper@Example.COM ", name="  Sam  ")
+    services.update_checkout(db, session, email="  Shopper@Example.COM ", name="  Sam  ")
     assert (session.email, session.name) == ("Shopper@example.com", "Sam")
     assert [t.event for t in session.transitions] == ["UPDATE_SESSION"]
     assert session.transitions[0].detail == {"changed": ["email", "name"]}
-    services.update_session(db, session, email="", name=None)
+    services.update_checkout(db, session, email="", name=None)
     assert (session.email, session.name) == (None, None)
 
 
@@ -86,7 +86,7 @@ def test_update_validation_errors_change_nothing(db, store, changes, field):
     session = open_checkout(db, page, email="keep@example.com")
     db.commit()
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_session(db, session, **changes)
+        services.update_checkout(db, session, **changes)
     assert field in _fields(excinfo)
     db.rollback()
     assert session.email == "keep@example.com" and len(session.transitions) == 1
@@ -95,7 +95,7 @@ def test_update_validation_errors_change_nothing(db, store, changes, field):
 def test_update_reports_every_bad_field_at_once(db, store):
     session = open_checkout(db, make_page(db, store, publish=True))
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_session(db, session, email="bad", name="y" * 300, custom_fields={"zzz": 1})
+        services.update_checkout(db, session, email="bad", name="y" * 300, custom_fields={"zzz": 1})
     assert set(_fields(excinfo)) == {"email", "name", "custom_fields.zzz"}
 
 
@@ -110,9 +110,9 @@ def test_variant_options_must_name_every_variant_and_its_own_options(db, store):
                 {str(variant.id): xl.id, str(foreign.id): foreign.options[0].id}, {str(variant.id): "x"},
                 {str(variant.id): True}]:
         with pytest.raises(ValidationFailed) as excinfo:
-            services.update_session(db, session, variant_options=bad)
+            services.update_checkout(db, session, variant_options=bad)
         assert list(_fields(excinfo)) == ["variant_options"]
-    services.update_session(db, session, variant_options={variant.id: str(xl.id)})
+    services.update_checkout(db, session, variant_options={variant.id: str(xl.id)})
     assert session.variant_options == {str(variant.id): xl.id}
     assert (session.subtotal, session.total) == (2700, 2700)
 
@@ -122,10 +122,10 @@ def test_custom_fields_merge_and_blank_removes(db, store):
     make_field(db, page, label="Company", key="company", required=True)
     make_field(db, page, label="Notes", key="notes")
     session = open_checkout(db, page)
-    services.update_session(db, session, custom_fields={"company": " Acme "})
-    services.update_session(db, session, custom_fields={"notes": "gift"})
+    services.update_checkout(db, session, custom_fields={"company": " Acme "})
+    services.update_checkout(db, session, custom_fields={"notes": "gift"})
     assert session.custom_fields == {"company": "Acme", "notes": "gift"}
-    services.update_session(db, session, custom_fields={"company": ""})  # partial: still typing
+    services.update_checkout(db, session, custom_fields={"company": ""})  # partial: still typing
     assert session.custom_fields == {"notes": "gift"}
 
 
@@ -135,7 +135,7 @@ def test_update_refused_when_not_open(db, store):
                   CheckoutState.EXPIRED, CheckoutState.ABANDONED):
         force_state(db, session, state)
         with pytest.raises(services.InvalidTransition):
-            services.update_session(db, session, email="bad")  # refused before validation
+            services.update_checkout(db, session, email="bad")  # refused before validation
 
 
 # ---------------------------------------------------------------- amounts and coupons
@@ -145,12 +145,12 @@ def test_amounts_with_variants_and_percent_coupon(db, store):
     page = make_page(db, store, amount=999, variants={"Size": {"S": 0, "L": 1}}, publish=True)
     make_coupon(db, store, code="SAVE15", percent_off=15)
     session = open_checkout(db, page)
-    services.update_session(db, session, coupon_code="save15")  # any letter case
+    services.update_checkout(db, session, coupon_code="save15")  # any letter case
     assert (session.subtotal, session.discount, session.total) == (999, 150, 849)  # 149.85 → 150
     variant = page.variants[0]
-    services.update_session(db, session, variant_options={str(variant.id): variant.options[1].id})
+    services.update_checkout(db, session, variant_options={str(variant.id): variant.options[1].id})
     assert (session.subtotal, session.discount, session.total) == (1000, 150, 850)
-    services.update_session(db, session, coupon_code="")
+    services.update_checkout(db, session, coupon_code="")
     assert (session.coupon_id, session.subtotal, session.discount, session.total) == (None, 1000, 0, 1000)
 
 
@@ -175,7 +175,7 @@ def test_coupon_refusals_name_the_reason(db, store, terms, reason):
         db.flush()
     session = open_checkout(db, page)
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_session(db, session, coupon_code="CODE1")
+        services.update_checkout(db, session, coupon_code="CODE1")
     assert list(_fields(excinfo)) == ["coupon_code"]
     assert excinfo.value.reason == reason
     assert session.coupon_id is None
@@ -189,10 +189,10 @@ def test_expired_and_inactive_coupons(db, store):
     db.expire(coupon)
     session = open_checkout(db, page)
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_session(db, session, coupon_code="LATE")
+        services.update_checkout(db, session, coupon_code="LATE")
     assert excinfo.value.reason == "expired" and "expired" in _fields(excinfo)["coupon_code"][0]
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_session(db, session, coupon_code="OFF")
+        services.update_checkout(db, session, coupon_code="OFF")
     assert excinfo.value.reason == "inactive"
 
 
@@ -201,7 +201,7 @@ def test_page_without_coupons_refuses_codes(db, store):
     make_coupon(db, store, code="SAVE10")
     session = open_checkout(db, page)
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_session(db, session, coupon_code="SAVE10")
+        services.update_checkout(db, session, coupon_code="SAVE10")
     assert excinfo.value.reason == "not_applicable"
 
 
@@ -212,27 +212,27 @@ def test_option_change_that_breaks_the_coupon_minimum_is_refused(db, store):
     assert session.total == 1350
     variant = page.variants[0]
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_session(db, session, variant_options={str(variant.id): variant.options[1].id})
+        services.update_checkout(db, session, variant_options={str(variant.id): variant.options[1].id})
     assert list(_fields(excinfo)) == ["coupon_code"]
-    services.update_session(db, session, variant_options={str(variant.id): variant.options[1].id}, coupon_code="")
+    services.update_checkout(db, session, variant_options={str(variant.id): variant.options[1].id}, coupon_code="")
     assert session.total == 1000
 
 
 def test_abandon(db, store):
     session = open_checkout(db, make_page(db, store, publish=True))
-    assert services.abandon_session(db, session) is CheckoutState.ABANDONED
+    assert services.abandon_checkout(db, session) is CheckoutState.ABANDONED
     with pytest.raises(services.InvalidTransition):
-        services.abandon_session(db, session)
+        services.abandon_checkout(db, session)
     assert db.get(CheckoutSession, session.id).state is CheckoutState.ABANDONED
 
 
 def test_a_session_past_its_expiry_refuses_changes_and_payment_before_the_task_runs(db, store):
     session = open_checkout(db, make_page(db, store, publish=True))
-    services.update_session(db, session, email="ada@example.com")
+    services.update_checkout(db, session, email="ada@example.com")
     session.expires_at = utcnow() - timedelta(seconds=1)
     db.commit()
     with pytest.raises(services.InvalidTransition, match="expired"):
-        services.update_session(db, session, email="bob@example.com")
+        services.update_checkout(db, session, email="bob@example.com")
     with pytest.raises(services.InvalidTransition, match="expired"):
         initiate_payment(db, session, payment_method="pm_card_visa")
     db.rollback()
@@ -246,7 +246,7 @@ def test_session_and_page_reads_one_row_once_the_page_view_is_cached(app, db, st
     session_id, store_name = open_checkout(db, page).id, store.name
     db.commit()
     db.expunge_all()
-    services.session_and_page(db, session_id)  # the first read of this page's version caches its view
+    services.checkout_and_page(db, session_id)  # the first read of this page's version caches its view
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
@@ -256,7 +256,7 @@ def test_session_and_page_reads_one_row_once_the_page_view_is_cached(app, db, st
     sa.event.listen(engine, "before_cursor_execute", record)
     try:
         db.expunge_all()
-        loaded, page = services.session_and_page(db, session_id)
+        loaded, page = services.checkout_and_page(db, session_id)
         rendered = (page.store.name, [o.name for v in page.variants for o in v.options], [f.key for f in page.custom_fields])
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
@@ -268,4 +268,4 @@ def test_session_and_page_reads_one_row_once_the_page_view_is_cached(app, db, st
 def test_session_and_page_refuses_what_is_not_a_session(db):
     for session_id in ("cs_unknown", "nope", "cs_" + "x" * 80, None):
         with pytest.raises(NotFound):
-            services.session_and_page(db, session_id)
+            services.checkout_and_page(db, session_id)

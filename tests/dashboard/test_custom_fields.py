@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from checkie.catalog.models import CustomField, FieldType
 from checkie.stores.models import Role
-from tests.factories import add_member, make_field, make_page, make_store, make_user, open_sessions
+from tests.factories import add_member, make_field, make_page, make_store, make_user, open_checkouts
 from tests.http import HX, login_as, post_form
 
 
@@ -128,7 +128,7 @@ def test_an_invalid_edit_keeps_the_edit_form_open(client, db, user, page):
 
 def test_once_the_page_has_sessions_the_key_is_frozen_and_delete_refused(client, db, user, page):
     field = make_field(db, page, label="Company")
-    open_sessions(db, page)
+    open_checkouts(db, page)
     db.commit()
     login_as(client, user)
     listing = client.get(base(page)).get_data(as_text=True)

@@ -13,7 +13,7 @@ from checkie.catalog.models import Coupon
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.checkout.states import CheckoutEvent
-from checkie.checkout.tasks import expire_sessions
+from checkie.checkout.tasks import expire_checkouts
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db as _db
@@ -129,7 +129,7 @@ def test_coupon_reserved_while_paying_and_refused_when_used_up(db, store, provid
     assert list(excinfo.value.fields) == ["coupon_code"]
     db.rollback()
     assert second.attempt_count == 0 and second.state is S.OPEN
-    services.abandon_session(db, first)  # the unpaid session gives its redemption back
+    services.abandon_checkout(db, first)  # the unpaid session gives its redemption back
     assert not first.coupon_reserved and _redemptions(db, coupon.id) == 0
     services.release_coupon(db, first)  # once only
     assert _redemptions(db, coupon.id) == 0
@@ -156,7 +156,7 @@ def test_expire_due_sessions_only_past_due_and_unfinished(db, store):
     fresh = _due(db, payable_checkout(db, page), minutes=5)
     db.commit()
 
-    assert services.expire_due_sessions(db, batch_size=2) == 3
+    assert services.expire_due_checkouts(db, batch_size=2) == 3
     db.commit()
     db.expire_all()
     for session in due.values():
@@ -164,16 +164,16 @@ def test_expire_due_sessions_only_past_due_and_unfinished(db, store):
     assert [s.state for s in finished] == [S.COMPLETED, S.EXPIRED, S.ABANDONED]
     assert fresh.state is S.OPEN
     assert not due[S.PROCESSING].coupon_reserved and _redemptions(db, coupon.id) == 0
-    assert services.expire_due_sessions(db) == 0
+    assert services.expire_due_checkouts(db) == 0
 
 
 def test_expiry_task_runs_every_minute(db, store):
     session = _due(db, payable_checkout(db, make_page(db, store, publish=True)))
     db.commit()
-    assert expire_sessions.call_local() == 1
+    assert expire_checkouts.call_local() == 1
     db.expire_all()
     assert session.state is S.EXPIRED
-    schedule = expire_sessions.task_class()
+    schedule = expire_checkouts.task_class()
     assert all(schedule.validate_datetime(datetime(2024, 1, 1, 3, minute)) for minute in (0, 7, 59))
 
 
@@ -197,7 +197,7 @@ def test_expiry_skips_sessions_another_transaction_holds(app, db, store):
     thread.start()
     try:
         assert locked.wait(10)
-        assert services.expire_due_sessions(db) == 1
+        assert services.expire_due_checkouts(db) == 1
         db.commit()
     finally:
         release.set()

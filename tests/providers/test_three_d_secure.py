@@ -57,7 +57,7 @@ def test_complete_emits_succeeded_and_returns_to_the_session(client, db, attempt
     assert event.type == "payment_intent.succeeded"
     assert outcomes.calls == [
         ("payment_succeeded", {"provider": "test", "intent_id": "pi_test_3ds", "amount": 12345, "currency": "usd",
-                               "metadata": {"checkout_session_id": attempt.session_id, "store_id": str(attempt.session.store_id)}})
+                               "metadata": {"checkout_session_id": attempt.session_id, "store_id": str(attempt.checkout.store_id)}})
     ]
 
 

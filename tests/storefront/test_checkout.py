@@ -327,7 +327,7 @@ def test_abandoned_checkout_shows_the_expired_page(client, db, shop_page):
     session_id, _ = open_checkout(client, shop_page)
     from checkie.checkout import services
 
-    services.abandon_session(db, load(db, session_id))
+    services.abandon_checkout(db, load(db, session_id))
     db.commit()
     response = client.get(f"/c/s/{session_id}")
     assert response.status_code == 200

@@ -300,7 +300,7 @@ def test_expired_and_abandoned_sessions_offer_a_new_one_in_the_frame(shopper, db
     assert f'href="/embed/{embed.public_id}?origin={HOST}"' in html and "Start again" in html
 
     other, _ = open_frame(shopper, embed)
-    services.abandon_session(db, load(db, other))
+    services.abandon_checkout(db, load(db, other))
     db.commit()
     html = shopper.get(f"/embed/s/{other}").get_data(as_text=True)
     assert 'data-state="abandoned"' in body_tag(html) and "This checkout was cancelled" in html

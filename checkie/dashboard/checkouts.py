@@ -12,7 +12,7 @@ from checkie.pagination import InvalidCursor
 from checkie.payments import reports
 from checkie.stores.models import Role, Store
 
-bp = Blueprint("sessions", __name__, url_prefix="/dashboard/stores/<int:store_id>/sessions")
+bp = Blueprint("checkouts", __name__, url_prefix="/dashboard/stores/<int:store_id>/sessions")
 PAGE_SIZE = 50
 STATES = [(s.value, s.value.replace("_", " ").capitalize()) for s in CheckoutState]
 
@@ -24,13 +24,13 @@ def index(store: Store):
     state = state if state in {s.value for s in CheckoutState} else ""
     after = request.args.get("after") or None
     try:
-        rows, more = reports.list_sessions(
+        rows, more = reports.list_checkouts(
             db.session, store.id, state=CheckoutState(state) if state else None, after=after, limit=PAGE_SIZE
         )
     except InvalidCursor:  # a stale or foreign cursor: start from the newest
-        rows, more, after = *reports.list_sessions(db.session, store.id, limit=PAGE_SIZE), None
+        rows, more, after = *reports.list_checkouts(db.session, store.id, limit=PAGE_SIZE), None
     return render_page(
-        "dashboard/sessions/index.html", block="session_list", store=store, sessions=rows, more=more,
+        "dashboard/checkouts/index.html", block="checkout_list", store=store, checkouts=rows, more=more,
         paged=bool(after), state=state, states=STATES,
     )
 
@@ -38,9 +38,9 @@ def index(store: Store):
 @bp.get("/<string:session_id>")
 @store_required(Role.VIEWER)
 def show(store: Store, session_id: str):
-    checkout = reports.get_session(db.session, store.id, session_id)
-    payment = reports.session_payment(db.session, checkout)
+    checkout = reports.get_checkout(db.session, store.id, session_id)
+    payment = reports.checkout_payment(db.session, checkout)
     return render_page(
-        "dashboard/sessions/show.html", store=store, checkout=checkout, payment=payment,
-        attempts=reports.session_attempts(db.session, checkout.id),
+        "dashboard/checkouts/show.html", store=store, checkout=checkout, payment=payment,
+        attempts=reports.checkout_attempts(db.session, checkout.id),
     )

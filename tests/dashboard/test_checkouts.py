@@ -7,9 +7,16 @@ from datetime import timedelta
 import pytest
 
 from checkie.checkout.models import CheckoutState as S
+from checkie.dashboard import checkouts
 from checkie.database import utcnow
 from checkie.payments.models import AttemptStatus
-from tests.factories import make_attempt, make_checkout, make_page, make_payment, make_store
+from tests.factories import (
+    make_attempt,
+    make_checkout,
+    make_page,
+    make_payment,
+    make_store,
+)
 from tests.http import HX, login_as
 
 
@@ -24,9 +31,7 @@ def owner_client(client, user):
 
 
 def test_list_filters_by_state_and_pages(owner_client, db, store, monkeypatch):
-    from checkie.dashboard import sessions as view
-
-    monkeypatch.setattr(view, "PAGE_SIZE", 2)
+    monkeypatch.setattr(checkouts, "PAGE_SIZE", 2)
     now = utcnow()
     made = [make_checkout(db, make_page(db, store), state=S.EXPIRED if n == 1 else S.OPEN, email=f"s{n}@example.com",
                          created_at=now - timedelta(minutes=10 - n)) for n in range(4)]
