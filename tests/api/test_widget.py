@@ -12,7 +12,7 @@ from checkie.catalog.models import Coupon, PageStats
 from checkie.checkout.models import CheckoutSession
 from checkie.extensions import limiter
 from tests.factories import make_coupon, make_embed, make_shop
-from tests.widget import WIDGET, WIDGET_SHOP, fill_in, open_session, patch_session, status
+from tests.widget import WIDGET, WIDGET_SHOP, fill_in, open_checkout, patch_session, status
 
 PAGE_KEYS = {"id", "slug", "title", "description", "pricing", "variants", "customFields", "allowCoupons"}
 SESSION_KEYS = {"sessionId", "status", "email", "amount", "customFields", "variantOptions", "coupon"}
@@ -27,7 +27,7 @@ def shop(db, store):
 
 @pytest.fixture
 def opened(client, store, shop) -> dict:
-    return open_session(client, store, shop.page)
+    return open_checkout(client, store, shop.page)
 
 
 def amount(subtotal: int, discount: int = 0, currency: str = "USD") -> dict:
@@ -37,7 +37,7 @@ def amount(subtotal: int, discount: int = 0, currency: str = "USD") -> dict:
 # ---------- open ----------
 
 def test_open_answers_the_session_the_store_the_page_and_the_amount(client, store, shop):
-    body = open_session(client, store, shop.page)
+    body = open_checkout(client, store, shop.page)
     assert set(body) == {"sessionId", "expiresAt", "store", "page", "amount"}
     assert body["sessionId"].startswith("cs_")
     expires = datetime.fromisoformat(body["expiresAt"])
@@ -58,8 +58,8 @@ def test_open_answers_the_session_the_store_the_page_and_the_amount(client, stor
 
 
 def test_open_counts_a_view_and_a_session_each_time(client, db, store, shop):
-    first = open_session(client, store, shop.page)
-    second = open_session(client, store, shop.page)
+    first = open_checkout(client, store, shop.page)
+    second = open_checkout(client, store, shop.page)
     assert first["sessionId"] != second["sessionId"]
     stats = db.get(PageStats, shop.page.id)
     db.refresh(stats)
@@ -225,7 +225,7 @@ def test_a_page_without_coupons_refuses_every_code(client, db, store):
     shop = make_shop(db, store, slug="plain", allow_coupons=False)
     make_coupon(db, store, code="SAVE10")
     db.commit()
-    opened = open_session(client, store, shop.page)
+    opened = open_checkout(client, store, shop.page)
     assert check(client, opened["sessionId"], "SAVE10").json == {"valid": False, "reason": "not_applicable"}
 
 
@@ -332,7 +332,7 @@ def test_one_ip_is_limited(client, db, shop, low_limit):
 
 
 def test_one_session_is_limited_whatever_the_ip(client, store, shop, low_limit):
-    session_id = open_session(client, store, shop.page)["sessionId"]
+    session_id = open_checkout(client, store, shop.page)["sessionId"]
     codes = [
         client.get(f"{WIDGET}/sessions/{session_id}/status", environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}).status_code
         for n in range(4)

@@ -15,7 +15,7 @@ from checkie.payments.models import (
 )
 from tests.factories import make_coupon, make_shop
 from tests.http import post_form
-from tests.widget import WIDGET, WIDGET_SHOP, fill_in, open_session, pay, status
+from tests.widget import WIDGET, WIDGET_SHOP, fill_in, open_checkout, pay, status
 
 CHECKOUT_KEYS = {"sessionId", "status"}
 
@@ -29,7 +29,7 @@ def shop(db, store):
 
 @pytest.fixture
 def session_id(client, store, shop) -> str:
-    session_id = open_session(client, store, shop.page)["sessionId"]
+    session_id = open_checkout(client, store, shop.page)["sessionId"]
     fill_in(client, session_id, variantOptions={str(shop.size): shop.large}, customFields={"company": "Initech", "color": "Red"})
     return session_id
 
@@ -106,7 +106,7 @@ def test_three_d_secure_redirects_then_completes(client, db, session_id):
 
 
 def test_checkout_refuses_an_unpayable_session_with_its_reasons(client, store, shop):
-    session_id = open_session(client, store, shop.page)["sessionId"]
+    session_id = open_checkout(client, store, shop.page)["sessionId"]
     response = pay(client, session_id)
     assert response.status_code == 422
     error = response.json["error"]
@@ -151,7 +151,7 @@ def test_the_same_key_with_another_body_is_refused(client, session_id):
 
 
 def test_keys_are_scoped_to_their_session(client, db, store, shop, session_id):
-    other = open_session(client, store, shop.page)["sessionId"]
+    other = open_checkout(client, store, shop.page)["sessionId"]
     fill_in(client, other)
     headers = {"Idempotency-Key": "same-key"}
     assert pay(client, session_id, headers=headers).json["status"] == "completed"
