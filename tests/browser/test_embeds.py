@@ -168,6 +168,10 @@ def test_button_embed_opens_an_accessible_overlay_and_completes_3d_secure(
     button.press("Enter")
     expect(dialog).to_be_visible()
     expect(page.locator("iframe")).to_have_count(1)  # the same frame (and session) again
+    # The keys below go into the frame: only once it says it is ready. Tabbing into a frame still
+    # loading can leave Chromium's focus split between the host (its body) and the frame, and keys
+    # and fills then reach the host: Escape still closes (the host's handler), but every fill is lost.
+    _wait_for_event(page, "checkie:ready", embed.public_id)
     # Focus stays in the dialog whichever way the shopper tabs (into the frame and out again).
     page.keyboard.press("Shift+Tab")
     assert _focus_in_dialog(page)
@@ -190,6 +194,31 @@ def test_button_embed_opens_an_accessible_overlay_and_completes_3d_secure(
     expect(frame.get_by_role("heading", level=1, name=THANKS)).to_be_visible()
     completed = _wait_for_event(page, "checkie:completed", embed.public_id)
     _check_completed(db, completed, embed_id=embed.public_id, email="kim@example.com")
+    assert browser_session.errors == []
+
+
+def test_the_frame_is_ready_only_once_its_script_handles_keys(
+    db, page, host_sites, live_server, shop_page, browser_session
+):
+    """checkie:ready is what the host (and the test above) waits for before sending keys into the
+    frame. The frame's form shows before its deferred script runs (held back here, as a busy
+    server does): no ready then, and Escape in the frame would go unheard. Once ready, it is heard."""
+    held = []
+    page.route(re.compile(r"/static/js/embed-frame\.js"), lambda route: held.append(route))
+    embed = _embed(db, shop_page, type="button", settings={"buttonText": "Buy the T-shirt"})
+    page.goto(host_sites("127.0.0.2").add("/", embed_code(embed, live_server.url)))
+
+    with page.expect_request(re.compile(r"/static/js/embed-frame\.js")):
+        page.get_by_role("button", name="Buy the T-shirt").click()
+    frame = page.frame_locator("[role=dialog] iframe")
+    expect(frame.get_by_label("Email")).to_be_visible()
+    assert _events(page, "checkie:ready") == []
+
+    held.pop().continue_()
+    _wait_for_event(page, "checkie:ready", embed.public_id)
+    frame.get_by_label("Email").focus()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
     assert browser_session.errors == []
 
 
