@@ -205,7 +205,7 @@ def test_the_frame_is_ready_only_once_its_script_handles_keys(
     server does): no ready then, and Escape in the frame would go unheard. Once ready, it is heard."""
     held = []
     page.route(re.compile(r"/static/js/embed-frame\.js"), lambda route: held.append(route))
-    embed = _embed(db, shop_page, type="button", settings={"buttonText": "Buy the T-shirt"})
+    embed = _embed(db, shop_page, type="button", button_text="Buy the T-shirt")
     page.goto(host_sites("127.0.0.2").add("/", embed_code(embed, live_server.url)))
 
     with page.expect_request(re.compile(r"/static/js/embed-frame\.js")):
