@@ -7,13 +7,16 @@
   the page) and a plain browser gets a 303, so a refresh does not post again;
 - `hx_redirect`: the full-page redirect htmx follows;
 - `hx_trigger`: an event htmx fires on the page once the response is in, for the regions that
-  refresh themselves on it.
+  refresh themselves on it;
+- `fragment_or_see_other`: after a change, htmx gets the refreshed fragment (which shows the
+  message) and a plain browser the message as a flash on the page it is sent back to.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar, cast
 
-from flask import Response, make_response, redirect, render_template
+from flask import Response, flash, make_response, redirect, render_template
 from flask import request as flask_request
 from htmx_flask import HtmxAwareRequest
 from htmx_flask import make_response as make_htmx_response
@@ -50,3 +53,14 @@ def see_other(url: str) -> AnyResponse:
 def hx_trigger(response: R, event: str) -> R:
     response.headers["HX-Trigger"] = event
     return response
+
+
+def fragment_or_see_other(
+    fragment: Callable[[], AnyResponse], *, url: str, message: str, category: str = "success"
+) -> AnyResponse:
+    """htmx: `fragment()` (rendered only then); otherwise flash `message` and send the browser to
+    `url` (post/redirect/get)."""
+    if request.htmx:
+        return fragment()
+    flash(message, category)
+    return see_other(url)

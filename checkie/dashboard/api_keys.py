@@ -1,7 +1,7 @@
 """Dashboard: a store's API keys — list, create (the secret is shown once), revoke."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, url_for
+from flask import Blueprint, url_for
 from flask_login import current_user
 
 from checkie.dashboard.forms.stores import ApiKeyForm
@@ -9,7 +9,7 @@ from checkie.dashboard.guards import store_required
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
 from checkie.form_errors import copy_errors
-from checkie.htmx_responses import render_page, request, see_other
+from checkie.htmx_responses import fragment_or_see_other, render_page
 from checkie.stores import api_keys
 from checkie.stores.models import Role, Store
 
@@ -58,7 +58,6 @@ def revoke(store: Store, key_id: int):
     api_keys.revoke_api_key(db.session, key)
     db.session.commit()
     message = f"“{key.name}” ({key.prefix}…) was revoked: requests using it are now refused."
-    if request.htmx:
-        return _render_keys(store, notice=message)
-    flash(message, "success")
-    return see_other(url_for("api_keys.index", store_id=store.id))
+    return fragment_or_see_other(
+        lambda: _render_keys(store, notice=message), url=url_for("api_keys.index", store_id=store.id), message=message
+    )

@@ -23,7 +23,7 @@ from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
 from checkie.form_errors import copy_errors
-from checkie.htmx_responses import render_page, request, see_other
+from checkie.htmx_responses import fragment_or_see_other, render_page, request, see_other
 from checkie.pagination import id_or_none
 from checkie.stores.models import Role, Store
 
@@ -123,10 +123,10 @@ def _button() -> str | None:
 
 def _expired(store: Store):
     message = "The form expired; reload the page and try again."
-    if request.htmx:
-        return _render_list(store, block="coupon_list", error=message, status=422)
-    flash(message, "error")
-    return see_other(url_for("coupons.index", store_id=store.id))
+    return fragment_or_see_other(
+        lambda: _render_list(store, block="coupon_list", error=message, status=422),
+        url=url_for("coupons.index", store_id=store.id), message=message, category="error",
+    )
 
 
 def _after_toggle(store: Store, coupon: Coupon, back: str | None, message: str):
@@ -176,7 +176,7 @@ def delete(store: Store, coupon_id: int):
     message = f"Coupon {coupon.code} was deleted."
     coupons.delete_coupon(db.session, coupon)
     db.session.commit()
-    if request.htmx:
-        return _render_list(store, block="coupon_list", notice=message)
-    flash(message, "success")
-    return see_other(url_for("coupons.index", store_id=store.id))
+    return fragment_or_see_other(
+        lambda: _render_list(store, block="coupon_list", notice=message),
+        url=url_for("coupons.index", store_id=store.id), message=message,
+    )

@@ -6,7 +6,7 @@ from `custom_fields/index.html`), and without JavaScript a successful post redir
 the editor, while an invalid one re-renders the block on a page of its own with the errors."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, url_for
+from flask import Blueprint, url_for
 
 from checkie.catalog import fields, pages
 from checkie.catalog.models import Page
@@ -20,7 +20,7 @@ from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
 from checkie.form_errors import copy_errors
-from checkie.htmx_responses import render_page, request, see_other
+from checkie.htmx_responses import fragment_or_see_other, render_page
 from checkie.stores.models import Role, Store
 
 bp = Blueprint("custom_fields", __name__)
@@ -39,10 +39,9 @@ def _render(store: Store, page: Page, *, status: int = 200, **context):
 
 def _done(store: Store, page: Page, message: str):
     """After a change: htmx gets the refreshed block, a browser the editor (post/redirect/get)."""
-    if request.htmx:
-        return _render(store, page, cf_notice=message)
-    flash(message, "success")
-    return see_other(editor_url(store, page))
+    return fragment_or_see_other(
+        lambda: _render(store, page, cf_notice=message), url=editor_url(store, page), message=message
+    )
 
 
 def _refused(store: Store, page: Page, error: ValidationFailed | Conflict):

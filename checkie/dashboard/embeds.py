@@ -18,7 +18,7 @@ style: it keeps to the dashboard's CSP as it is.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, url_for
+from flask import Blueprint, current_app, url_for
 
 from checkie.catalog import embeds, pages
 from checkie.catalog.models import Page
@@ -27,7 +27,7 @@ from checkie.dashboard.guards import store_required
 from checkie.errors import NotFound, ValidationFailed
 from checkie.extensions import db
 from checkie.form_errors import copy_errors
-from checkie.htmx_responses import render_page, request, see_other
+from checkie.htmx_responses import fragment_or_see_other, render_page
 from checkie.stores.models import Role, Store
 
 bp = Blueprint("embeds", __name__)
@@ -62,10 +62,10 @@ def _render(store: Store, page: Page, *, form: EmbedForm | None = None, status: 
 
 
 def _done(store: Store, page: Page, message: str, *, status: int = 200):
-    if request.htmx:
-        return _render(store, page, status=status, notice=message)
-    flash(message, "success")
-    return see_other(url_for("embeds.index", store_id=store.id, page_id=page.id))
+    return fragment_or_see_other(
+        lambda: _render(store, page, status=status, notice=message),
+        url=url_for("embeds.index", store_id=store.id, page_id=page.id), message=message,
+    )
 
 
 @bp.get(BASE)

@@ -26,7 +26,7 @@ from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
 from checkie.form_errors import copy_errors
-from checkie.htmx_responses import hx_trigger, render_page, request, see_other
+from checkie.htmx_responses import fragment_or_see_other, hx_trigger, render_page, request, see_other
 from checkie.pagination import id_or_none, keyset_page
 from checkie.stores.models import Role, Store
 
@@ -222,10 +222,10 @@ def delete(store: Store, page_id: int):
 
 def _variants_done(store: Store, page: Page, message: str):
     db.session.commit()
-    if request.htmx:
-        return hx_trigger(_editor(store, page, block="variants", variants_notice=message), "page-changed")
-    flash(message, "success")
-    return see_other(_editor_url(store, page, "variants"))
+    return fragment_or_see_other(
+        lambda: hx_trigger(_editor(store, page, block="variants", variants_notice=message), "page-changed"),
+        url=_editor_url(store, page, "variants"), message=message,
+    )
 
 
 def _variants_refused(store: Store, page: Page, *, failed: FlaskForm | None = None, error: ValidationFailed | None = None):

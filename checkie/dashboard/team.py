@@ -15,7 +15,7 @@ from checkie.dashboard.guards import store_required
 from checkie.errors import DomainError, ValidationFailed
 from checkie.extensions import db
 from checkie.form_errors import copy_errors
-from checkie.htmx_responses import render_page, request, see_other
+from checkie.htmx_responses import fragment_or_see_other, render_page, request, see_other
 from checkie.stores import members
 from checkie.stores.models import Role, Store
 
@@ -34,10 +34,10 @@ def _render_team(store: Store, *, form: InviteForm | None = None, block: str | N
 
 def _after_change(store: Store, message: str):
     """htmx gets the refreshed member table; a plain form post goes back to the team page."""
-    if request.htmx:
-        return _render_team(store, block="members", notice=message)
-    flash(message, "success")
-    return see_other(url_for("team.index", store_id=store.id))
+    return fragment_or_see_other(
+        lambda: _render_team(store, block="members", notice=message),
+        url=url_for("team.index", store_id=store.id), message=message,
+    )
 
 
 @bp.get("/dashboard/stores/<int:store_id>/team")
@@ -60,10 +60,10 @@ def invite(store: Store):
         else:
             db.session.commit()
             message = f"Invitation sent to {member.email}. The link works for 7 days."
-            if request.htmx:
-                return _render_team(store, block="team", notice=message)
-            flash(message, "success")
-            return see_other(url_for("team.index", store_id=store.id))
+            return fragment_or_see_other(
+                lambda: _render_team(store, block="team", notice=message),
+                url=url_for("team.index", store_id=store.id), message=message,
+            )
     return _render_team(store, form=form, block="team", status=422)
 
 
