@@ -66,9 +66,30 @@ def test_detail_shows_history_and_attempts(owner_client, db, store):
     db.commit()
     page = owner_client.get(url(store, f"/{checkout.id}")).get_data(as_text=True)
     assert page.count('class="transition"') == 4
-    assert page.index("PAYMENT_FAILED") < page.index("PAYMENT_SUCCEEDED")
+    assert page.index("Payment failed") < page.index("Payment succeeded")
+    assert "INITIATE_PAYMENT" not in page and page.count("Payment started") == 2
     assert "pi_first" in page and "card_declined" in page and "pi_second" in page and "$42.00" in page
     assert f"/payments/{payment.id}" in page
+
+
+def test_history_folds_consecutive_detail_updates_into_one_line_in_words(owner_client, db, store):
+    checkout = make_checkout(db, make_page(db, store), state=S.OPEN, history=[
+        (S.OPEN, "UPDATE_SESSION", S.OPEN), (S.OPEN, "UPDATE_SESSION", S.OPEN), (S.OPEN, "UPDATE_SESSION", S.OPEN),
+        (S.OPEN, "INITIATE_PAYMENT", S.PROCESSING), (S.PROCESSING, "PAYMENT_FAILED", S.OPEN),
+        (S.OPEN, "UPDATE_SESSION", S.OPEN),
+    ])
+    changes = [["email"], ["email", "name"], ["custom_fields"], None, None, ["coupon_code"]]
+    for transition, changed in zip(checkout.transitions, changes, strict=True):
+        if changed:
+            transition.detail = {"changed": changed}
+    checkout.transitions[4].detail = {"attempt": 1, "code": "card_declined", "message": "Your card was declined."}
+    db.commit()
+    page = owner_client.get(url(store, f"/{checkout.id}")).get_data(as_text=True)
+    assert page.count('class="transition"') == 4  # three updates in a row are one line
+    assert page.count("Details updated") == 2 and "(3 times since" in page
+    assert "Changed: email, name, answers" in page and "Changed: coupon" in page
+    assert "card_declined" in page and "Your card was declined." in page
+    assert "UPDATE_SESSION" not in page
 
 
 def test_another_stores_session_is_a_404(owner_client, db, store):
