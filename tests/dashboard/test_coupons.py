@@ -77,8 +77,25 @@ def test_create_a_percentage_coupon(admin_client, db, store):
     response = post_form(admin_client, f"{index_url(store)}/new", form_data(code="Summer15"))
     assert response.status_code == 303 and response.headers["Location"].endswith(index_url(store))
     coupon = only_coupon(db)
-    assert (coupon.code, coupon.percent_off, coupon.amount_off, coupon.currency) == ("Summer15", 15, None, "USD")
+    # A percentage is currency-free: the form's default currency does not tie it to USD pages.
+    assert (coupon.code, coupon.percent_off, coupon.amount_off, coupon.currency) == ("Summer15", 15, None, None)
     assert "Coupon Summer15 saved." in admin_client.get(index_url(store)).get_data(as_text=True)
+
+
+def test_a_percentage_keeps_the_currency_of_its_minimum(admin_client, db, store):
+    post_form(admin_client, f"{index_url(store)}/new", form_data(code="BIG10", minimum_amount="40.00"))
+    coupon = only_coupon(db)
+    assert (coupon.percent_off, coupon.currency, coupon.minimum_amount) == (15, "USD", 4000)
+
+
+def test_the_list_says_which_coupons_work_in_one_currency_only(admin_client, db, store):
+    make_coupon(db, store, code="PCT", percent_off=10)
+    make_coupon(db, store, code="FIXED", amount_off=500, currency="EUR")
+    db.commit()
+    page = admin_client.get(index_url(store)).get_data(as_text=True)
+    rows = {code: page[page.index(f">{code}<"):] for code in ("PCT", "FIXED")}
+    assert "(EUR only)" in rows["FIXED"].split("</tr>")[0]
+    assert "only)" not in rows["PCT"].split("</tr>")[0]
 
 
 @pytest.mark.parametrize(("currency", "typed", "minor"), [("USD", "12.50", 1250), ("JPY", "500", 500), ("BHD", "1.250", 1250)])

@@ -116,6 +116,10 @@ def coupon_terms(form: CouponForm, *, current: Coupon | None = None) -> tuple[di
         if terms["percent_off"] is None:
             problems["percent_off"] = ["Enter a percentage from 1 to 100."]
             terms["percent_off"] = 1
+        # A percentage is currency-free: it keeps a currency only for its minimum subtotal, so
+        # the form's default (the store's currency) does not tie it to one currency's pages.
+        if terms["minimum_amount"] is None and "minimum_amount" not in problems:
+            terms["currency"] = None
     return terms, problems
 
 
