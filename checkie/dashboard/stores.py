@@ -10,7 +10,7 @@ from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
 from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, see_other
-from checkie.payments import reports
+from checkie.payments import reports, setup
 from checkie.payments.services import delete_store
 from checkie.stores import access, services
 from checkie.stores.models import Role, Store
@@ -64,7 +64,10 @@ def show(store: Store):
     stats = reports.store_overview(db.session, store)
     currency = stats.revenue[0]["currency"] if stats.revenue else store.currency
     chart = reports.revenue_by_day(db.session, store.id, currency, days=30)
-    return render_page("dashboard/stores/show.html", store=store, stats=stats, chart=chart, chart_currency=currency)
+    return render_page(
+        "dashboard/stores/show.html", store=store, stats=stats, chart=chart, chart_currency=currency,
+        setup=setup.setup_progress(db.session, store.id),
+    )
 
 
 def _render_settings(store: Store, *, form: StoreForm | None = None, delete_form: DeleteStoreForm | None = None,

@@ -2,7 +2,8 @@
 import sqlalchemy as sa
 
 from checkie.stores.models import Role, Store
-from tests.factories import add_member, make_payment, make_store, make_user
+from checkie.stores.api_keys import create_api_key, revoke_api_key
+from tests.factories import add_member, make_page, make_payment, make_store, make_user
 from tests.http import HX, login_as, post_form
 
 
@@ -82,6 +83,26 @@ def test_overview_shows_zeros_and_next_steps(client, user, store):
     assert response.status_code == 200
     assert "$0.00" in page and "0.0 %" in page and "No payments yet" in page
     assert "Next steps" in page and f"/dashboard/stores/{store.id}/team" in page and "API key" in page
+
+
+def test_next_steps_are_ticked_off_as_done_and_go_once_all_are(client, db, user, store):
+    login_as(client, user)
+    overview = f"/dashboard/stores/{store.id}"
+    make_page(db, store, publish=True)
+    add_member(db, store, make_user(db), role=Role.VIEWER)
+    db.commit()
+    page = client.get(overview).get_data(as_text=True)
+    assert "A checkout page is published." in page and "Your team is invited." in page  # done: ticked off
+    assert f"/dashboard/stores/{store.id}/pages/new" not in page and "Invite your team" not in page
+    assert "take the first payment" in page and "Create an API key" in page  # still to do
+    key, _ = create_api_key(db, store, name="Shop", created_by=user)
+    make_payment(db, store)
+    db.commit()
+    assert "Next steps" not in client.get(overview).get_data(as_text=True)
+    revoke_api_key(db, key)  # undone: the step comes back
+    db.commit()
+    page = client.get(overview).get_data(as_text=True)
+    assert "Next steps" in page and "Create an API key" in page
 
 
 def test_settings_update_as_admin(client, db, store):
