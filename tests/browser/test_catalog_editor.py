@@ -114,6 +114,7 @@ def _create_coupon(page: Page, store_name: str) -> None:
     page.get_by_label("Only on these pages").select_option(label=TITLE)
     page.get_by_role("button", name="Create coupon").click()
     expect(page.get_by_role("status").filter(has_text="Coupon SAVE10 saved.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/coupons$"))  # the list, not …/new
     row = page.get_by_role("row").filter(has_text="SAVE10")
     expect(row).to_contain_text("10% off")
     expect(row).to_contain_text("Active")

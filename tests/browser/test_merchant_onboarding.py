@@ -70,6 +70,7 @@ def test_merchant_signs_up_opens_a_store_and_invites_a_colleague(page: Page, bro
     page.get_by_label("Store name").fill("Moonlight Candles")
     page.get_by_role("button", name="Create store").click()
     expect(page.get_by_role("heading", level=1, name="Moonlight Candles")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/dashboard/stores/\d+$"))  # the new store's page, not …/new
     expect(page.get_by_role("status").filter(has_text="Moonlight Candles is ready")).to_be_visible()
 
     store_nav = page.get_by_role("navigation", name="Moonlight Candles")
