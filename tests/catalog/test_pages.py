@@ -13,6 +13,7 @@ from checkie.catalog.models import (
     PageStatus,
     PricingType,
 )
+from checkie.database import utcnow
 from checkie.errors import Conflict, NotFound, ValidationFailed
 from tests.factories import make_store
 
@@ -218,11 +219,17 @@ def test_publish_refuses_pages_that_cannot_be_bought(db, store, options, field, 
     assert page.status is PageStatus.DRAFT and page.published_at is None
 
 
-def test_a_free_subscription_with_a_trial_can_be_published(db, store):
-    page = new_page(db, store, amount=0, pricing_type="subscription", interval="month", trial_days=14)
-    assert pages.publish_problems(page) == {}
-    pages.publish_page(db, page)
-    assert page.status is PageStatus.PUBLISHED
+def test_a_subscription_page_is_not_sold_before_subscriptions_exist(db, store):
+    """Until renewals exist, a subscription page would be charged once as a one-time payment
+    (and a free trial would never end): it stays a draft, and says why."""
+    page = new_page(db, store, amount=900, pricing_type="subscription", interval="month", trial_days=14)
+    assert pages.publish_problems(page) == {
+        "pricing_type": ["Subscriptions cannot be sold yet: switch to a one-time price to publish this page."],
+    }
+    with pytest.raises(ValidationFailed) as error:
+        pages.publish_page(db, page)
+    assert "Subscriptions cannot be sold yet" in error.value.message
+    assert page.status is PageStatus.DRAFT
 
 
 def test_a_zero_base_price_is_fine_when_every_option_costs_something(db, store):
@@ -331,7 +338,8 @@ def test_duplicate_copies_everything_into_a_new_draft_with_a_fresh_slug(db, stor
     variants.add_option(db, variants.add_variant(db, page, name="Colour"), name="Red", price_delta=0)
     page.custom_fields.append(CustomField(key="team", label="Team", type=FieldType.SELECT, options=["A", "B"],
                                           required=True, help_text="Pick one", position=0))
-    pages.publish_page(db, page)
+    # Published directly: a subscription page published before publishing refused them.
+    page.status, page.published_at = PageStatus.PUBLISHED, utcnow()
     sell(db, page, 4)
 
     copy = pages.duplicate_page(db, page)
