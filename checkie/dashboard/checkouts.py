@@ -19,6 +19,7 @@ from checkie.stores.models import Role, Store
 
 bp = Blueprint("checkouts", __name__, url_prefix="/dashboard/stores/<int:store_id>/sessions")
 PAGE_SIZE = 50
+STATES = [(s.value, s.value.replace("_", " ").capitalize()) for s in CheckoutState]
 
 #: What each state-table event means to a merchant reading a session's history.
 EVENT_WORDS: dict[str, str] = {
@@ -70,7 +71,6 @@ def history(transitions: Iterable[CheckoutSessionTransition]) -> list[HistoryRow
             continue
         rows.append(HistoryRow(t.at, t.at, t.event, t.from_state, t.to_state, t.detail or {}, changed=changed))
     return rows
-STATES = [(s.value, s.value.replace("_", " ").capitalize()) for s in CheckoutState]
 
 
 @bp.get("")
