@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from flask import request
 
+from checkie.api.schemas import camelcase
 from checkie.errors import ValidationFailed
 
 
@@ -30,10 +31,10 @@ def required_text(body: Mapping, name: str, *, max_length: int = 255) -> str:
     return value.strip()
 
 
-#: PATCH body keys → `checkout.services.update_checkout` arguments.
+#: PATCH body keys → `checkout.services.update_checkout` arguments, named by the API's one
+#: camelCase rule (so the 422s, converted by the same rule, name the keys the client sent).
 UPDATE_ARGUMENTS = {
-    "email": "email", "name": "name", "variantOptions": "variant_options", "customFields": "custom_fields",
-    "couponCode": "coupon_code",
+    camelcase(argument): argument for argument in ("email", "name", "variant_options", "custom_fields", "coupon_code")
 }
 
 

@@ -22,6 +22,7 @@ from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.storefront.forms import CardForm, DetailsForm
 from checkie.storefront.layouts import Layout
+from checkie.web import EXPIRED_FORM
 
 WAITING = frozenset({CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION})
 ENDED = frozenset({CheckoutState.EXPIRED, CheckoutState.ABANDONED})
@@ -36,7 +37,6 @@ DECLINE_REASONS = {
     "incorrect_cvc": "The card's security code is incorrect.",
 }
 CONFLICT_MESSAGE = "This checkout can no longer be changed."
-EXPIRED_FORM_MESSAGE = "This form has expired. Please try again."
 #: `update_checkout` arguments it checks one by one: when it refuses some, the others can be saved.
 _SEPARATE_ARGUMENTS = frozenset({"email", "name", "coupon_code", "variant_options"})
 
@@ -101,7 +101,7 @@ def form_errors(form) -> dict[str, list[str]]:
     """The form's errors by control name (`email`, `field_company`), and the form's own as "form"."""
     errors = {field.name: list(field.errors) for field in _controls(form) if field.errors and field.name != "csrf_token"}
     if form.errors.get("csrf_token"):
-        errors["form"] = [EXPIRED_FORM_MESSAGE]
+        errors["form"] = [EXPIRED_FORM]  # the one answer to a refused token (checkie.web)
     elif form.form_errors:
         errors["form"] = list(form.form_errors)
     return errors

@@ -1,9 +1,9 @@
 """The coupon operations against their OpenAPI document, with real ids.
 
-The suite-wide run (test_openapi_contract.py) points only store, member and key ids at real rows,
-so there every /coupons/<couponId> request is a 404. Here the same checks run on the coupon
-operations with `coupon_id` pointing at a real coupon of the world's store most of the time,
-so reads, edits, (de)activation and deletion are exercised for real."""
+The suite-wide run (test_openapi_contract.py) checks every operation; this one runs the same
+checks on the coupon operations alone, with
+`coupon_id` pointing at a real coupon of the world's store most of the time, so reads, edits,
+(de)activation and deletion are exercised for real."""
 from __future__ import annotations
 
 import pytest

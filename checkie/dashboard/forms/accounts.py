@@ -2,7 +2,8 @@
 
 They check only what a form can (present, not absurdly long, passwords typed twice alike); the
 account rules live in checkie.accounts.services, whose errors the views put beside the field
-they name (`copy_errors`), so each rule has one home. Button-only posts use `ActionForm`.
+they name (`copy_errors`), so each rule has one home. Pages that render a lone button form
+(confirming an email, joining a store) use `ActionForm` for its token.
 """
 from __future__ import annotations
 
