@@ -132,11 +132,23 @@ def test_new_api_key_copies_to_the_clipboard_and_revoking_asks_first(new_page, b
     assert page.evaluate("navigator.clipboard.readText()") == key.input_value()
 
     row = page.get_by_role("row").filter(has_text="Website backend")
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    row.get_by_role("button", name="Revoke Website backend").click()
-    expect(row).to_contain_text("Active")  # dismissed: nothing was sent
+    native_dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (native_dialogs.append(dialog.message), dialog.dismiss()))
+    revoke = row.get_by_role("button", name="Revoke Website backend")
+    revoke.click()
+    question = page.get_by_role("dialog", name=re.compile("Revoke “Website backend”"))
+    expect(question).to_be_visible()
+    expect(question.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(question).to_be_hidden()
+    expect(revoke).to_be_focused()
+    expect(row).to_contain_text("Active")  # cancelled: nothing was sent
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    row.get_by_role("button", name="Revoke Website backend").click()
+    revoke.click()
+    question.get_by_role("button", name="Cancel").click()
+    expect(row).to_contain_text("Active")
+
+    revoke.click()
+    question.get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("row").filter(has_text="Website backend")).to_contain_text("Revoked")
-    assert browser_session.errors == []
+    assert native_dialogs == [] and browser_session.errors == []
