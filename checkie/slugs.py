@@ -51,10 +51,15 @@ class SlugKind:
     reserved: frozenset[str] = frozenset()
 
 
+#: Apostrophes join the parts of a word ("Alice's" → "alices"), they do not split it.
+_APOSTROPHES = re.compile(r"['\u2019\u02bc`]")
+
+
 def slugify(text: str, kind: SlugKind) -> str:
-    """'Café Déjà Vu!' → 'cafe-deja-vu': lowercase ASCII words joined by hyphens, at most
-    `kind.max_length` characters; `kind.fallback` when nothing ASCII is left."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    """'Café Déjà Vu!' → 'cafe-deja-vu', "Alice's Bakery" → 'alices-bakery': lowercase ASCII
+    words joined by hyphens, at most `kind.max_length` characters; `kind.fallback` when nothing
+    ASCII is left."""
+    ascii_text = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", text)).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[: kind.max_length].rstrip("-") or kind.fallback
 

@@ -21,6 +21,11 @@ def test_slugify_caps_the_length_and_falls_back_per_kind(kind, fallback):
     assert len(capped) <= kind.max_length and not capped.endswith("-")
 
 
+@pytest.mark.parametrize("name", ["Alice's Bakery", "Alice\u2019s Bakery", "Alice`s  Bakery"])
+def test_an_apostrophe_stays_inside_its_word(name):
+    assert slugs.slugify(name, STORE_SLUGS) == "alices-bakery"
+
+
 def test_an_explicit_slug_breaks_the_rules_of_its_kind(db, store):
     with pytest.raises(ValidationFailed) as reserved:
         slugs.check_slug(db, STORE_SLUGS, "dashboard")

@@ -22,6 +22,7 @@ from flask import Blueprint, current_app, url_for
 
 from checkie.catalog import embeds, pages
 from checkie.catalog.models import Page
+from checkie.checkout import pricing
 from checkie.dashboard.forms.embeds import EmbedForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import NotFound, ValidationFailed
@@ -34,16 +35,10 @@ bp = Blueprint("embeds", __name__)
 BASE = "/dashboard/stores/<int:store_id>/pages/<int:page_id>/embeds"
 
 
-def _lowest_total(page: Page) -> tuple[int, bool]:
-    """The price a shopper sees first (minor units): the base amount with each variant's cheapest
-    option, and whether choices can change it (the preview then says "From")."""
-    lowest, varies = page.amount, False
-    for variant in page.variants:
-        deltas = [option.price_delta for option in variant.options]
-        if deltas:
-            lowest += min(deltas)
-            varies = varies or min(deltas) != max(deltas)
-    return lowest, varies
+def _opening_total(page: Page) -> int:
+    """What the live checkout shows before the shopper picks anything (minor units): the page's
+    amount with the first option of each variant, as checkout.pricing opens every session."""
+    return pricing.subtotal_for(page, pricing.default_variant_options(page))
 
 
 def _render(store: Store, page: Page, *, form: EmbedForm | None = None, status: int = 200, **context):
@@ -52,10 +47,9 @@ def _render(store: Store, page: Page, *, form: EmbedForm | None = None, status: 
         (embed, embeds.embed_code(embed, app_url), embeds.settings_of(embed))
         for embed in embeds.list_embeds(db.session, page)
     ]
-    lowest, varies = _lowest_total(page)
     return render_page(
         "dashboard/embeds/index.html", block="embeds", status=status, store=store, page=page, embeds=listed,
-        form=form or EmbedForm(formdata=None), preview_total=lowest, preview_from=varies,
+        form=form or EmbedForm(formdata=None), preview_total=_opening_total(page),
         preview_url=url_for("pages.preview", store_id=store.id, page_id=page.id),
         checkout_url=embeds.checkout_url(page, app_url), **context,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, session, url_for
 from flask_login import current_user, login_required
 
+from checkie.dashboard import charts
 from checkie.dashboard.forms.stores import DeleteStoreForm, StoreForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
@@ -60,12 +61,13 @@ def new():
 @store_required(Role.VIEWER)
 def show(store: Store):
     """The overview: totals, and gross revenue per day over the last 30 days as an inline SVG
-    chart, in the store's currency (or, without payments in it, the first currency it has)."""
+    chart with a round y-axis, in the store's currency (or, without payments in it, the first currency it has)."""
     stats = reports.store_overview(db.session, store)
     currency = stats.revenue[0]["currency"] if stats.revenue else store.currency
     chart = reports.revenue_by_day(db.session, store.id, currency, days=30)
+    axis = charts.revenue_axis(max(point.amount for point in chart))
     return render_page(
-        "dashboard/stores/show.html", store=store, stats=stats, chart=chart, chart_currency=currency,
+        "dashboard/stores/show.html", store=store, stats=stats, chart=chart, chart_currency=currency, axis=axis,
         setup=setup.setup_progress(db.session, store.id),
     )
 

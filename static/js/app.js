@@ -1,14 +1,46 @@
 // Small progressive enhancements for the dashboard; every page works without this file.
 "use strict";
 
-// <form data-confirm="Delete this page?">: ask first. Capture phase, so a cancelled submit
-// never reaches htmx's own listener on the form either.
+// <form data-confirm="Delete this page?">: ask first, in the layout's <dialog> (modal: focus stays
+// in it, Escape cancels). Capture phase, so the held-back submit never reaches htmx's own listener;
+// a yes submits the form again with the same button, marked as confirmed.
+let confirming = null;  // {form, submitter} while the dialog is open
+
 document.addEventListener("submit", (event) => {
   const form = event.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) {
-    event.preventDefault();
-    event.stopImmediatePropagation();
+  const dialog = document.getElementById("confirm-dialog");
+  if (!form || !dialog) return;
+  if (form.dataset.confirmed) {
+    delete form.dataset.confirmed;
+    return;
   }
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  confirming = { form, submitter: event.submitter };
+  dialog.querySelector("#confirm-dialog-question").textContent = form.dataset.confirm;
+  const label = event.submitter && event.submitter.textContent.trim();
+  dialog.querySelector("[data-confirm-answer=yes]").textContent = label || "Confirm";
+  dialog.showModal();
+  dialog.querySelector("[data-confirm-answer=no]").focus();
+}, true);
+
+document.addEventListener("click", (event) => {
+  const answer = event.target.closest("#confirm-dialog [data-confirm-answer]");
+  if (!answer) return;
+  document.getElementById("confirm-dialog").close(answer.dataset.confirmAnswer);
+});
+
+document.addEventListener("close", (event) => {
+  if (event.target.id !== "confirm-dialog" || !confirming) return;
+  const { form, submitter } = confirming;
+  confirming = null;
+  if (event.target.returnValue === "yes") {
+    form.dataset.confirmed = "yes";
+    form.requestSubmit(submitter && form.contains(submitter) ? submitter : undefined);
+  } else if (submitter) {
+    submitter.focus();
+  }
+  event.target.returnValue = "";
 }, true);
 
 // <button data-copy="#element-id"> copies that element's value or text;

@@ -15,11 +15,24 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.factories import DEFAULT_PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 390, "height": 844}
+
+
+def log_in(page, email: str, password: str = DEFAULT_PASSWORD) -> None:
+    """Log in through the form, as a merchant does, and wait to be let in."""
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 @dataclass

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from checkie.catalog.models import Coupon, CustomField, PageStatus
 from checkie.catalog.models import Page as CheckoutPage
-from tests.browser.chromium import SCREENSHOTS
+from tests.browser.chromium import SCREENSHOTS, log_in
 from tests.factories import DEFAULT_PASSWORD, make_store, make_user
 
 pytestmark = pytest.mark.browser
@@ -32,14 +32,6 @@ def merchant(db):
     store = make_store(db, owner=user, name="Paper Crane", slug="paper-crane")
     db.commit()
     return store.id
-
-
-def _log_in(page: Page) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def _create_page(page: Page, store_id: int) -> int:
@@ -163,7 +155,7 @@ def _check_preview(page: Page) -> None:
 def test_merchant_builds_publishes_and_previews_a_page(page: Page, browser_session, db, merchant):
     store_id, store_name = merchant, "Paper Crane"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    _log_in(page)
+    log_in(page, EMAIL)
     page_id = _create_page(page, store_id)
 
     # From here on the editor must change in place: a marker on window survives, no navigation.

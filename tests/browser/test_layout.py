@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.chromium import DESKTOP, MOBILE, SCREENSHOTS
+from tests.browser.chromium import DESKTOP, MOBILE, SCREENSHOTS, log_in
 from tests.factories import DEFAULT_PASSWORD, make_store, make_user
 
 pytestmark = pytest.mark.browser
@@ -24,14 +24,6 @@ def merchant(db):
     store = make_store(db, owner=user, name="Paper & Ink", slug="paper-ink")
     db.commit()
     return user, store
-
-
-def _log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/stores/\d+$"))
 
 
 def _box(page: Page, selector: str) -> dict:
@@ -57,7 +49,8 @@ def test_shell_fits_the_screen_and_marks_where_you_are(new_page, browser_session
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"layout-login-{size}.png"), full_page=True)
 
-    _log_in(page, user.email)
+    log_in(page, user.email)
+    expect(page).to_have_url(re.compile(r"/dashboard/stores/\d+$"))
     expect(page.get_by_role("banner")).to_be_visible()
     expect(page.get_by_role("main")).to_be_visible()
     store_nav = page.get_by_role("navigation", name=store.name)
@@ -86,7 +79,8 @@ def test_shell_fits_the_screen_and_marks_where_you_are(new_page, browser_session
 
 def test_skip_link_is_the_first_stop_and_moves_focus_to_the_content(page, browser_session, merchant):
     user, _ = merchant
-    _log_in(page, user.email)
+    log_in(page, user.email)
+    expect(page).to_have_url(re.compile(r"/dashboard/stores/\d+$"))
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).to_be_focused()
@@ -99,7 +93,8 @@ def test_skip_link_is_the_first_stop_and_moves_focus_to_the_content(page, browse
 
 def test_dropdown_menus_close_on_escape_and_on_a_click_elsewhere(page, browser_session, merchant):
     user, store = merchant
-    _log_in(page, user.email)
+    log_in(page, user.email)
+    expect(page).to_have_url(re.compile(r"/dashboard/stores/\d+$"))
     switcher = page.locator("details.store-switcher")
     switcher.locator("summary").click()
     expect(switcher.get_by_role("link", name=re.compile(store.name))).to_be_visible()
@@ -119,7 +114,8 @@ def test_dropdown_menus_close_on_escape_and_on_a_click_elsewhere(page, browser_s
 def test_new_api_key_copies_to_the_clipboard_and_revoking_asks_first(new_page, browser_session, merchant):
     user, store = merchant
     page = new_page(permissions=["clipboard-read", "clipboard-write"])
-    _log_in(page, user.email)
+    log_in(page, user.email)
+    expect(page).to_have_url(re.compile(r"/dashboard/stores/\d+$"))
     page.get_by_role("navigation", name=store.name).get_by_role("link", name="API keys").click()
     page.get_by_label("Key name").fill("Website backend")
     page.get_by_role("button", name="Create test key").click()
@@ -132,11 +128,23 @@ def test_new_api_key_copies_to_the_clipboard_and_revoking_asks_first(new_page, b
     assert page.evaluate("navigator.clipboard.readText()") == key.input_value()
 
     row = page.get_by_role("row").filter(has_text="Website backend")
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    row.get_by_role("button", name="Revoke Website backend").click()
-    expect(row).to_contain_text("Active")  # dismissed: nothing was sent
+    native_dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (native_dialogs.append(dialog.message), dialog.dismiss()))
+    revoke = row.get_by_role("button", name="Revoke Website backend")
+    revoke.click()
+    question = page.get_by_role("dialog", name=re.compile("Revoke “Website backend”"))
+    expect(question).to_be_visible()
+    expect(question.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(question).to_be_hidden()
+    expect(revoke).to_be_focused()
+    expect(row).to_contain_text("Active")  # cancelled: nothing was sent
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    row.get_by_role("button", name="Revoke Website backend").click()
+    revoke.click()
+    question.get_by_role("button", name="Cancel").click()
+    expect(row).to_contain_text("Active")
+
+    revoke.click()
+    question.get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("row").filter(has_text="Website backend")).to_contain_text("Revoked")
-    assert browser_session.errors == []
+    assert native_dialogs == [] and browser_session.errors == []

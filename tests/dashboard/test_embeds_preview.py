@@ -55,7 +55,7 @@ def test_each_embed_type_has_its_preview(client, db, user, page):
     shown = preview_of(body, inline)
     assert 'data-embed-preview="inline"' in shown and 'data-theme="dark"' in shown
     assert "Acme Goods" in shown and "<h4>T-shirt</h4>" in shown and "$25.00" in shown
-    assert f'id="embed-{inline.id}-preview-email"' in shown and "<button type=\"button\" disabled>Pay</button>" in shown
+    assert f'id="embed-{inline.id}-preview-email"' in shown and "<button type=\"button\" disabled>Pay $25.00</button>" in shown
     assert f'href="{preview_url}"' in shown
 
     shown = preview_of(body, button)
@@ -87,17 +87,19 @@ def test_the_preview_frames_nothing_and_opens_no_session(client, db, user, page)
     assert audit(body, full_page=True, path=base(page)) == []
 
 
-def test_the_inline_preview_shows_the_lowest_price_with_variants(client, db, user, page):
+def test_the_inline_preview_shows_the_price_the_live_page_opens_at(client, db, user, page):
+    """The first option of each variant is preselected on the live page, cheaper ones or not."""
     variant = Variant(page_id=page.id, name="Size", position=0)
     db.add(variant)
     db.flush()
-    db.add_all([VariantOption(variant_id=variant.id, name="S", price_delta=-500, position=0),
-                VariantOption(variant_id=variant.id, name="XL", price_delta=300, position=1)])
+    db.add_all([VariantOption(variant_id=variant.id, name="M", price_delta=0, position=0),
+                VariantOption(variant_id=variant.id, name="S", price_delta=-500, position=1)])
     embed = make_embed(db, page, type="inline")
     db.commit()
     login_as(client, user)
     shown = preview_of(client.get(base(page)).get_data(as_text=True), embed)
-    assert '<span class="muted">From</span> <strong>$20.00</strong>' in shown and "data-theme" not in shown
+    assert "<strong>$25.00</strong>" in shown and "Pay $25.00" in shown
+    assert "From" not in shown and "$20.00" not in shown and "data-theme" not in shown
 
 
 def test_the_htmx_fragment_carries_the_previews(client, db, user, page):

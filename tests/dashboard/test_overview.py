@@ -35,9 +35,25 @@ def test_overview_numbers_and_chart(client, db, user, store):
     assert len(bars) == 30
     amounts = [int(a) for _, a in bars]
     assert amounts[-1] == 3000 and amounts[-3] == 1500 and sum(amounts) == 4500
-    tallest = re.search(r'height="([0-9.]+)" fill="currentColor" fill-opacity="0.7"\s+data-day="[0-9-]+" data-amount="3000"', html)
-    assert tallest and float(tallest.group(1)) == 150.0  # the peak fills the chart
+    tallest = re.search(r'height="([0-9.]+)"\s+data-day="[0-9-]+" data-amount="3000"', html)
+    assert tallest and float(tallest.group(1)) == 160.0  # $30.00 is a round top: the peak fills the chart
+    axis = re.search(r'<ol class="chart-axis" aria-hidden="true">(.*?)</ol>', html, re.S)
+    assert axis and re.findall(r"<li>([^<]+)</li>", axis.group(1)) == ["$30.00", "$15.00", "$0.00"]
+    assert re.search(r"<title>\w{3} \d\d \w{3}: \$15.00</title>", html)  # each day's figure on hover
+    figures = re.search(r'<details class="chart-figures">(.*?)</details>', html, re.S)
+    assert figures and figures.group(1).count("<tr>") == 3  # a header and the two days with payments
     assert "$45.00 in the last 30 days" in html
+
+
+def test_the_chart_axis_rounds_up_to_a_readable_top(client, db, user, store):
+    credit_payment(db, store, make_payment(db, store, amount=2840))
+    db.commit()
+    login_as(client, user)
+    html = client.get(f"/dashboard/stores/{store.id}").get_data(as_text=True)
+    axis = re.search(r'<ol class="chart-axis" aria-hidden="true">(.*?)</ol>', html, re.S)
+    assert axis and re.findall(r"<li>([^<]+)</li>", axis.group(1)) == ["$30.00", "$15.00", "$0.00"]
+    bar = re.search(r'height="([0-9.]+)"\s+data-day="[0-9-]+" data-amount="2840"', html)
+    assert bar and float(bar.group(1)) == round(2840 / 3000 * 160, 1)
 
 
 def test_overview_with_nothing_yet(client, db, user, store):
@@ -45,3 +61,6 @@ def test_overview_with_nothing_yet(client, db, user, store):
     html = client.get(f"/dashboard/stores/{store.id}").get_data(as_text=True)
     assert "$0.00" in html and "0.0 %" in html and "No payments yet" in html
     assert html.count('data-amount="0"') == 30
+    axis = re.search(r'<ol class="chart-axis" aria-hidden="true">(.*?)</ol>', html, re.S)
+    assert axis and re.findall(r"<li>([^<]+)</li>", axis.group(1)) == ["$0.00"]
+    assert "chart-figures" not in html

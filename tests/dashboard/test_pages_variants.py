@@ -83,6 +83,15 @@ def test_add_options_in_major_units(client, db, store, page):
     assert shape(db, page) == [("Size", [("Small", -250), ("Large", 300)])]
 
 
+def test_an_empty_price_change_means_the_page_price(client, db, store, page):
+    size = variants.add_variant(db, page, name="Size")
+    db.commit()
+    response = post(client, store, page, vurl(store, page, size, "options"),
+                    {f"v{size.id}-new-name": "Regular", f"v{size.id}-new-price_delta": "  "})
+    assert "leave empty for no change" in assert_fragment(response)
+    assert shape(db, page) == [("Size", [("Regular", 0)])]
+
+
 @pytest.mark.parametrize(
     "currency, typed, message",
     [("JPY", "2.5", "JPY has no minor unit"), ("BHD", "0.0005", "at most 3 decimal places"), ("USD", "two", "Enter an amount")],

@@ -126,7 +126,8 @@ class VariantForm(FlaskForm):
 
 
 class OptionForm(FlaskForm):
-    """Add or edit an option: a name and a price change in major units of the page currency."""
+    """Add or edit an option: a name and a price change in major units of the page currency
+    (optional: left empty, the option costs what the page does)."""
 
     name = StringField("Option name", validators=[DataRequired(), Length(max=NAME_MAX_LENGTH)])
     price_delta = StringField("Price change", default="0")
@@ -139,6 +140,9 @@ class OptionForm(FlaskForm):
         self.currency = currency
 
     def validate_price_delta(self, field) -> None:
+        if not (field.data or "").strip():
+            self.delta_minor = 0
+            return
         self.delta_minor = parse_money(field.data, self.currency, allow_negative=True)
 
 
