@@ -50,7 +50,7 @@ from checkie.payments.test_provider import (
 )
 from checkie.storefront import flow
 from checkie.storefront.forms import CardForm, DetailsForm
-from checkie.storefront.layouts import HOSTED, Frame, Layout, brand_color
+from checkie.storefront.layouts import HOSTED, Frame, Layout, OriginNotAllowed, brand_color, text_color_on
 from checkie.stores.models import Store
 from checkie.web import content_security_policy, test_provider_route
 
@@ -97,6 +97,19 @@ def frame_error(error: Exception) -> Response:
     return make_response(render_template("storefront/embed/error.html", status=status, message=message), status)
 
 
+@framed.errorhandler(OriginNotAllowed)
+def origin_not_allowed(error: OriginNotAllowed) -> Response:
+    """A short message and a link to the hosted checkout, framed anywhere (no embed in `g`):
+    it shows nothing of the checkout itself, which stays behind the embed's frame-ancestors."""
+    g.pop("embed", None)
+    page = error.embed.page
+    html = render_template(
+        "storefront/embed/not_allowed.html", status=error.status, message=error.message, embed=error.embed,
+        checkout_url=url_for("storefront.page", store_slug=page.store.slug, page_slug=page.slug),
+    )
+    return make_response(html, error.status)
+
+
 @hosted.get("/c/<store_slug>/<page_slug>")
 def page(store_slug: str, page_slug: str):
     """Open a new session on the published page and continue at its own URL."""
@@ -131,7 +144,7 @@ def theme_css(public_id: str):
     if color is None or not embeds.BRAND_COLOR.match(color):
         raise NotFound("No theme for this embed.")
     g.embed = embed
-    css = render_template("storefront/embed/theme.css", color=color)
+    css = render_template("storefront/embed/theme.css", embed=embed, color=color, inverse=text_color_on(color))
     response = make_response(css, 200, {"Content-Type": "text/css; charset=utf-8"})
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
