@@ -15,7 +15,8 @@ a change re-renders only the price summary (or the coupon box), the field errors
 The framed blueprint sets no cookie, so it is CSRF-exempt and its forms carry no
 token: the unguessable session id in the URL is the capability. Only its pages may be framed:
 each of its responses sends `frame-ancestors` from the embed's allowed origins (or `*`), and no
-X-Frame-Options."""
+X-Frame-Options. A site the embed does not allow (its `?origin=`) gets a message with a link to the
+hosted checkout instead, which may be framed anywhere."""
 from __future__ import annotations
 
 from flask import (
@@ -78,8 +79,9 @@ class AuthenticationForm(FlaskForm):
 
 @framed.after_request
 def frame_headers(response: Response) -> Response:
-    """Framing allowed to the embed's origins (`*` when it has none, or is unknown: a 404
-    page may be framed anywhere); the app's hook only fills in what is missing."""
+    """Framing allowed to the embed's origins (`*` when it has none, or is unknown: a 404 page,
+    or the message to a site the embed does not allow, may be framed anywhere); the app's hook
+    only fills in what is missing."""
     embed = g.get("embed")
     response.headers["Content-Security-Policy"] = content_security_policy(
         frame_ancestors=embeds.frame_ancestors(embed) if embed else "*"
