@@ -32,7 +32,8 @@
 
   function expiry(digits, raw, deleting) {
     if (digits.length === 6 || /\/\s*\d{4}\s*$/.test(raw)) digits = digits.slice(0, 2) + digits.slice(-2);
-    if (/^[2-9]/.test(digits) || /^1\s*\//.test(raw)) digits = "0" + digits;  // "4" is April: "04/"
+    // No month starts with 2–9 or 13–19: "4" is April ("04/"), "13" is January of 2030-something.
+    if (/^([2-9]|1[3-9])/.test(digits) || /^1\s*\//.test(raw)) digits = "0" + digits;
     digits = digits.slice(0, 4);
     return digits.length > 2 || (digits.length === 2 && !deleting) ? digits.slice(0, 2) + "/" + digits.slice(2) : digits;
   }
@@ -49,14 +50,14 @@
     return position;
   }
 
-  document.addEventListener("input", function (event) {
-    var input = event.target, kind = input.dataset && input.dataset.format;
-    if (kind !== "card-number" && kind !== "card-expiry") return;
+  // Rewrite one card input from its digits; `inputType` is the edit that changed it (none on load).
+  function format(input, inputType) {
+    var kind = input.dataset.format;
     var raw = input.value, caret = input.selectionStart === null ? raw.length : input.selectionStart;
-    var deleting = /^delete/.test(event.inputType || "");
+    var deleting = /^delete/.test(inputType || "");
     var digits = raw.replace(/\D/g, ""), before = raw.slice(0, caret).replace(/\D/g, "").length;
     // Backspace over a separator alone removes the digit before it, as shoppers expect.
-    if (event.inputType === "deleteContentBackward" && digits === (input._digits || "") && before > 0) {
+    if (inputType === "deleteContentBackward" && digits === (input._digits || "") && before > 0) {
       digits = digits.slice(0, before - 1) + digits.slice(before);
       before--;
     }
@@ -69,5 +70,14 @@
       var position = caretAfter(text, Math.min(before, input._digits.length), deleting);
       input.setSelectionRange(position, position);
     }
+  }
+
+  document.addEventListener("input", function (event) {
+    var kind = event.target.dataset && event.target.dataset.format;
+    if (kind === "card-number" || kind === "card-expiry") format(event.target, event.inputType);
+  });
+  // A form the server sent back (with its errors) shows what was typed, tidied the same way.
+  document.querySelectorAll('[data-format="card-number"], [data-format="card-expiry"]').forEach(function (input) {
+    format(input);
   });
 })();

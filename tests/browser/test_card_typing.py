@@ -77,11 +77,29 @@ def test_the_expiry_gets_its_slash_as_digits_are_typed(new_page, browser_session
     expect(expiry).to_have_value("04/")
     expiry.press_sequentially("31")
     expect(expiry).to_have_value("04/31")
+    expiry.fill("")
+    expiry.press_sequentially("13")  # no 13th month: January of '3x
+    expect(expiry).to_have_value("01/3")
     for pasted, shown in (("12/30", "12/30"), ("12/2030", "12/30"), ("1230", "12/30")):
         expiry.fill("")
         page.keyboard.insert_text(pasted)
         expect(expiry).to_have_value(shown)
     assert browser_session.errors == []
+
+
+def test_a_refused_card_comes_back_tidied_and_the_past_expiry_is_named(new_page, browser_session):
+    page = new_page(viewport=MOBILE)
+    _open(page)
+    _fill_details(page)
+    page.get_by_label("Card number").fill("4242424242424242")
+    expiry = page.get_by_label("Expiry (MM/YY)")
+    expiry.fill("0120")
+    expect(expiry).to_have_value("01/20")
+    page.get_by_role("button", name=re.compile("^Pay")).click()
+    expect(page.locator("#checkout-card_expiry-error")).to_have_text("Your card has expired.")
+    expect(page.get_by_label("Card number")).to_have_value("4242 4242 4242 4242")
+    expect(expiry).to_have_value("01/20")
+    assert [error for error in browser_session.errors if "422" not in error] == []
 
 
 def _fill_details(page: Page) -> None:
