@@ -1,7 +1,8 @@
 /* Checkie embed.js: turns each <div data-checkie-embed="emb_…" data-type data-src
- * [data-button-text]> (the dashboard's snippet) into the checkout. No dependencies.
+ * [data-button-text data-brand-color]> (the dashboard's snippet) into the checkout. No dependencies.
  *   inline: an <iframe> (data-src?origin=<this page's origin>) that follows its content height.
- *   button: a <button> opening the checkout in a modal overlay (focus trap, Escape closes).
+ *   button: a <button class="checkie-button"> opening the checkout in a modal overlay (focus trap,
+ *           Escape closes); its style has no specificity (yours wins), its colour --checkie-brand.
  *   link:   the snippet is a plain <a>; nothing to do.
  * The frame posts {type: "checkie:<name>", embedId, payload} to this page. Only messages from
  * data-src's origin, from this embed's own frame and for its embedId are used; each is re-emitted
@@ -28,6 +29,11 @@
     var el = css(d.createElement(tag), styles || {});
     if (parent) parent.appendChild(el);
     return el;
+  }
+
+  function style() {
+    style.s = style.s || (make("style", 0, d.head).textContent = ":where(.checkie-button){background:var(--checkie-brand,#524ed2);" +
+      "color:var(--checkie-brand-text,#fff);border:0;border-radius:.375rem;padding:.75rem 1.5rem;font:600 1rem/1.25 sans-serif;cursor:pointer}");
   }
 
   function frame(e, parent, height) {
@@ -89,9 +95,15 @@
     e.origin = new URL(e.src, location.href).origin;
     if (type == "inline") return frame(e, mount, "30rem");
     if (type != "button") return;
-    var b = e.button = make("button", 0, mount);
+    var b = e.button = make("button", 0, mount), c = e.el.getAttribute("data-brand-color"), n;
+    style();
     b.type = "button";
     b.className = "checkie-button";
+    if (/^#[0-9a-f]{6}$/i.test(c)) {
+      n = parseInt(c.slice(1), 16);
+      // Black text on a light colour, as theme.css.
+      b.style.cssText = "--checkie-brand:" + c + ((n >> 16) * 299 + (n >> 8 & 255) * 587 + (n & 255) * 114 > 160000 ? ";--checkie-brand-text:#000" : "");
+    }
     b.textContent = e.label = e.el.getAttribute("data-button-text") || "Buy now";
     b.setAttribute("aria-haspopup", "dialog");
     b.onclick = function () { open(e); };
@@ -114,6 +126,7 @@
           e.src = c.iframeUrl;
           if (!e.el.getAttribute("data-type")) e.el.setAttribute("data-type", c.type);
           if (!e.el.getAttribute("data-button-text") && c.settings) e.el.setAttribute("data-button-text", c.settings.buttonText);
+          if (!e.el.getAttribute("data-brand-color") && c.settings && c.settings.brandColor) e.el.setAttribute("data-brand-color", c.settings.brandColor);
           setup(e);
         });
       })(e);

@@ -206,8 +206,8 @@ def embed_code(embed: Embed, app_url: str) -> str:
     """The HTML a merchant pastes into their site (every value escaped).
 
     inline/button: a `<div data-checkie-embed>` that `/static/embed.js` turns into the iframe
-    (`data-src`) or a button opening it in an overlay, with a `<noscript>` link to the full-page
-    checkout. link: just that link."""
+    (`data-src`) or a button opening it in an overlay (in the brand colour, `data-brand-color`),
+    with a `<noscript>` link to the full-page checkout. link: just that link."""
     base = app_url.rstrip("/")
     settings = settings_of(embed)
     text = escape(settings["button_text"])
@@ -222,6 +222,8 @@ def embed_code(embed: Embed, app_url: str) -> str:
     ]
     if embed.type is EmbedType.BUTTON:
         attributes.append(f'data-button-text="{text}"')
+        if settings.get("brand_color"):
+            attributes.append(f'data-brand-color="{escape(settings["brand_color"])}"')
     return (
         f"<div {' '.join(attributes)}>\n"
         f'  <noscript><a href="{checkout}">{text}</a></noscript>\n'

@@ -9,7 +9,8 @@ source would work or be harmless here:
   the merchant's sites), so its preview would be blank.
 - `pages.preview` (the read-only preview) sends `frame-ancestors 'none'` like every non-embed
   page (SPEC §9), so browsers refuse to frame it too.
-So each embed shows, inside a box styled with the embed's theme: for `inline`, the checkout as
+So each embed shows, inside a box styled with the embed's theme and brand colour (the frame's own
+/embed/<id>/theme.css, which also colours `[data-brand-embed]`): for `inline`, the checkout as
 the frame lays it out (store, title, price, the disabled details form; no session, no view);
 for `button`, the button with its text; for `link`, the link with its text. The button and the
 link lead to the read-only preview (what the overlay or the checkout would show), never to

@@ -15,7 +15,8 @@ a change re-renders only the price summary (or the coupon box), the field errors
 The framed blueprint sets no cookie, so it is CSRF-exempt and its forms carry no
 token: the unguessable session id in the URL is the capability. Only its pages may be framed:
 each of its responses sends `frame-ancestors` from the embed's allowed origins (or `*`), and no
-X-Frame-Options."""
+X-Frame-Options. A site the embed does not allow (its `?origin=`) gets a message with a link to the
+hosted checkout instead, which may be framed anywhere."""
 from __future__ import annotations
 
 from flask import (
@@ -50,7 +51,7 @@ from checkie.payments.test_provider import (
 )
 from checkie.storefront import flow
 from checkie.storefront.forms import CardForm, DetailsForm
-from checkie.storefront.layouts import HOSTED, Frame, Layout, brand_color
+from checkie.storefront.layouts import HOSTED, Frame, Layout, OriginNotAllowed, brand_color, text_color_on
 from checkie.stores.models import Store
 from checkie.web import content_security_policy, test_provider_route
 
@@ -78,8 +79,9 @@ class AuthenticationForm(FlaskForm):
 
 @framed.after_request
 def frame_headers(response: Response) -> Response:
-    """Framing allowed to the embed's origins (`*` when it has none, or is unknown: a 404
-    page may be framed anywhere); the app's hook only fills in what is missing."""
+    """Framing allowed to the embed's origins (`*` when it has none, or is unknown: a 404 page,
+    or the message to a site the embed does not allow, may be framed anywhere); the app's hook
+    only fills in what is missing."""
     embed = g.get("embed")
     response.headers["Content-Security-Policy"] = content_security_policy(
         frame_ancestors=embeds.frame_ancestors(embed) if embed else "*"
@@ -95,6 +97,19 @@ def frame_error(error: Exception) -> Response:
     status = getattr(error, "status", None) or getattr(error, "code", None) or 500
     message = getattr(error, "message", "") if status < 500 else ""
     return make_response(render_template("storefront/embed/error.html", status=status, message=message), status)
+
+
+@framed.errorhandler(OriginNotAllowed)
+def origin_not_allowed(error: OriginNotAllowed) -> Response:
+    """A short message and a link to the hosted checkout, framed anywhere (no embed in `g`):
+    it shows nothing of the checkout itself, which stays behind the embed's frame-ancestors."""
+    g.pop("embed", None)
+    page = error.embed.page
+    html = render_template(
+        "storefront/embed/not_allowed.html", status=error.status, message=error.message, embed=error.embed,
+        checkout_url=url_for("storefront.page", store_slug=page.store.slug, page_slug=page.slug),
+    )
+    return make_response(html, error.status)
 
 
 @hosted.get("/c/<store_slug>/<page_slug>")
@@ -131,7 +146,7 @@ def theme_css(public_id: str):
     if color is None or not embeds.BRAND_COLOR.match(color):
         raise NotFound("No theme for this embed.")
     g.embed = embed
-    css = render_template("storefront/embed/theme.css", color=color)
+    css = render_template("storefront/embed/theme.css", embed=embed, color=color, inverse=text_color_on(color))
     response = make_response(css, 200, {"Content-Type": "text/css; charset=utf-8"})
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

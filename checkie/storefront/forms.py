@@ -20,9 +20,14 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from checkie.catalog.models import FieldType, Page
 from checkie.catalog.snapshot import PageView
+from checkie.database import utcnow
 from checkie.providers.test import map_test_card
 
-_EXPIRY = re.compile(r"^\s*(0[1-9]|1[0-2])\s*/\s*(\d{2}|\d{4})\s*$")
+#: An expiry as shoppers type it: "12/30", "12 / 2030", "1/30", or digits only ("1230", "122030",
+#: from a phone's numeric keypad, which has no "/").
+_EXPIRY = re.compile(r"^(?:(0?[1-9]|1[0-2])\s*[/-]\s*|(0[1-9]|1[0-2])\s*)(\d{2}|\d{4})$")
+#: What Stripe answers for a card past its expiry (`expired_card`).
+EXPIRED_CARD = "Your card has expired."
 
 
 class DetailsForm(FlaskForm):
@@ -71,13 +76,12 @@ class _Answers(BaseForm):
 
 class CardForm(FlaskForm):
     """The TEST MODE card form: only Stripe's test numbers are accepted (checkie.providers.test
-    maps them to payment methods); expiry and CVC are checked for shape only."""
+    maps them to payment methods); the expiry must be this month or later, the CVC is checked
+    for shape only. Numbers and expiries are accepted as typed or pasted, with or without the
+    spaces and "/" that static/js/checkout.js inserts."""
 
     card_number = StringField("Card number", id="checkout-card_number", validators=[DataRequired("Enter the card number.")])
-    card_expiry = StringField(
-        "Expiry (MM/YY)", id="checkout-card_expiry",
-        validators=[DataRequired("Enter the expiry date."), Regexp(_EXPIRY, message="Enter the expiry as MM/YY.")],
-    )
+    card_expiry = StringField("Expiry (MM/YY)", id="checkout-card_expiry", validators=[DataRequired("Enter the expiry date.")])
     card_cvc = StringField(
         "CVC", id="checkout-card_cvc",
         validators=[DataRequired("Enter the CVC."), Regexp(r"^\s*\d{3,4}\s*$", message="Enter the 3 or 4 digits.")],
@@ -92,6 +96,25 @@ class CardForm(FlaskForm):
                 "This card number is not accepted in test mode. Use a test card such as 4242 4242 4242 4242."
             )
         self.payment_method = method
+
+    def validate_card_expiry(self, field: StringField) -> None:
+        """A card that expired before this month is refused here, as Stripe's test mode declines
+        it (`expired_card`), so no payment attempt is made."""
+        expiry = parse_expiry(field.data or "")
+        if expiry is None:
+            raise ValidationError("Enter the expiry as MM/YY.")
+        today = utcnow()
+        if expiry < (today.year, today.month):
+            raise ValidationError(EXPIRED_CARD)
+
+
+def parse_expiry(text: str) -> tuple[int, int] | None:
+    """(year, month) of an expiry typed as "12/30", "12 / 2030" or "1230"; None when it is not one."""
+    match = _EXPIRY.match(text.strip())
+    if match is None:
+        return None
+    month, year = int(match[1] or match[2]), int(match[3])
+    return (2000 + year if year < 100 else year), month
 
 
 def test_payment_method(number: str) -> str | None:

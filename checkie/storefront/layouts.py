@@ -14,6 +14,7 @@ from checkie.catalog import embeds
 from checkie.catalog.models import Embed
 from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession
+from checkie.errors import PermissionDenied
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.providers.test import TestProvider
 
@@ -30,6 +31,17 @@ class Links:
     status: str
     start: str
     action: str | None = None
+
+
+class OriginNotAllowed(PermissionDenied):
+    """The frame was asked for from a site (`?origin=`, set by static/embed.js) that the embed does
+    not allow. Framing the checkout there would only show the browser's broken-frame page (its
+    `frame-ancestors` refuses that site), so the frame says so instead, on a page that may be
+    framed anywhere, with a link to the hosted checkout of the same page."""
+
+    def __init__(self, embed: Embed):
+        super().__init__("This checkout can’t be shown on this site.")
+        self.embed = embed
 
 
 class Layout:
@@ -85,10 +97,11 @@ class Frame(Layout):
 
     @classmethod
     def for_request(cls, embed: Embed) -> Frame:
-        """`?origin=` kept only when it is an http(s) origin the embed allows (any, when it lists none)."""
+        """`?origin=` kept when it is an http(s) origin (None otherwise); OriginNotAllowed when the
+        embed lists its origins and this is not one of them."""
         origin = embeds.normalize_origin(request.args.get("origin", ""))
         if origin and embed.allowed_origins and origin not in embed.allowed_origins:
-            origin = None
+            raise OriginNotAllowed(embed)
         return cls(embed, origin)
 
     @property
@@ -116,6 +129,13 @@ class Frame(Layout):
 def brand_color(embed: Embed) -> str | None:
     """The merchant's brand colour, if set (Pico's primary colour in the frame)."""
     return (embed.settings or {}).get("brand_color")
+
+
+def text_color_on(color: str) -> str:
+    """Black or white, whichever reads better on the `#rrggbb` background (the brand colour's
+    buttons): white unless the colour is light, by its perceived brightness (ITU-R BT.601 weights)."""
+    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return "#000" if red * 299 + green * 587 + blue * 114 > 160_000 else "#fff"
 
 
 def local_url(url: str) -> str:

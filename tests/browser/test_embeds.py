@@ -238,11 +238,26 @@ def test_an_embed_with_allowed_origins_renders_only_there(
     _wait_for_event(allowed, "checkie:ready", embed.public_id)
     assert not [error for error in browser_session.errors if "frame-ancestors" in error]
 
+    # Elsewhere, the frame says so in a sentence and links to the hosted checkout (no broken frame).
     refused = new_page()
     refused.goto(elsewhere.add("/", snippet))
     expect(refused.locator("[data-checkie-embed] iframe")).to_have_count(1)
-    _assert_refused(refused, browser_session, url_part="/embed/")
+    frame = refused.frame_locator("[data-checkie-embed] iframe")
+    expect(frame.get_by_role("heading", level=1, name="This checkout can’t be shown on this site.")).to_be_visible()
+    link = frame.get_by_role("link", name="pay on the checkout page")
+    expect(link).to_have_attribute("href", "/c/paper-crane/tee")
+    expect(frame.get_by_label("Email")).to_have_count(0)
+    # The one console line is the frame's 403: the merchant sees why in the developer tools too.
+    assert [error for error in browser_session.errors if "403" not in error] == []
     assert _events(refused) == []
+    link.click()
+    expect(refused).to_have_url(re.compile(r"^" + re.escape(live_server.url) + r"/c/"))
+
+    # A site that claims to be an allowed one still gets no checkout: the browser refuses the frame.
+    lying = new_page()
+    claimed = f"{live_server.url}/embed/{embed.public_id}?origin={quote(shop.origin, safe='')}"
+    lying.goto(elsewhere.add("/lying", f'<iframe title="Checkout" src="{claimed}"></iframe>'))
+    _assert_refused(lying, browser_session, url_part="/embed/")
 
 
 @pytest.mark.parametrize("path", ["/c/paper-crane/tee", "/login"])

@@ -137,6 +137,14 @@ def test_button_code_carries_the_button_text(db, page):
     assert f'<noscript><a href="{APP_URL}/c/acme/t-shirt">Get the shirt</a></noscript>' in html
 
 
+def test_button_code_carries_the_brand_colour_for_embed_js_to_style_the_button(db, page):
+    button = make_embed(db, page, type="button", brand_color="#D9480F")
+    inline = make_embed(db, page, type="inline", brand_color="#d9480f")
+    assert 'data-brand-color="#d9480f"' in embeds.embed_code(button, APP_URL)
+    assert "data-brand-color" not in embeds.embed_code(inline, APP_URL)  # the frame takes it by itself
+    assert "data-brand-color" not in embeds.embed_code(make_embed(db, page, type="button"), APP_URL)
+
+
 def test_link_code_is_a_link_to_the_hosted_checkout(db, page):
     embed = make_embed(db, page, type="link", button_text="Buy the T-shirt")
     assert embeds.embed_code(embed, APP_URL) == (

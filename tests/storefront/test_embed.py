@@ -368,8 +368,16 @@ def test_origin_must_be_one_of_the_allowed_ones_when_the_embed_lists_them(shoppe
     db.commit()
     allowed = body_tag(shopper.get(f"/embed/{embed.public_id}?origin=https://shop.example").get_data(as_text=True))
     assert 'data-origin="https://shop.example"' in allowed
-    html = shopper.get(f"/embed/{embed.public_id}?origin=https://evil.example").get_data(as_text=True)
-    assert "data-origin" not in body_tag(html) and "evil.example" not in html
+    sessions = db.scalar(sa.select(sa.func.count(CheckoutSession.id)))
+    # Elsewhere: a page that may be framed there, says why and links to the hosted checkout.
+    refused = shopper.get(f"/embed/{embed.public_id}?origin=https://evil.example")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 403
+    assert "frame-ancestors *" in refused.headers["Content-Security-Policy"]
+    assert "This checkout can’t be shown on this site." in html
+    assert f'href="/c/{shop_page.store.slug}/{shop_page.slug}" target="_top"' in html
+    assert "data-origin" not in body_tag(html) and "evil.example" not in html and "checkout-form" not in html
+    assert db.scalar(sa.select(sa.func.count(CheckoutSession.id))) == sessions
 
 
 def test_theme_setting_reaches_the_frame(shopper, db, shop_page):
