@@ -12,9 +12,9 @@ from checkie.catalog.variants import update_option
 from checkie.checkout.models import CheckoutState
 from checkie.notifications.models import EmailMessage
 from checkie.payments import reports
+from checkie.payments.outcomes import payment_succeeded
 from checkie.stores.services import update_store
 from tests.factories import CAKE_ANSWERS, cake_choice, make_cake, open_checkout, paid_cake, start_attempt
-from tests.payments.test_outcomes import succeed
 
 CAKE_LINE_ITEMS = [{"variant": "Size", "option": "Large", "price_delta": 500},
                    {"variant": "Filling", "option": "Lemon", "price_delta": 200}]
@@ -79,10 +79,11 @@ def test_money_kept_for_review_carries_its_line_too(db, store):
     checkout.state = CheckoutState.EXPIRED  # the expiry task won the race
     db.commit()
 
-    payment = succeed(db, attempt)
+    payment = payment_succeeded(db, provider=attempt.provider, intent_id=attempt.provider_intent_id,
+                                amount=attempt.amount, currency="usd", metadata={})
     db.commit()
 
-    assert payment.needs_review is True
+    assert payment is not None and payment.needs_review is True
     assert payment.line["items"] == CAKE_LINE_ITEMS and payment.line["answers"] == CAKE_LINE_ANSWERS
 
 
