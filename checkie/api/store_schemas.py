@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from checkie.api.schemas import CamelSchema, list_schema
+from checkie.api.schemas import CamelSchema, StrictBoolean, list_schema
 from checkie.money import CURRENCIES
 from checkie.stores.models import ApiKeyMode, MemberStatus, Role
 
@@ -42,7 +42,7 @@ class StoreUpdateSchema(CamelSchema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     slug = fields.String(validate=validate.Length(min=1, max=60))
     currency = fields.String(validate=validate.OneOf(CURRENCIES))
-    notify_new_sale = fields.Boolean(metadata={"description": "Email the owner about each new sale (on by default)."})
+    notify_new_sale = StrictBoolean(metadata={"description": "Email the owner about each new sale (on by default)."})
 
 
 class RevenueSchema(CamelSchema):

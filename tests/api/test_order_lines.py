@@ -85,5 +85,6 @@ def test_store_body_has_notify_new_sale(client, db, store, auth):
     assert response.status_code == 200 and response.json["notifyNewSale"] is False
     db.expire_all()
     assert store.notify_new_sale is False
-    refused = client.patch(url, json={"notifyNewSale": "sometimes"}, headers=auth)
-    assert refused.status_code == 422 and "notifyNewSale" in refused.json["error"]["fields"]
+    for not_a_boolean in ("sometimes", 0, "true"):
+        refused = client.patch(url, json={"notifyNewSale": not_a_boolean}, headers=auth)
+        assert refused.status_code == 422 and "notifyNewSale" in refused.json["error"]["fields"]
