@@ -60,8 +60,13 @@ def index(store: Store):
     return render_page(
         "dashboard/payments/index.html", block="payment_list", store=store, payments=rows, more=more,
         paged=bool(before), args=args, filtered=any(args.values()), statuses=STATUSES,
-        pages=db.session.execute(pages_query(store).with_only_columns(Page.id, Page.title).order_by(Page.title)).all(),
+        pages=_page_choices(store),
     )
+
+
+def _page_choices(store: Store) -> list:
+    """(id, title) of the store's pages for the page filter, by title."""
+    return list(db.session.execute(pages_query(store).with_only_columns(Page.id, Page.title).order_by(Page.title, Page.id)))
 
 
 @bp.get("/export.csv")
