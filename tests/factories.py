@@ -27,6 +27,7 @@ from checkie.checkout.models import CheckoutSession, CheckoutSessionTransition, 
 from checkie.customers.models import Customer
 from checkie.database import utcnow
 from checkie.notifications.models import EmailMessage
+from checkie.payments.outcomes import payment_succeeded
 from checkie.payments.models import (
     AttemptStatus,
     BalanceTransaction,
@@ -346,3 +347,40 @@ def make_catalog(db, store: Store) -> dict:
     return {"page_id": page.id, "variant_id": variant.id, "option_id": variant.options[0].id, "field_id": field.id,
             "embed_id": embed.id, "coupon_id": coupon.id, "payment_id": payment.id, "session_id": checkout.id,
             "customer_id": customer.id}
+
+
+# ---------------------------------------------------------------- the cake scenario (issue 10, item 1)
+
+#: What the shopper writes in the cake's custom fields.
+CAKE_ANSWERS = {"pickup_date": "2026-12-20", "message": "Happy 30th, Bob!"}
+
+
+def make_cake(db, store: Store) -> Page:
+    """A published "Birthday cake" at 30.00 with two variants (Size: Small +0, Large +5.00;
+    Filling: Chocolate +0, Lemon +2.00), two required fields (a date "Pick-up date", key
+    `pickup_date`; a textarea "Message", key `message`) and a 10 % coupon `BDAY10`."""
+    page = make_page(db, store, title="Birthday cake", slug="cake", amount=3000,
+                     variants={"Size": {"Small": 0, "Large": 500}, "Filling": {"Chocolate": 0, "Lemon": 200}})
+    make_field(db, page, label="Pick-up date", type="date", key="pickup_date", required=True)
+    make_field(db, page, label="Message", type="textarea", key="message", required=True)
+    make_coupon(db, store, code="BDAY10")
+    publish_page(db, page)
+    db.flush()
+    return page
+
+
+def cake_choice(page: Page, size: str = "Large", filling: str = "Lemon") -> dict[str, int]:
+    """{variant id: option id} for a size and a filling of the cake."""
+    return _chosen_options(page, {"Size": size, "Filling": filling})
+
+
+def paid_cake(db, page: Page) -> Payment:
+    """The cake bought through the services (Large, Lemon, both answers, BDAY10) and paid: the
+    provider's success applied by payments.outcomes, as the webhook intake does."""
+    checkout = open_checkout(db, page, email="bea@example.com", name="Bea Buyer", variant_options=cake_choice(page),
+                             custom_fields=CAKE_ANSWERS, coupon_code="BDAY10")
+    attempt = start_attempt(db, checkout)
+    payment = payment_succeeded(db, provider=attempt.provider, intent_id=attempt.provider_intent_id,
+                                amount=attempt.amount, currency="usd", metadata={})
+    assert payment is not None
+    return payment

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from checkie.api.payment_schemas import CustomFieldAnswerSchema, LineItemSchema
 from checkie.api.schemas import CamelSchema, list_schema
 from checkie.checkout.models import CheckoutState
 from checkie.payments.models import AttemptStatus
@@ -45,6 +46,13 @@ class CheckoutSessionSchema(CamelSchema):
 class CheckoutSessionDetailSchema(CheckoutSessionSchema):
     transitions = fields.List(fields.Nested(TransitionSchema), required=True)
     attempts = fields.List(fields.Nested(AttemptSchema), required=True)
+    line_items = fields.List(fields.Nested(LineItemSchema), required=True, metadata={
+        "description": "The chosen variant options: as frozen on the payment once paid, else the current selection.",
+    })
+    custom_fields = fields.List(fields.Nested(CustomFieldAnswerSchema), required=True, metadata={
+        "description": "The answers under their fields' labels: as frozen on the payment once paid, else as now.",
+    })
+    coupon_code = fields.String(required=True, allow_none=True)
 
 
 CheckoutSessionListSchema = list_schema(CheckoutSessionSchema, "CheckoutSessionList")
@@ -58,8 +66,9 @@ class SessionListArgsSchema(CamelSchema):
     state = fields.Enum(CheckoutState, by_value=True)
 
 
-def checkout_view(checkout, *, attempts: list | None = None) -> dict:
-    """The merchant's view of a session; with `attempts`, the detail (transitions and attempts)."""
+def checkout_view(checkout, *, attempts: list | None = None, line: dict | None = None) -> dict:
+    """The merchant's view of a session; with `attempts` and its `line` (checkout.lines), the
+    detail (transitions, attempts, line items and answers)."""
     view = {
         "id": checkout.id, "state": checkout.state, "page_id": checkout.page_id, "email": checkout.email,
         "name": checkout.name, "attempt_count": checkout.attempt_count, "expires_at": checkout.expires_at,
@@ -70,4 +79,7 @@ def checkout_view(checkout, *, attempts: list | None = None) -> dict:
     if attempts is not None:
         view["transitions"] = list(checkout.transitions)
         view["attempts"] = attempts
+        view["line_items"] = (line or {}).get("items", [])
+        view["custom_fields"] = (line or {}).get("answers", [])
+        view["coupon_code"] = ((line or {}).get("coupon") or {}).get("code")
     return view

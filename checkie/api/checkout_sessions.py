@@ -46,7 +46,9 @@ class CheckoutSessionById(MethodView):
     @blp.response(200, CheckoutSessionDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, store_id: int, session_id: str):
-        """One session with its transition history (from → event → to) and its payment attempts."""
+        """One session with its transition history (from → event → to), its payment attempts, and
+        what it sells (`lineItems`, `customFields`): frozen on its payment once paid, else as now."""
         store = load_store(store_id)
         checkout = reports.get_checkout(db.session, store.id, session_id)
-        return checkout_view(checkout, attempts=reports.checkout_attempts(db.session, checkout.id))
+        line = reports.checkout_line(db.session, checkout, reports.checkout_payment(db.session, checkout))
+        return checkout_view(checkout, attempts=reports.checkout_attempts(db.session, checkout.id), line=line)

@@ -19,6 +19,26 @@ def _minor(description: str = "Minor units.") -> fields.Integer:
     return fields.Integer(required=True, metadata={"description": description})
 
 
+class LineItemSchema(CamelSchema):
+    """One chosen variant option, named as it was when the line was taken."""
+
+    variant = fields.String(required=True)
+    option = fields.String(required=True)
+    price_delta = fields.Integer(required=True, metadata={"description": "Minor units added to (or taken from) the price."})
+
+
+class CustomFieldAnswerSchema(CamelSchema):
+    """One answer to a custom field, under the field's label as it was when the line was taken."""
+
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    type = fields.String(required=True, metadata={"description": "The field's type: text, textarea, number, date, …"})
+    value = fields.Raw(required=True, metadata={
+        "description": "The answer: true/false for a checkbox, text for every other type (a date as YYYY-MM-DD).",
+        "oneOf": [{"type": "string"}, {"type": "boolean"}],
+    })
+
+
 class PaymentSchema(CamelSchema):
     id = fields.Integer(required=True)
     amount = _minor()
@@ -35,6 +55,14 @@ class PaymentSchema(CamelSchema):
         required=True, metadata={"description": "Captured money that did not fit its checkout session."}
     )
     review_reason = fields.String(required=True, allow_none=True)
+    page_title = fields.String(required=True, allow_none=True, metadata={"description": "The page's title when it was paid."})
+    line_items = fields.List(fields.Nested(LineItemSchema), required=True, metadata={
+        "description": "The chosen variant options, frozen when the payment was made (later page edits do not change them).",
+    })
+    custom_fields = fields.List(fields.Nested(CustomFieldAnswerSchema), required=True, metadata={
+        "description": "The shopper's answers to the page's custom fields, frozen when the payment was made.",
+    })
+    coupon_code = fields.String(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
 
 

@@ -16,7 +16,7 @@ from checkie.api.payment_schemas import (
 )
 from checkie.extensions import db
 from checkie.pagination import decode_cursor
-from checkie.payments import reports
+from checkie.payments import exports, reports
 
 blp = ApiBlueprint(
     "api_payments", __name__, url_prefix="/api/stores",
@@ -30,7 +30,7 @@ def filters_from(args: dict) -> reports.PaymentFilters:
 
 
 def csv_response(store_id: int, filters: reports.PaymentFilters) -> Response:
-    body = stream_with_context(reports.payments_csv(db.session, store_id, filters))
+    body = stream_with_context(exports.payments_csv(db.session, store_id, filters))
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="payments-{store_id}.csv"'
     return response

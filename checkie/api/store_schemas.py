@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from checkie.api.schemas import CamelSchema, list_schema
+from checkie.api.schemas import CamelSchema, StrictBoolean, list_schema
 from checkie.money import CURRENCIES
 from checkie.stores.models import ApiKeyMode, MemberStatus, Role
 
@@ -22,6 +22,9 @@ class StoreSchema(CamelSchema):
     role = fields.Enum(
         Role, by_value=True, required=True,
         metadata={"description": "The caller's role in this store (an API key acts as admin)."},
+    )
+    notify_new_sale = fields.Boolean(
+        required=True, metadata={"description": "Email me about each new sale: the owner gets an email with every payment."},
     )
     created_at = fields.DateTime(required=True)
 
@@ -39,6 +42,7 @@ class StoreUpdateSchema(CamelSchema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     slug = fields.String(validate=validate.Length(min=1, max=60))
     currency = fields.String(validate=validate.OneOf(CURRENCIES))
+    notify_new_sale = StrictBoolean(metadata={"description": "Email the owner about each new sale (on by default)."})
 
 
 class RevenueSchema(CamelSchema):
@@ -104,7 +108,7 @@ def store_view(store, role: Role) -> dict:
     """A store as the caller sees it: StoreSchema needs the caller's role beside the row."""
     return {
         "id": store.id, "name": store.name, "slug": store.slug, "currency": store.currency,
-        "role": role, "created_at": store.created_at,
+        "role": role, "notify_new_sale": store.notify_new_sale, "created_at": store.created_at,
     }
 
 

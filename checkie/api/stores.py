@@ -83,9 +83,10 @@ class StoreById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def patch(self, data, store_id: int):
-        """Change name, slug or currency (admins and owners; API keys act as admin)."""
+        """Change name, slug, currency or `notifyNewSale` (admins and owners; API keys act as admin)."""
         store, role = access.store_for_principal(db.session, current_principal(), store_id, required=Role.ADMIN)
-        services.update_store(db.session, store, name=data.get("name"), slug=data.get("slug"), currency=data.get("currency"))
+        services.update_store(db.session, store, name=data.get("name"), slug=data.get("slug"),
+                              currency=data.get("currency"), notify_new_sale=data.get("notify_new_sale"))
         db.session.commit()
         return store_view(store, role)
 

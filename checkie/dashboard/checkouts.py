@@ -98,6 +98,7 @@ def show(store: Store, session_id: str):
     payment = reports.checkout_payment(db.session, checkout)
     return render_page(
         "dashboard/checkouts/show.html", store=store, checkout=checkout, payment=payment,
+        line=reports.checkout_line(db.session, checkout, payment),
         history=history(checkout.transitions),
         attempts=reports.checkout_attempts(db.session, checkout.id),
     )

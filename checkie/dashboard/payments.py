@@ -1,5 +1,6 @@
-"""Dashboard: a store's payments — the filtered list (status, UTC date range, email search,
-needs review), its CSV export, and one payment with its attempts, session and customer.
+"""Dashboard: a store's payments — the filtered list (status, page, UTC date range, email search,
+needs review), its CSV export (filtered by page: a column per custom field), and one payment
+with what was ordered, its attempts, session and customer.
 
 Read-only, so viewers see everything. The filter form is a plain GET form; with htmx it swaps
 the `payment_list` block and pushes the URL. Keyset pagination by id, newest first."""
@@ -9,11 +10,13 @@ from datetime import date
 
 from flask import Blueprint, Response, request, stream_with_context
 
+from checkie.catalog.models import Page
+from checkie.catalog.pages import pages_query
 from checkie.dashboard.guards import store_required
 from checkie.extensions import db
 from checkie.htmx_responses import render_page
 from checkie.pagination import id_or_none
-from checkie.payments import reports
+from checkie.payments import exports, reports
 from checkie.payments.models import PaymentStatus
 from checkie.stores.models import Role, Store
 
@@ -36,11 +39,12 @@ def current_filters() -> tuple[reports.PaymentFilters, dict]:
     email = request.args.get("q", "").strip()[:254]
     filters = reports.PaymentFilters(
         status=PaymentStatus(status) if status in {s.value for s in PaymentStatus} else None,
-        email=email or None, date_from=_date("from"), date_to=_date("to"),
+        email=email or None, page_id=id_or_none(request.args.get("page", type=int)),
+        date_from=_date("from"), date_to=_date("to"),
         needs_review=True if request.args.get("review") == "1" else None,
     )
     args = {
-        "status": filters.status.value if filters.status else None, "q": filters.email,
+        "status": filters.status.value if filters.status else None, "q": filters.email, "page": filters.page_id,
         "from": filters.date_from.isoformat() if filters.date_from else None,
         "to": filters.date_to.isoformat() if filters.date_to else None, "review": "1" if filters.needs_review else None,
     }
@@ -56,7 +60,13 @@ def index(store: Store):
     return render_page(
         "dashboard/payments/index.html", block="payment_list", store=store, payments=rows, more=more,
         paged=bool(before), args=args, filtered=any(args.values()), statuses=STATUSES,
+        pages=_page_choices(store),
     )
+
+
+def _page_choices(store: Store) -> list:
+    """(id, title) of the store's pages for the page filter, by title."""
+    return list(db.session.execute(pages_query(store).with_only_columns(Page.id, Page.title).order_by(Page.title, Page.id)))
 
 
 @bp.get("/export.csv")
@@ -64,7 +74,7 @@ def index(store: Store):
 def export(store: Store):
     """The filtered list as CSV, streamed in keyset batches (any size, little memory)."""
     filters, _ = current_filters()
-    body = stream_with_context(reports.payments_csv(db.session, store.id, filters))
+    body = stream_with_context(exports.payments_csv(db.session, store.id, filters))
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="payments-{store.slug}.csv"'
     return response

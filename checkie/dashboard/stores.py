@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, session, url_for
 from flask_login import current_user, login_required
 
 from checkie.dashboard import charts
-from checkie.dashboard.forms.stores import DeleteStoreForm, StoreForm
+from checkie.dashboard.forms.stores import DeleteStoreForm, StoreForm, StoreSettingsForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import Conflict, ValidationFailed
 from checkie.extensions import db
@@ -72,11 +72,11 @@ def show(store: Store):
     )
 
 
-def _render_settings(store: Store, *, form: StoreForm | None = None, delete_form: DeleteStoreForm | None = None,
+def _render_settings(store: Store, *, form: StoreSettingsForm | None = None, delete_form: DeleteStoreForm | None = None,
                      block: str | None = None, status: int = 200):
     return render_page(
         "dashboard/stores/edit.html", block=block, status=status, store=store,
-        form=form or StoreForm(obj=store, formdata=None), delete_form=delete_form or DeleteStoreForm(formdata=None),
+        form=form or StoreSettingsForm(obj=store, formdata=None), delete_form=delete_form or DeleteStoreForm(formdata=None),
     )
 
 
@@ -89,10 +89,11 @@ def edit(store: Store):
 @bp.post("/dashboard/stores/<int:store_id>/settings")
 @store_required(Role.ADMIN)
 def update(store: Store):
-    form = StoreForm()
+    form = StoreSettingsForm()
     if form.validate_on_submit():
         try:
-            services.update_store(db.session, store, name=form.name.data, slug=form.slug.data, currency=form.currency.data)
+            services.update_store(db.session, store, name=form.name.data, slug=form.slug.data,
+                                  currency=form.currency.data, notify_new_sale=form.notify_new_sale.data)
         except ValidationFailed as error:
             copy_errors(form, error)
         else:

@@ -90,9 +90,30 @@ class Payment(Model):
     #: recorded and credited all the same, and shown to the merchant for review.
     needs_review: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     review_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    #: What was sold, frozen when the money was captured (checkout.lines: page title, variant
+    #: options with their deltas, answers under their labels, coupon, amounts). None only for a
+    #: payment recorded before lines existed whose session was gone.
+    line: Mapped[dict | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     checkout: Mapped[CheckoutSession | None] = relationship()
+
+    # The parts of the frozen line that every view of a payment names (JSON, webhooks' data).
+    @property
+    def page_title(self) -> str | None:
+        return (self.line or {}).get("page", {}).get("title")
+
+    @property
+    def line_items(self) -> list[dict]:
+        return (self.line or {}).get("items", [])
+
+    @property
+    def custom_fields(self) -> list[dict]:
+        return (self.line or {}).get("answers", [])
+
+    @property
+    def coupon_code(self) -> str | None:
+        return ((self.line or {}).get("coupon") or {}).get("code")
 
 
 class TransactionType(str, enum.Enum):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from checkie import money
 from checkie.catalog import stats
-from checkie.checkout import locks, pricing
+from checkie.checkout import lines, locks
 from checkie.checkout import services as checkout_services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.checkout.states import CheckoutEvent
@@ -95,8 +95,9 @@ def _record_payment(
     db: Session, checkout: CheckoutSession, attempt: PaymentAttempt, *,
     provider: str, intent_id: str, amount: int, currency: str,
 ) -> Payment | None:
-    """The first success of a locked attempt: the Payment, the session's completion (or the
-    review flag), the receipt, then the counters and the ledger."""
+    """The first success of a locked attempt: the Payment (with its line, frozen), the session's
+    completion (or the review flag), the receipt and the owner's new-sale email, then the
+    counters and the ledger."""
     # Set before the first statement below flushes, so the attempt's pending changes (its
     # intent id, on the synchronous path) and this one go out as one UPDATE.
     attempt.status = AttemptStatus.SUCCEEDED
@@ -110,9 +111,11 @@ def _record_payment(
     # Only now: the session's UPDATE then carries this together with its completion.
     checkout.customer_id = customer_id
     reason = _complete_checkout(db, checkout, payment)
+    store = db.get_one(Store, payment.store_id)
     if reason is not None:
-        _flag_for_review(db, db.get_one(Store, payment.store_id), checkout, payment, reason)
-    _queue_receipt(db, checkout, payment)
+        _flag_for_review(db, store, checkout, payment, reason)
+    _queue_receipt(db, store, checkout, payment)
+    _queue_new_sale(db, store, payment)
     _credit(db, checkout, payment, converted=reason is None)
     return payment
 
@@ -225,14 +228,15 @@ def _insert_payment(
     db: Session, checkout: CheckoutSession, *, provider: str, intent_id: str, amount: int, currency: str,
     email: str | None, customer_id: int | None,
 ) -> Payment | None:
-    """The new Payment, or None when the unique (provider, provider_payment_id) says another
-    transaction recorded it: INSERT … ON CONFLICT DO NOTHING, which leaves our transaction
-    usable without a savepoint."""
+    """The new Payment with the session's line frozen on it (checkout.lines), or None when the
+    unique (provider, provider_payment_id) says another transaction recorded it: INSERT … ON
+    CONFLICT DO NOTHING, which leaves our transaction usable without a savepoint."""
     fee = ledger.fee_for(amount)
     values = dict(
         store_id=checkout.store_id, session_id=checkout.id, page_id=checkout.page_id, customer_id=customer_id,
         amount=amount, fee=fee, net=amount - fee, currency=currency.upper(), provider=provider,
         provider_payment_id=intent_id, email=email, amount_refunded=0, needs_review=False,
+        line=lines.current_line(db, checkout),
     )
     statement = (
         dialect_insert(db)(Payment).values(**values)
@@ -281,17 +285,38 @@ def _flag_for_review(db: Session, store: Store, checkout: CheckoutSession, payme
     )
 
 
-def _queue_receipt(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
+def _queue_receipt(db: Session, store: Store, checkout: CheckoutSession, payment: Payment) -> None:
     if not payment.email:
         log.info("payment %s has no email address: no receipt", payment.id)
         return
-    page = locks.checkout_page(db, checkout)  # the store's name comes with it
     queue_email(
-        db, to=payment.email, template="receipt", subject=f"Your receipt from {page.store.name}",
-        store_name=page.store.name, page_title=page.title, options=pricing.chosen_options(page, checkout.variant_options),
-        amount=_formatted(payment), payment_id=payment.id,
+        db, to=payment.email, template="receipt", subject=f"Your receipt from {store.name}",
+        store_name=store.name, **_line_context(payment), amount=_formatted(payment), payment_id=payment.id,
         name=checkout.name, paid_at=payment.created_at,
     )
+
+
+def _queue_new_sale(db: Session, store: Store, payment: Payment) -> None:
+    """Tell the owner what was sold, unless the store's "Email me about each new sale" is off."""
+    if not store.notify_new_sale:
+        return
+    queue_email(
+        db, to=store.owner.email, template="new_sale", subject=f"{store.name}: new sale of {_formatted(payment)}",
+        store_name=store.name, store_id=store.id, **_line_context(payment), amount=_formatted(payment),
+        payment_id=payment.id, email=payment.email, needs_review=payment.needs_review, paid_at=payment.created_at,
+    )
+
+
+def _line_context(payment: Payment) -> dict:
+    """What an email lists of the frozen line: the page's title, [(variant, option)], [(label, answer)],
+    and the coupon code."""
+    line = payment.line or {}
+    return {
+        "page_title": line.get("page", {}).get("title", ""),
+        "options": [(item["variant"], item["option"]) for item in line.get("items", [])],
+        "answers": [(answer["label"], lines.answer_text(answer["value"])) for answer in line.get("answers", [])],
+        "coupon_code": (line.get("coupon") or {}).get("code"),
+    }
 
 
 def _formatted(payment: Payment) -> str:

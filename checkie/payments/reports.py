@@ -9,9 +9,7 @@ Nothing here writes or commits.
 """
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,10 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from checkie.catalog.models import Page, PageStats
+from checkie.checkout import lines
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.customers.models import Customer
 from checkie.errors import NotFound, ValidationFailed
-from checkie.money import to_major
 from checkie.pagination import Slice, keyset_page
 from checkie.payments.models import (
     BalanceTransaction,
@@ -144,6 +142,13 @@ def checkout_payment(db: Session, checkout: CheckoutSession) -> Payment | None:
         sa.select(Payment).where(Payment.store_id == checkout.store_id, Payment.session_id == checkout.id)
         .order_by(Payment.id).limit(1)
     )
+
+
+def checkout_line(db: Session, checkout: CheckoutSession, payment: Payment | None) -> dict:
+    """What the session sells: the line frozen on its payment once paid, else its selection now."""
+    if payment is not None and payment.line:
+        return payment.line
+    return lines.current_line(db, checkout)
 
 
 def list_checkouts(db: Session, store_id: int, *, state: CheckoutState | None = None, after: str | None = None,
@@ -335,53 +340,3 @@ def revenue_by_day(db: Session, store_id: int, currency: str, *, days: int = 30,
     )
     sums = {_as_date(when): int(total) for when, total in db.execute(stmt)}
     return [ChartPoint(day, sums.get(day, 0)) for day in (first + timedelta(days=n) for n in range(days))]
-
-
-# ---------------------------------------------------------------- CSV export
-
-CSV_COLUMNS = (
-    "id", "created_at", "email", "status", "currency", "amount", "amount_minor", "fee", "fee_minor",
-    "net", "net_minor", "amount_refunded", "amount_refunded_minor", "page_id", "checkout_session_id",
-    "customer_id", "needs_review", "review_reason",
-)
-
-
-def _cell(value) -> str:
-    """Text a spreadsheet will not run as a formula (a cell starting with = + - @ is quoted)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_row(payment: Payment) -> list:
-    def major(minor: int) -> str:
-        return str(to_major(minor, payment.currency))
-
-    return [
-        payment.id, payment.created_at.isoformat(), _cell(payment.email), payment.status.value, payment.currency,
-        major(payment.amount), payment.amount, major(payment.fee), payment.fee, major(payment.net), payment.net,
-        major(payment.amount_refunded), payment.amount_refunded, payment.page_id or "", payment.session_id or "",
-        payment.customer_id or "", "true" if payment.needs_review else "false", _cell(payment.review_reason),
-    ]
-
-
-def payments_csv(db: Session, store_id: int, filters: PaymentFilters = PaymentFilters()) -> Iterator[str]:
-    """The export as CSV text chunks: a header row, then each matching payment, newest first.
-    Amounts twice: decimal major units ("12.50") and integer minor units (1250); ISO-8601 UTC dates."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_COLUMNS)
-    yield flush()
-    for n, payment in enumerate(iter_payments(db, store_id, filters), start=1):
-        writer.writerow(_csv_row(payment))
-        if n % 200 == 0:
-            yield flush()
-    rest = flush()
-    if rest:
-        yield rest

@@ -39,6 +39,8 @@ class Store(Model):
     #: ISO-4217 default currency for new pages.
     currency: Mapped[str] = mapped_column(sa.String(3))
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    #: "Email me about each new sale": the owner gets a "new sale" email with every payment.
+    notify_new_sale: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -73,17 +73,20 @@ def create_store(db: Session, *, owner: User, name: str, currency: str, slug: st
 
 
 def update_store(
-    db: Session, store: Store, *, name: str | None = None, slug: str | None = None, currency: str | None = None
+    db: Session, store: Store, *, name: str | None = None, slug: str | None = None, currency: str | None = None,
+    notify_new_sale: bool | None = None,
 ) -> Store:
-    """Change any of name, slug, currency (None leaves a value alone) with the rules of
-    `create_store`. A new slug changes the store's public checkout URLs."""
-    changes: dict[str, str] = {}
+    """Change any of name, slug, currency and the owner's new-sale email (None leaves a value
+    alone) with the rules of `create_store`. A new slug changes the store's public checkout URLs."""
+    changes: dict[str, str | bool] = {}
     if name is not None:
         changes["name"] = check_name(name)
     if slug is not None and slug.strip().lower() != store.slug:
         changes["slug"] = slugs.check_slug(db, STORE_SLUGS, slug, except_id=store.id)
     if currency is not None:
         changes["currency"] = check_currency(currency)
+    if notify_new_sale is not None:
+        changes["notify_new_sale"] = bool(notify_new_sale)
 
     def apply() -> None:
         for attribute, value in changes.items():

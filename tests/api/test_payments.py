@@ -14,7 +14,8 @@ from tests.factories import make_checkout, make_customer, make_page, make_paymen
 from tests.http import access_token_for, bearer
 
 PAYMENT_KEYS = {"id", "amount", "fee", "net", "currency", "status", "amountRefunded", "customerId", "checkoutSessionId",
-                "createdAt", "needsReview", "reviewReason", "email", "pageId"}
+                "createdAt", "needsReview", "reviewReason", "email", "pageId",
+                "pageTitle", "lineItems", "customFields", "couponCode"}
 
 
 @pytest.fixture
@@ -38,6 +39,7 @@ def test_detail_shape(client, db, store, auth):
         "id": payment.id, "amount": 2500, "fee": 73, "net": 2427, "currency": "USD", "status": "partially_refunded",
         "amountRefunded": 500, "customerId": customer.id, "checkoutSessionId": checkout.id, "pageId": checkout.page_id,
         "email": "buyer@example.com", "needsReview": False, "reviewReason": None, "createdAt": body["createdAt"],
+        "pageTitle": None, "lineItems": [], "customFields": [], "couponCode": None,
     }
     assert datetime.fromisoformat(body["createdAt"]) == payment.created_at
 

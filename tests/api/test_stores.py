@@ -7,7 +7,7 @@ from checkie.stores.models import Role, Store
 from tests.factories import add_member, make_payment, make_store, make_user
 from tests.http import access_token_for, bearer
 
-STORE_KEYS = {"id", "name", "slug", "currency", "role", "createdAt"}
+STORE_KEYS = {"id", "name", "slug", "currency", "role", "notifyNewSale", "createdAt"}
 
 
 @pytest.fixture

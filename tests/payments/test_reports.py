@@ -11,7 +11,7 @@ import pytest
 from checkie.catalog import stats as page_stats
 from checkie.errors import ValidationFailed
 from checkie.pagination import InvalidCursor
-from checkie.payments import ledger, reports
+from checkie.payments import exports, ledger, reports
 from checkie.payments.models import PaymentStatus, TransactionType
 from checkie.payments.reports import PaymentFilters, Period
 from tests.factories import add_ledger_entry, credit_payment, make_page, make_payment, make_store
@@ -110,9 +110,9 @@ def test_balances_come_from_the_head_rows_and_ledger_pages_newest_first(db, stor
 def test_csv_export_has_a_header_major_and_minor_units_and_iso_dates(db, store):
     make_payment(db, store, amount=1250, email="=cmd@example.com", created_at=at("2024-03-10"))
     make_payment(db, store, amount=999, currency="JPY", email="b@example.com", created_at=at("2024-03-11"))
-    text = "".join(reports.payments_csv(db, store.id))
+    text = "".join(exports.payments_csv(db, store.id))
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == list(reports.CSV_COLUMNS)
+    assert list(rows[0]) == list(exports.CSV_COLUMNS)
     jpy, usd = rows
     assert (usd["amount"], usd["amount_minor"], usd["fee"], usd["fee_minor"], usd["net"]) == ("12.50", "1250", "0.36", "36", "12.14")
     assert (jpy["amount"], jpy["amount_minor"]) == ("999", "999")

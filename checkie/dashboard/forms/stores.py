@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from checkie.money import CURRENCIES
@@ -21,6 +21,12 @@ class StoreForm(FlaskForm):
     name = StringField("Store name", validators=[DataRequired(), Length(max=100)])
     slug = StringField("Address (slug)", validators=[Optional(), Length(max=60)])
     currency = SelectField("Default currency", choices=[SelectChoice(code) for code in CURRENCIES], default="USD")
+
+
+class StoreSettingsForm(StoreForm):
+    """The settings page: the store's fields and the owner's notifications."""
+
+    notify_new_sale = BooleanField("Email me about each new sale")
 
 
 class DeleteStoreForm(FlaskForm):
