@@ -21,6 +21,7 @@ from tests.factories import (
     make_store,
     make_user,
 )
+from checkie.checkout.lines import current_line
 from checkie.payments.models import AttemptStatus, PaymentStatus
 
 pytestmark = pytest.mark.browser
@@ -43,6 +44,7 @@ def busy_store(db):
         payment = make_payment(db, store, amount=1_234_500 + n, email=customer.email, customer=customer,
                                session=checkout, status=PaymentStatus.PARTIALLY_REFUNDED if n else PaymentStatus.SUCCEEDED,
                                refunded=1000 if n else 0, needs_review=n == 3, review_reason="amount_mismatch" if n == 3 else None)
+        payment.line = current_line(db, checkout)  # as recorded when paid: the page's title shows
         credit_payment(db, store, payment)
     make_coupon(db, store, code="WELCOME-BACK-SPRING-2027", percent_off=15)
     db.commit()
