@@ -2,10 +2,14 @@
 and the views of every outcome."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
-from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.catalog.models import PageStats
+from checkie.checkout import services
+from checkie.checkout.models import CheckoutSession, CheckoutSessionTransition, CheckoutState
 from checkie.payments.models import Payment, PaymentAttempt
 from tests.factories import make_coupon, make_shop
 from tests.http import csrf_token_from, session_id_from
@@ -26,12 +30,14 @@ def shop_page(db, store):
 
 
 def open_checkout(client, page) -> tuple[str, str]:
-    """Open a session as a shopper does; returns (session id, CSRF token)."""
-    response = client.get(f"/c/{page.store.slug}/{page.slug}")
+    """Open the page and save it once, as a shopper's first change does (that creates the
+    session); returns (session id, CSRF token)."""
+    url = f"/c/{page.store.slug}/{page.slug}"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    variant = page.variants[0]
+    response = client.post(url, data={"csrf_token": token, f"variant_{variant.id}": str(variant.options[0].id)})
     assert response.status_code == 303
-    session_id = session_id_from(response.headers["Location"])
-    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
-    return session_id, csrf_token_from(html)
+    return session_id_from(response.headers["Location"]), token
 
 
 def details(page, token: str, **overrides) -> dict:
@@ -60,23 +66,90 @@ def pay(client, page, session_id, token, number=VISA, **overrides):
 # ---------------------------------------------------------------- opening and showing
 
 
-def test_opening_a_page_starts_a_session_and_redirects_to_it(client, db, shop_page):
-    response = client.get("/c/acme/tee")
-    assert response.status_code == 303
-    session_id = session_id_from(response.headers["Location"])
-    checkout = load(db, session_id)
-    assert checkout.state is CheckoutState.OPEN and checkout.total == 2000
+def sessions_and_stats(db, page) -> tuple[int, int, int, int]:
+    """(checkout sessions, transitions, views counted, sessions counted) of the page."""
+    db.expire_all()
+    stats = db.get(PageStats, page.id)
+    return (db.scalar(sa.select(sa.func.count()).select_from(CheckoutSession)),
+            db.scalar(sa.select(sa.func.count()).select_from(CheckoutSessionTransition)), stats.views, stats.sessions)
 
-    page = client.get(response.headers["Location"])
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200
+
+def test_opening_a_page_counts_a_view_and_writes_nothing_else(client, db, shop_page):
+    """SPEC §6.1: link previews and bots must not create sessions (45 curls used to be 45)."""
+    for _ in range(3):
+        response = client.get("/c/acme/tee")
+        assert response.status_code == 200
+    assert sessions_and_stats(db, shop_page) == (0, 0, 3, 0)
+
+    html = response.get_data(as_text=True)
     assert "T-shirt" in html and "Soft organic cotton." in html and "$20.00" in html
     assert "TEST MODE" in html and 'name="card_number"' in html
     assert 'for="checkout-email"' in html and 'for="checkout-field_company"' in html
     assert 'name="variant_' in html and 'type="radio"' in html
-    assert 'name="coupon_code"' in html
+    assert 'name="coupon_code"' in html and 'name="csrf_token"' in html
     assert "htmx.min.js" in html and "css/checkout.css" in html
     assert "sidebar" not in html and "Acme Goods" in html  # the store's name, no dashboard chrome
+    assert 'action="/c/acme/tee"' in html and 'formaction="/c/acme/tee/pay"' in html and "/c/s/" not in html
+
+
+def test_the_first_save_creates_the_session_and_goes_on_at_its_url(client, db, shop_page):
+    token = csrf_token_from(client.get("/c/acme/tee").get_data(as_text=True))
+    response = client.post("/c/acme/tee", data=details(shop_page, token))
+    assert response.status_code == 303
+    session_id = session_id_from(response.headers["Location"])
+    checkout = load(db, session_id)
+    assert checkout.state is CheckoutState.OPEN and checkout.email == "sam@example.com" and checkout.total == 2500
+    assert sessions_and_stats(db, shop_page) == (1, 1, 1, 1)  # the view when shown, the session now
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    assert f'action="/c/s/{session_id}"' in html and 'value="sam@example.com"' in html
+    assert sessions_and_stats(db, shop_page)[2:] == (1, 1)  # continuing is no new view
+
+
+def test_the_first_htmx_save_points_the_form_at_the_session(client, db, shop_page):
+    """Only the controls that post are swapped (out of band): what the shopper types meanwhile stays."""
+    token = csrf_token_from(client.get("/c/acme/tee").get_data(as_text=True))
+    response = client.post("/c/acme/tee", data=details(shop_page, token, email=""), headers=HTMX)
+    assert response.status_code == 200
+    [session_id] = db.scalars(sa.select(CheckoutSession.id))
+    assert response.headers["HX-Push-Url"] == f"/c/s/{session_id}"
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and "<form" not in html and 'name="email"' not in html
+    assert html.lstrip().startswith('<section id="checkout-summary"') and "$25.00" in html
+    for control in ("checkout-save", "checkout-autosave", "checkout-coupon", "checkout-pay"):
+        assert re.search(f'id="{control}"[^>]*hx-swap-oob="true"', html), control
+    assert html.count(f'hx-post="/c/s/{session_id}"') == 3  # Save, the autosave, Apply
+    assert f'formaction="/c/s/{session_id}/pay"' in html and "/c/acme/tee" not in html
+    # Later changes go to the session: no second session.
+    assert client.post(f"/c/s/{session_id}", data=details(shop_page, token), headers=HTMX).status_code == 200
+    assert sessions_and_stats(db, shop_page) == (1, 2, 1, 1)
+
+
+def test_a_first_pay_creates_the_session_with_the_payment(client, db, shop_page):
+    token = csrf_token_from(client.get("/c/acme/tee").get_data(as_text=True))
+    response = client.post("/c/acme/tee/pay", data={**details(shop_page, token), **card()})
+    assert response.status_code == 303
+    checkout = load(db, session_id_from(response.headers["Location"]))
+    assert checkout.state is CheckoutState.COMPLETED and checkout.total == 2500
+    assert sessions_and_stats(db, shop_page)[2:] == (1, 1)
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_a_refused_first_save_or_pay_creates_no_session(client, db, shop_page, headers):
+    token = csrf_token_from(client.get("/c/acme/tee").get_data(as_text=True))
+    refused = [
+        client.post("/c/acme/tee", data=details(shop_page, token, email="not-an-email"), headers=headers),
+        client.post("/c/acme/tee", data=details(shop_page, token, coupon_code="NOPE", coupon_action="apply"),
+                    headers=headers),
+        client.post("/c/acme/tee/pay", data={**details(shop_page, token), **card("4111 1111 1111 1111")}),
+        client.post("/c/acme/tee/pay", data={**details(shop_page, token, field_company=""), **card()}),
+    ]
+    assert [response.status_code for response in refused] == [422] * 4
+    assert sessions_and_stats(db, shop_page) == (0, 0, 1, 0)
+    assert "Enter a valid email address." in refused[0].get_data(as_text=True)
+    assert "This code does not exist." in refused[1].get_data(as_text=True)
+    assert "This field is required." in refused[3].get_data(as_text=True)
+    # The summary follows the size just chosen, though nothing was saved.
+    assert "$25.00" in refused[0].get_data(as_text=True)
 
 
 def test_the_forms_controls_are_labelled_as_every_form_field_is(client, db, shop_page):
@@ -263,8 +336,19 @@ def test_three_declines_expire_the_checkout(client, db, shop_page):
     pay(client, shop_page, session_id, token, number=DECLINED)
     assert load(db, session_id).state is CheckoutState.EXPIRED
     html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
-    assert "This checkout has expired" in html
+    assert "The payment attempts ran out" in html and "No payment attempts left ·" in html
+    assert "Your card was declined. A checkout allows 3 payment attempts, and none is left." in html
+    assert "expired" not in html
     assert 'href="/c/acme/tee"' in html and "Start again" in html
+
+
+def test_a_timed_out_checkout_says_it_expired(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    pay(client, shop_page, session_id, token, number=DECLINED)
+    services.expire_due_checkouts(db, load(db, session_id).expires_at)
+    db.commit()
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    assert "This checkout has expired" in html and "attempts ran out" not in html
 
 
 def test_3ds_card_redirects_to_the_authentication_page_and_back(client, db, shop_page):
@@ -325,8 +409,6 @@ def test_processing_view_polls_the_status_fragment(client, db, shop_page):
 
 def test_abandoned_checkout_shows_the_expired_page(client, db, shop_page):
     session_id, _ = open_checkout(client, shop_page)
-    from checkie.checkout import services
-
     services.abandon_checkout(db, load(db, session_id))
     db.commit()
     response = client.get(f"/c/s/{session_id}")
