@@ -330,8 +330,12 @@ def _render_state(checkout: CheckoutSession, page: PageView, layout: Layout) -> 
     return _render_checkout(checkout, page, layout, details)
 
 
-def _conflict(checkout: CheckoutSession, page: PageView, layout: Layout) -> Response:
+def _conflict(checkout: CheckoutSession, page: PageView, layout: Layout) -> AnyResponse:
+    """The session moved on (paid, ended, timed out): a 409 page that says so. htmx would not
+    swap a 409 (base.html's htmx config), so it goes to the session's page, which shows why."""
     db.session.rollback()
+    if request.htmx:
+        return see_other(layout.url("show", session_id=checkout.id))
     return render_page("storefront/expired.html", status=409, conflict=True, **flow.context(checkout, page, layout))
 
 

@@ -11,7 +11,7 @@ from checkie.catalog.models import PageStats
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutSessionTransition, CheckoutState
 from checkie.payments.models import Payment, PaymentAttempt
-from tests.factories import make_coupon, make_shop
+from tests.factories import make_coupon, make_field, make_shop
 from tests.http import csrf_token_from, session_id_from
 
 HTMX = {"HX-Request": "true"}
@@ -432,3 +432,117 @@ def test_checkout_page_with_its_assets_fits_the_budget(client, db, shop_page):
         total += len(gzip.compress(response.get_data()))
         response.close()
     assert total <= 60 * 1024, f"{total} bytes gzip"
+
+
+# ---------------------------------------------------------------- the summary follows the form (issue 10, item 2)
+
+
+@pytest.fixture
+def minimum_coupon(db, store, shop_page):
+    """SAVE5: $5.00 off orders of $25.00 or more (the T-shirt in L)."""
+    make_coupon(db, store, code="SAVE5", amount_off=500, minimum_amount=2500)
+    db.commit()
+
+
+def small(page) -> dict:
+    variant = page.variants[0]
+    return {f"variant_{variant.id}": str(variant.options[0].id)}
+
+
+def test_a_change_below_the_coupons_minimum_is_saved_and_drops_the_coupon_htmx(client, db, shop_page, minimum_coupon):
+    session_id, token = open_checkout(client, shop_page)
+    client.post(f"/c/s/{session_id}", data=details(shop_page, token, coupon_code="SAVE5", coupon_action="apply"))
+    assert load(db, session_id).total == 2000
+
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, **small(shop_page)), headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    checkout = load(db, session_id)
+    assert (checkout.coupon_id, checkout.total) == (None, 2000)
+    assert checkout.variant_options == {str(shop_page.variants[0].id): shop_page.variants[0].options[0].id}
+    assert html.lstrip().startswith('<section id="checkout-summary"') and "−$5.00" not in html
+    assert '<div><dt>Size</dt><dd>S</dd></div>' in html
+    assert re.search(r'<div id="checkout-coupon" [^>]*hx-swap-oob="true"', html)
+    assert "Coupon SAVE5 was removed: this order is below its $25.00 minimum." in html
+    assert "applied" not in html and 'name="coupon_code"' in html
+    assert re.search(r'id="checkout-pay"[^>]*hx-swap-oob="true">Pay \$20\.00</button>', html)
+
+
+def test_a_change_below_the_coupons_minimum_is_saved_and_drops_the_coupon_without_javascript(
+        client, db, shop_page, minimum_coupon):
+    session_id, token = open_checkout(client, shop_page)
+    client.post(f"/c/s/{session_id}", data=details(shop_page, token, coupon_code="SAVE5", coupon_action="apply"))
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, **small(shop_page)))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html
+    assert "Coupon SAVE5 was removed: this order is below its $25.00 minimum." in html
+    assert "Coupon <strong" not in html and ">Pay $20.00</button>" in html
+    option = shop_page.variants[0].options[0]
+    assert re.search(f'id="checkout-variant_{shop_page.variants[0].id}-{option.id}"[^>]* checked', html)
+    assert load(db, session_id).total == 2000
+    # Paying now charges what the summary says, with no coupon message left over.
+    paid = pay(client, shop_page, session_id, token, **small(shop_page))
+    assert paid.status_code == 303 and load(db, session_id).state is CheckoutState.COMPLETED
+    assert db.scalar(sa.select(Payment.amount).where(Payment.session_id == session_id)) == 2000
+
+
+def test_a_refused_htmx_save_always_says_why(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, email="nope", field_color="Green"),
+                           headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="checkout-email-error" class="field-error" hx-swap-oob="true">Enter a valid email address.' in html
+    assert 'id="checkout-field_color-error" class="field-error" hx-swap-oob="true">Choose one of the options.' in html
+    assert 'id="checkout-coupon_code-error" class="field-error" hx-swap-oob="true">' in html
+    # A session that moved on: htmx is sent to its page, which says so (a 409 would not be swapped).
+    checkout = load(db, session_id)
+    services.abandon_checkout(db, checkout)
+    db.commit()
+    conflict = client.post(f"/c/s/{session_id}", data=details(shop_page, token), headers=HTMX)
+    assert conflict.headers["HX-Redirect"] == f"/c/s/{session_id}"
+
+
+# ---------------------------------------------------------------- every error at once (issue 10, item 6)
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_pay_reports_every_field_error_at_once(client, db, store, shop_page, headers):
+    make_field(db, shop_page, label="Delivery date", key="delivery", type="date", required=True)
+    db.commit()
+    session_id, token = open_checkout(client, shop_page)
+    response = pay(client, shop_page, session_id, token, number="4111 1111 1111 1111", email="not-an-email",
+                   field_delivery="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for control, message in [("email", "Enter a valid email address."), ("field_delivery", "This field is required."),
+                             ("card_number", "This card number is not accepted in test mode.")]:
+        assert f'<small id="checkout-{control}-error" class="field-error">{message}' in html, control
+    checkout = load(db, session_id)
+    assert checkout.attempt_count == 0 and checkout.email is None
+
+
+def test_pay_with_a_good_card_still_lists_every_missing_detail(client, db, store, shop_page):
+    make_field(db, shop_page, label="Delivery date", key="delivery", type="date", required=True)
+    db.commit()
+    session_id, token = open_checkout(client, shop_page)
+    response = pay(client, shop_page, session_id, token, email="not-an-email", field_company="", field_delivery="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter a valid email address." in html
+    assert '<small id="checkout-field_company-error" class="field-error">This field is required.' in html
+    assert '<small id="checkout-field_delivery-error" class="field-error">This field is required.' in html
+
+
+# ---------------------------------------------------------------- the Pay button (issue 10, item 14)
+
+
+def test_the_pay_button_shows_the_total_and_follows_the_summary(client, db, shop_page):
+    assert ">Pay $20.00</button>" in client.get("/c/acme/tee").get_data(as_text=True)
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token), headers=HTMX)  # size L
+    assert re.search(r'id="checkout-pay"[^>]*hx-swap-oob="true">Pay \$25\.00</button>', response.get_data(as_text=True))
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, coupon_code="SAVE10",
+                                                                coupon_action="apply"), headers=HTMX)
+    assert re.search(r'id="checkout-pay"[^>]*hx-swap-oob="true">Pay \$22\.50</button>', response.get_data(as_text=True))
+    assert ">Pay $22.50</button>" in client.get(f"/c/s/{session_id}").get_data(as_text=True)
