@@ -534,6 +534,19 @@ def test_pay_with_a_good_card_still_lists_every_missing_detail(client, db, store
     assert '<small id="checkout-field_delivery-error" class="field-error">This field is required.' in html
 
 
+def test_a_save_reports_the_forms_and_the_services_errors_together(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, name="N" * 201, email="nope",
+                                                                field_color="Green"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<small id="checkout-name-error" class="field-error">Field cannot be longer than 200 characters.' in html
+    assert '<small id="checkout-email-error" class="field-error">Enter a valid email address.' in html
+    assert '<small id="checkout-field_color-error" class="field-error">Choose one of the options.' in html
+    checkout = load(db, session_id)
+    assert checkout.name is None and checkout.email is None and checkout.total == 2500  # the valid parts saved
+
+
 # ---------------------------------------------------------------- the Pay button (issue 10, item 14)
 
 
