@@ -34,7 +34,7 @@ from wtforms import HiddenField
 from wtforms.validators import AnyOf, InputRequired
 
 from checkie.catalog import embeds, snapshot
-from checkie.catalog.models import Embed
+from checkie.catalog.models import Embed, PageStatus
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
@@ -134,7 +134,7 @@ def show(session_id: str):
 @route("/c/<store_slug>/<page_slug>", "/embed/<public_id>", methods=["POST"])
 def first_save(**address: str):
     """The shopper's first save creates the session, only if what they entered is accepted;
-    then it goes on at the session's URLs (htmx: the form is re-rendered to post there)."""
+    then it goes on at the session's URLs (`_continue`)."""
     page, layout = _load_page(**address)
     form = DetailsForm.for_page(page, meta=layout.form_meta)
     form_valid = form.validate_on_submit()
@@ -250,7 +250,10 @@ def _load_page(*, store_slug: str = "", page_slug: str = "", public_id: str | No
     if embed is None:
         raise NotFound("Checkout not found.")
     layout = _frame(embed)
-    return snapshot.current_page(db.session, embed.page_id), layout
+    page = snapshot.current_page(db.session, embed.page_id)
+    if page.status is not PageStatus.PUBLISHED:
+        raise NotFound("Checkout not found.")
+    return page, layout
 
 
 def _show_page(page: PageView, layout: Layout) -> Response:

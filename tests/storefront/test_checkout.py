@@ -12,7 +12,7 @@ from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutSessionTransition, CheckoutState
 from checkie.payments.models import Payment, PaymentAttempt
 from tests.factories import make_coupon, make_field, make_shop
-from tests.http import csrf_token_from, session_id_from
+from tests.http import csrf_token, csrf_token_from, session_id_from
 
 HTMX = {"HX-Request": "true"}
 VISA = "4242 4242 4242 4242"
@@ -172,6 +172,9 @@ def test_unpublished_page_and_unknown_session_are_404(client, db, store):
     assert client.get("/c/nope/tee").status_code == 404
     assert client.get("/c/s/cs_doesnotexist").status_code == 404
     assert client.get("/c/s/cs_doesnotexist/status").status_code == 404
+    token = csrf_token(client)
+    assert client.post("/c/acme/tee", data={"csrf_token": token, "email": "nope"}).status_code == 404
+    assert client.post("/c/acme/tee/pay", data={"csrf_token": token, **card()}).status_code == 404
 
 
 # ---------------------------------------------------------------- saving details

@@ -177,6 +177,8 @@ def test_unknown_embed_and_unpublished_page_are_404(shopper, db, embed, shop_pag
     shop_page.status = type(shop_page.status)("draft")
     db.commit()
     assert shopper.get(f"/embed/{embed.public_id}").status_code == 404
+    assert shopper.post(f"/embed/{embed.public_id}", data={"email": "nope"}).status_code == 404
+    assert shopper.post(f"/embed/{embed.public_id}/pay", data=card()).status_code == 404
 
 
 def test_session_routes_refuse_sessions_not_opened_by_an_embed(shopper, db, embed, shop_page):
