@@ -131,24 +131,35 @@ def start_payment(checkout: CheckoutSession | None, page: PageView, details: Det
     new_session = checkout is None
     if checkout is None:
         checkout = services.start_checkout(db.session, page, client_info=client_info)
+    saved, payable = _save_for_payment(checkout, page, details)
+    attempt = _initiate(checkout, details, card) if forms_valid and payable else None
+    if attempt is not None or (saved and forms_valid and not new_session):
+        db.session.commit()  # paying, or the guard alone refused: the details are kept
+    else:
+        db.session.rollback()
+    return attempt
+
+
+def _save_for_payment(checkout: CheckoutSession, page: PageView, details: DetailsForm) -> tuple[bool, bool]:
+    """Save the details and put on `details` every reason a payment cannot start: what the
+    service refuses of them and what the payment guard finds missing in the rest. Answers
+    (the details were all saved, the session can be paid)."""
     refused, _ = _save_what_is_valid(checkout, details.changes(page, request.form))
     problems = services.payment_problems(db.session, checkout)
     for error in (refused, ValidationFailed("This checkout cannot be paid yet.", fields=problems)):
         if error is not None and error.fields:
             copy_errors(details, error)
-    if forms_valid and refused is None and not problems:
-        try:
-            with db.session.begin_nested():
-                attempt = initiate_payment(db.session, checkout, payment_method=card.payment_method)
-            db.session.commit()
-            return attempt
-        except ValidationFailed as error:
-            copy_errors(details, error)
-    if not new_session and forms_valid and refused is None:
-        db.session.commit()  # the guard alone refused: the details are kept
-    else:
-        db.session.rollback()
-    return None
+    return refused is None, refused is None and not problems
+
+
+def _initiate(checkout: CheckoutSession, details: DetailsForm, card: CardForm) -> PaymentAttempt | None:
+    """The payment attempt, or None with the reason on `details` (e.g. the coupon ran out)."""
+    try:
+        with db.session.begin_nested():
+            return initiate_payment(db.session, checkout, payment_method=card.payment_method)
+    except ValidationFailed as error:
+        copy_errors(details, error)
+        return None
 
 
 def token_refused(form) -> bool:
