@@ -14,7 +14,7 @@ from checkie.catalog.models import Coupon, Page
 from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession
 from checkie.errors import ValidationFailed
-from checkie.money import discount_amount
+from checkie.money import discount_amount, format_money
 
 #: What the shopper reads beside the coupon field, per refusal reason.
 COUPON_MESSAGES = {
@@ -32,6 +32,28 @@ class Amounts:
     subtotal: int
     discount: int
     total: int
+
+
+@dataclass(frozen=True)
+class RemovedCoupon:
+    """A coupon the session carried that its new selection no longer qualifies for (below its
+    minimum, not for this page…): dropped so that the change is saved, and said why."""
+
+    code: str
+    reason: CouponReason
+    #: Minor units of `currency`, when the coupon has a minimum.
+    minimum_amount: int | None
+    currency: str
+
+    @property
+    def message(self) -> str:
+        """What the shopper reads beside the coupon box."""
+        if self.reason is CouponReason.BELOW_MINIMUM and self.minimum_amount is not None:
+            why = f"this order is below its {format_money(self.minimum_amount, self.currency)} minimum"
+        else:
+            text = COUPON_MESSAGES[self.reason].rstrip(".")
+            why = text[0].lower() + text[1:]
+        return f"Coupon {self.code} was removed: {why}."
 
 
 def default_variant_options(page: Page | PageView) -> dict[str, int]:

@@ -8,6 +8,7 @@ page's currency.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -70,24 +71,68 @@ def new_checkout_id() -> str:
     return SESSION_PREFIX + secrets.token_urlsafe(24)
 
 
+def view_checkout_page(db: Session, page: Page | PageView) -> None:
+    """Count one view of the published page: all that showing its form writes (SPEC §6.1), so
+    link previews and bots leave no session behind. NotFound for a page shoppers may not see."""
+    _refuse_unpublished(page)
+    stats.record_view(db, page.id)
+
+
+def draft_checkout(db: Session, page: Page | PageView, *, variant_options: object = None) -> CheckoutSession:
+    """The session the page's form shows before the shopper acts: never added to `db` (nothing
+    is written), no id, priced for `variant_options` when they are a valid choice, else for the
+    first option of every variant."""
+    try:
+        choice = pricing.check_variant_options(page, variant_options)
+    except ValueError:
+        choice = pricing.default_variant_options(page)
+    checkout = _new_session(page, session_id=None, client_info={}, variant_options=choice)
+    pricing.apply_amounts(checkout, pricing.amounts_for(db, page, choice, None))
+    return checkout
+
+
+def start_checkout(db: Session, page: Page | PageView, *, client_info: dict) -> CheckoutSession:
+    """The session the shopper's first save or Pay on a checkout page creates; counts a session
+    on the page (showing the page counted its view). NotFound for a page shoppers may not see."""
+    checkout = _add_session(db, page, client_info=client_info)
+    stats.record_session(db, page.id)
+    return checkout
+
+
 def open_checkout(db: Session, page: Page | PageView, *, client_info: dict) -> CheckoutSession:
     """A new open session on a published page (a Page or its catalog.snapshot view), with the
     first option of every variant chosen and its amounts computed; counts a view and a session
-    on the page. NotFound for a page shoppers may not see."""
-    if page.status is not PageStatus.PUBLISHED:
-        raise NotFound("Checkout page not found.")
+    on the page (the widget API opens the page and its session at once, SPEC §6.2). NotFound
+    for a page shoppers may not see."""
+    checkout = _add_session(db, page, client_info=client_info)
+    stats.record_opened(db, page.id)
+    return checkout
+
+
+def _add_session(db: Session, page: Page | PageView, *, client_info: dict) -> CheckoutSession:
+    _refuse_unpublished(page)
     choice = pricing.default_variant_options(page)
-    checkout = CheckoutSession(
-        id=new_checkout_id(), store_id=page.store_id, page_id=page.id, state=CheckoutState.OPEN,
-        variant_options=choice, custom_fields={}, currency=page.currency.upper(), attempt_count=0,
-        coupon_reserved=False, expires_at=utcnow() + current_app.config["CHECKOUT_SESSION_TTL"],
-        client_info=dict(client_info or {}),
-    )
+    checkout = _new_session(page, session_id=new_checkout_id(), client_info=client_info, variant_options=choice)
     pricing.apply_amounts(checkout, pricing.amounts_for(db, page, choice, None))
     db.add(checkout)
     db.flush()
-    stats.record_opened(db, page.id)
     return checkout
+
+
+def _new_session(
+    page: Page | PageView, *, session_id: str | None, client_info: dict, variant_options: dict
+) -> CheckoutSession:
+    return CheckoutSession(
+        id=session_id, store_id=page.store_id, page_id=page.id, state=CheckoutState.OPEN,
+        variant_options=variant_options, custom_fields={}, currency=page.currency.upper(), attempt_count=0,
+        coupon_reserved=False, expires_at=utcnow() + current_app.config["CHECKOUT_SESSION_TTL"],
+        client_info=dict(client_info or {}),
+    )
+
+
+def _refuse_unpublished(page: Page | PageView) -> None:
+    if page.status is not PageStatus.PUBLISHED:
+        raise NotFound("Checkout page not found.")
 
 
 def _refuse_malformed_id(session_id: object) -> None:
@@ -185,15 +230,37 @@ def refuse_past_expiry(checkout: CheckoutSession) -> None:
         raise InvalidTransition("This checkout session has expired.")
 
 
+@dataclass(frozen=True)
+class CheckoutChange:
+    """What `change_checkout` did: the session, and the coupon it dropped, if any."""
+
+    checkout: CheckoutSession
+    removed_coupon: pricing.RemovedCoupon | None = None
+
+
 def update_checkout(
     db: Session, checkout: CheckoutSession, *, email=UNSET, name=UNSET, variant_options=UNSET,
     custom_fields=UNSET, coupon_code=UNSET,
 ) -> CheckoutSession:
+    """`change_checkout`, for callers that need only the session."""
+    return change_checkout(
+        db, checkout, email=email, name=name, variant_options=variant_options, custom_fields=custom_fields,
+        coupon_code=coupon_code,
+    ).checkout
+
+
+def change_checkout(
+    db: Session, checkout: CheckoutSession, *, email=UNSET, name=UNSET, variant_options=UNSET,
+    custom_fields=UNSET, coupon_code=UNSET,
+) -> CheckoutChange:
     """Change what the shopper entered (only the arguments given) and recompute the amounts.
     Only an open session accepts it (InvalidTransition otherwise). ValidationFailed lists every
     bad field: `email`, `name`, `variant_options`, `custom_fields.<key>`, `coupon_code`; nothing
     is changed then. `coupon_code` "" or None removes the coupon; `custom_fields` are merged
-    into the stored answers (a blank answer removes one)."""
+    into the stored answers (a blank answer removes one). A coupon the session carries that the
+    new selection no longer qualifies for is dropped, not a reason to refuse the change (the
+    shopper did not just type it): the change names it. Nothing is released then: redemptions
+    are reserved only while a payment is under way."""
     lock_checkout(db, checkout)
     refuse_past_expiry(checkout)
     if not accepts(checkout.state, CheckoutEvent.UPDATE_SESSION):
@@ -210,7 +277,11 @@ def update_checkout(
             errors["variant_options"] = [str(problem)]
     if custom_fields is not UNSET:
         _check_answers(checkout, page, custom_fields, errors, changes)
-    coupon, refusal = _chosen_coupon(db, checkout, page, coupon_code, choice, errors, changes)
+    removed, refusal = None, None
+    if coupon_code is UNSET:
+        coupon, removed = _kept_coupon(db, checkout, page, choice, changes)
+    else:
+        coupon, refusal = _chosen_coupon(db, checkout, page, coupon_code, choice, errors, changes)
     if not errors:
         try:
             amounts = pricing.amounts_for(db, page, choice, coupon, reserved=checkout.coupon_reserved)
@@ -224,8 +295,18 @@ def update_checkout(
     for attribute, value in changes.items():
         setattr(checkout, attribute, value)
     pricing.apply_amounts(checkout, amounts)
-    apply_event(db, checkout, CheckoutEvent.UPDATE_SESSION, detail={"changed": sorted(changes)})
-    return checkout
+    detail: dict[str, object] = {"changed": sorted(changes)}
+    if removed is not None:
+        detail["couponRemoved"] = {"code": removed.code, "reason": removed.reason.value}
+    apply_event(db, checkout, CheckoutEvent.UPDATE_SESSION, detail=detail)
+    return CheckoutChange(checkout, removed)
+
+
+def payment_problems(db: Session, checkout: CheckoutSession) -> dict[str, list[str]]:
+    """Why the payment guard (`is_valid_for_payment`) would refuse the session as it stands, by
+    field (`email`, `custom_fields.<key>`, `total`); empty when it would pass. Reads only: for
+    showing every problem at once before a payment is started."""
+    return guards.payment_problems(checkout, page=checkout_page(db, checkout))
 
 
 def _check_contact(email, name, errors: dict, changes: dict) -> None:
@@ -272,10 +353,8 @@ def _check_answers(checkout: CheckoutSession, page: PageView, answers, errors: d
 def _chosen_coupon(
     db: Session, checkout: CheckoutSession, page: PageView, code, choice: dict, errors: dict, changes: dict
 ) -> tuple[Coupon | None, str | None]:
-    """The coupon the session will carry: the one given by `code` (checked now), none when the
-    code is blank, or the current one when no code is given; and the refusal reason, if any."""
-    if code is UNSET:
-        return (db.get(Coupon, checkout.coupon_id) if checkout.coupon_id is not None else None), None
+    """The coupon the session will carry: the one given by `code` (checked now), or none when the
+    code is blank; and the refusal reason, if any."""
     if code is None or (isinstance(code, str) and not code.strip()):
         changes["coupon_id"] = None
         return None, None
@@ -294,6 +373,24 @@ def _chosen_coupon(
     assert evaluation.coupon is not None  # a valid evaluation names its coupon
     changes["coupon_id"] = evaluation.coupon.id
     return evaluation.coupon, None
+
+
+def _kept_coupon(
+    db: Session, checkout: CheckoutSession, page: PageView, choice: dict, changes: dict
+) -> tuple[Coupon | None, pricing.RemovedCoupon | None]:
+    """The coupon the session carries, when the shopper named none: kept while it applies to the
+    new selection (or is reserved by a payment under way), else dropped and described."""
+    coupon = db.get(Coupon, checkout.coupon_id) if checkout.coupon_id is not None else None
+    if coupon is None or checkout.coupon_reserved:
+        return coupon, None
+    evaluation = evaluate_coupon(
+        db, page.store, coupon.code, page=page, subtotal=pricing.subtotal_for(page, choice), currency=checkout.currency
+    )
+    if evaluation.valid:
+        return coupon, None
+    changes["coupon_id"] = None
+    reason = evaluation.reason or pricing.CouponReason.NOT_APPLICABLE
+    return None, pricing.RemovedCoupon(coupon.code, reason, coupon.minimum_amount, coupon.currency or checkout.currency)
 
 
 # ---------------------------------------------------------------- abandoning, expiring

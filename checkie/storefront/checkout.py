@@ -1,10 +1,12 @@
 """The checkout for shoppers (SPEC §6.1, §9): HTML that works with JavaScript off, enhanced by
 htmx, in two layouts (storefront/layouts.py) served by the same views and templates.
 
-Hosted: `GET /c/<store>/<page>` opens a session and sends the shopper to `/c/s/<id>`. Framed:
-`GET /embed/<public id>` opens a session on the embed's page and shows its form at once, and
-every later step lives under `/embed/s/<id>/…`, with `?origin=` (the host page's origin, added
-by static/embed.js) riding along once validated, so static/js/embed-frame.js knows where to post
+Hosted: `GET /c/<store>/<page>` shows the page's form and counts a view, nothing else (SPEC
+§6.1: link previews and bots must not create sessions); the shopper's first save or Pay posts
+to the page's own URL (`POST /c/<store>/<page>`, `…/pay`), which creates the session only if
+the input is accepted, and every later step lives under `/c/s/<id>/…`. Framed: the same under
+`/embed/<public id>` and `/embed/s/<id>/…`, with `?origin=` (the host page's origin, added by
+static/embed.js) riding along once validated, so static/js/embed-frame.js knows where to post
 its messages.
 
 A session's page shows what fits its state: the form (open), a page that polls while the
@@ -29,18 +31,18 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as AnyResponse
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, InputRequired
 
 from checkie.catalog import embeds, snapshot
-from checkie.catalog.models import Embed
+from checkie.catalog.models import Embed, PageStatus
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import read_only
-from checkie.errors import DomainError, NotFound, ValidationFailed
+from checkie.errors import DomainError, NotFound
 from checkie.extensions import csrf, db
-from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, request, see_other
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.payments.reports import checkout_payment
@@ -50,7 +52,7 @@ from checkie.payments.test_provider import (
     finish_authentication,
 )
 from checkie.storefront import flow
-from checkie.storefront.forms import CardForm, DetailsForm
+from checkie.storefront.forms import CardForm, DetailsForm, variant_choices
 from checkie.storefront.layouts import HOSTED, Frame, Layout, OriginNotAllowed, brand_color, text_color_on
 from checkie.stores.models import Store
 from checkie.web import content_security_policy, test_provider_route
@@ -114,27 +116,14 @@ def origin_not_allowed(error: OriginNotAllowed) -> Response:
 
 @hosted.get("/c/<store_slug>/<page_slug>")
 def page(store_slug: str, page_slug: str):
-    """Open a new session on the published page and continue at its own URL."""
-    page = snapshot.published_page(db.session, store_slug, page_slug)
-    if page is None:
-        raise NotFound("Checkout page not found.")
-    session_id = services.open_checkout(db.session, page, client_info=flow.client_info()).id
-    db.session.commit()  # expires the session object: keep its id, no reload to read it
-    return see_other(url_for(".show", session_id=session_id))
+    """The published page's form, with no session yet: one view counted, nothing else written."""
+    return _show_page(*_load_page(store_slug=store_slug, page_slug=page_slug))
 
 
 @framed.get("/embed/<public_id>")
 def start(public_id: str):
-    """Open a session on the embed's published page (a view in PageStats) and show its form."""
-    embed = embeds.find_embed(db.session, public_id)
-    if embed is None:
-        raise NotFound("Checkout not found.")
-    frame = _frame(embed)
-    info = {**flow.client_info(), "embedId": embed.public_id}
-    page = snapshot.current_page(db.session, embed.page_id)
-    checkout = services.open_checkout(db.session, page, client_info=info)
-    db.session.commit()
-    return _render_state(checkout, page, frame)
+    """The embed's published page in the frame, like the hosted page: a view, no session."""
+    return _show_page(*_load_page(public_id=public_id))
 
 
 @framed.get("/embed/<public_id>/theme.css")
@@ -158,6 +147,25 @@ def show(session_id: str):
     return _render_state(*_load(session_id))
 
 
+@route("/c/<store_slug>/<page_slug>", "/embed/<public_id>", methods=["POST"])
+def first_save(**address: str):
+    """The shopper's first save creates the session, only if what they entered is accepted;
+    then it goes on at the session's URLs (`_continue`)."""
+    page, layout = _load_page(**address)
+    form = DetailsForm.for_page(page, meta=layout.form_meta)
+    form_valid = form.validate_on_submit()
+    checkout = None
+    if not flow.token_refused(form):
+        changes = flow.accepted_changes(form, form.changes(page, request.form))
+        checkout = flow.start_with_details(page, form, changes, client_info=_client_info(layout))
+    if checkout is None or not form_valid:
+        db.session.rollback()
+        return _render_checkout(_draft(page), page, layout, form, errors=flow.form_errors(form), status=422,
+                                block=_save_block(form))
+    db.session.commit()
+    return _continue(checkout, page, layout, form)
+
+
 @route("/c/s/<session_id>", "/embed/s/<session_id>", methods=["POST"])
 def save(session_id: str):
     """Save what the shopper entered. htmx gets the summary (or the coupon box) with the field
@@ -166,18 +174,26 @@ def save(session_id: str):
     if checkout.state is not CheckoutState.OPEN:
         return _conflict(checkout, page, layout)
     form = DetailsForm.for_page(page, meta=layout.form_meta)
-    if not form.validate_on_submit():
+    form_valid = form.validate_on_submit()
+    if flow.token_refused(form):
         return _render_checkout(checkout, page, layout, form, errors=flow.form_errors(form), status=422)
     try:
-        saved = flow.save_details(checkout, form, form.changes(page, request.form))
+        saved = flow.save_details(checkout, form, flow.accepted_changes(form, form.changes(page, request.form)))
     except services.InvalidTransition:
         return _conflict(checkout, page, layout)
     db.session.commit()
-    if saved and not request.htmx:
+    ok = saved.ok and form_valid
+    if ok and not request.htmx and not saved.coupon_notice:
         return see_other(layout.url("show", session_id=checkout.id))
-    block = "coupon_update" if form.coupon_action.data else "summary_update"
-    return _render_checkout(checkout, page, layout, form, errors=flow.form_errors(form), status=200 if saved else 422,
-                            block=block)
+    return _render_checkout(checkout, page, layout, form, errors=flow.form_errors(form), status=200 if ok else 422,
+                            block=_save_block(form), coupon_notice=saved.coupon_notice)
+
+
+@route("/c/<store_slug>/<page_slug>/pay", "/embed/<public_id>/pay", methods=["POST"])
+def first_pay(**address: str):
+    """Pay before any save: the session is created with the payment, only if it can start."""
+    page, layout = _load_page(**address)
+    return _pay(None, page, layout)
 
 
 @route("/c/s/<session_id>/pay", "/embed/s/<session_id>/pay", methods=["POST"])
@@ -187,19 +203,7 @@ def pay(session_id: str):
     checkout, page, layout = _load(session_id)
     if checkout.state is not CheckoutState.OPEN:
         return _conflict(checkout, page, layout)
-    details, card = DetailsForm.for_page(page, meta=layout.form_meta), CardForm(meta=layout.form_meta)
-    if not (card.validate_on_submit() & details.validate()):
-        errors = {**flow.form_errors(details), **flow.form_errors(card)}
-        return _render_checkout(checkout, page, layout, details, card, errors=errors, status=422)
-    try:
-        attempt = flow.start_payment(checkout, page, details, card.payment_method)
-    except services.InvalidTransition:
-        return _conflict(checkout, page, layout)
-    except ValidationFailed as error:
-        copy_errors(details, error)
-        return _render_checkout(checkout, page, layout, details, card, errors=flow.form_errors(details), status=422)
-    action = layout.action_url(checkout, attempt)
-    return see_other(action or layout.url("show", session_id=checkout.id))
+    return _pay(checkout, page, layout)
 
 
 @route("/c/s/<session_id>/status", "/embed/s/<session_id>/status")
@@ -250,6 +254,73 @@ def _load(session_id: str) -> tuple[CheckoutSession, PageView, Layout]:
     return checkout, page, _frame(embed)
 
 
+def _load_page(*, store_slug: str = "", page_slug: str = "", public_id: str | None = None
+               ) -> tuple[PageView, Layout]:
+    """The published page of a hosted URL, or of the embed a framed URL names (NotFound otherwise)."""
+    if public_id is None:
+        page = snapshot.published_page(db.session, store_slug, page_slug)
+        if page is None:
+            raise NotFound("Checkout page not found.")
+        return page, HOSTED
+    embed = embeds.find_embed(db.session, public_id)
+    if embed is None:
+        raise NotFound("Checkout not found.")
+    layout = _frame(embed)
+    page = snapshot.current_page(db.session, embed.page_id)
+    if page.status is not PageStatus.PUBLISHED:
+        raise NotFound("Checkout not found.")
+    return page, layout
+
+
+def _show_page(page: PageView, layout: Layout) -> Response:
+    services.view_checkout_page(db.session, page)
+    db.session.commit()
+    details = DetailsForm(formdata=None, meta=layout.form_meta)
+    return _render_checkout(_draft(page), page, layout, details)
+
+
+def _draft(page: PageView) -> CheckoutSession:
+    """The unsaved session the page's form shows, priced for the options just posted, if any."""
+    return services.draft_checkout(db.session, page, variant_options=variant_choices(page, request.form))
+
+
+def _client_info(layout: Layout) -> dict:
+    info = flow.client_info()
+    return {**info, "embedId": layout.embed.public_id} if isinstance(layout, Frame) else info
+
+
+def _save_block(form: DetailsForm) -> str:
+    return "coupon_update" if form.coupon_action.data else "summary_update"
+
+
+def _continue(checkout: CheckoutSession, page: PageView, layout: Layout, form: DetailsForm) -> AnyResponse:
+    """After the first save: a plain post goes on at the session's page; htmx gets what a save
+    gets, with the controls that post pointed at the session's URLs (out of band: nothing the
+    shopper is typing is replaced), and the hosted page's address follows."""
+    url = layout.url("show", session_id=checkout.id)
+    if not request.htmx:
+        return see_other(url)
+    response = _render_checkout(checkout, page, layout, form, block=_save_block(form), started=True)
+    if not layout.framed:
+        response.headers["HX-Push-Url"] = url
+    return response
+
+
+def _pay(checkout: CheckoutSession | None, page: PageView, layout: Layout) -> AnyResponse:
+    details, card = DetailsForm.for_page(page, meta=layout.form_meta), CardForm(meta=layout.form_meta)
+    try:
+        attempt = flow.start_payment(checkout, page, details, card, client_info=_client_info(layout))
+    except services.InvalidTransition:
+        assert checkout is not None  # a session created by this request is open
+        return _conflict(checkout, page, layout)
+    if attempt is None:
+        errors = {**flow.form_errors(details), **flow.form_errors(card)}
+        shown = checkout if checkout is not None else _draft(page)
+        return _render_checkout(shown, page, layout, details, card, errors=errors, status=422)
+    paid = db.session.get_one(CheckoutSession, attempt.session_id)
+    return see_other(layout.action_url(paid, attempt) or layout.url("show", session_id=paid.id))
+
+
 def _authentication(action_token: str, session_id: str | None) -> tuple[CheckoutSession, Layout, PaymentAttempt]:
     """The hosted step is found by its token alone, only while it waits (NotFound after); the
     framed one must belong to the frame's session, and sends the shopper back once decided."""
@@ -278,8 +349,12 @@ def _render_state(checkout: CheckoutSession, page: PageView, layout: Layout) -> 
     return _render_checkout(checkout, page, layout, details)
 
 
-def _conflict(checkout: CheckoutSession, page: PageView, layout: Layout) -> Response:
+def _conflict(checkout: CheckoutSession, page: PageView, layout: Layout) -> AnyResponse:
+    """The session moved on (paid, ended, timed out): a 409 page that says so. htmx would not
+    swap a 409 (base.html's htmx config), so it goes to the session's page, which shows why."""
     db.session.rollback()
+    if request.htmx:
+        return see_other(layout.url("show", session_id=checkout.id))
     return render_page("storefront/expired.html", status=409, conflict=True, **flow.context(checkout, page, layout))
 
 

@@ -3,6 +3,7 @@ details, paying, and what the templates need to show a session."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Response, request
@@ -12,6 +13,7 @@ from checkie.catalog.models import Coupon
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import pricing, services
 from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.checkout.pricing import RemovedCoupon
 from checkie.checkout.states import MAX_ATTEMPTS
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
@@ -48,23 +50,59 @@ def client_info() -> dict:
 # ---------------------------------------------------------------- steps
 
 
-def save_details(checkout: CheckoutSession, form: DetailsForm, changes: dict) -> bool:
+@dataclass(frozen=True)
+class Saved:
+    """How a save went: `ok` when everything was accepted, and what the shopper must be told
+    beside the coupon box (a coupon the new selection dropped)."""
+
+    ok: bool
+    coupon_notice: str | None = None
+
+
+def save_details(checkout: CheckoutSession, form: DetailsForm, changes: dict) -> Saved:
     """Save the changes; when some are invalid, save the others all the same (a bad email must
-    not keep the total from following the chosen size), show the errors on `form` and answer False."""
+    not keep the total from following the chosen size) and show the errors on `form`."""
+    refused, removed = _save_what_is_valid(checkout, changes)
+    if refused is not None:
+        copy_errors(form, refused)
+    return Saved(refused is None, removed.message if removed else None)
+
+
+def start_with_details(page: PageView, form: DetailsForm, changes: dict, *, client_info: dict) -> CheckoutSession | None:
+    """The shopper's first save creates the session with what they entered. When the service
+    refuses any of it (errors on `form`), nothing at all is written: None."""
+    checkout = services.start_checkout(db.session, page, client_info=client_info)
     try:
         services.update_checkout(db.session, checkout, **changes)
-        return True
-    except ValidationFailed as error:
+    except ValidationFailed as refused:
         db.session.rollback()
+        copy_errors(form, refused)
+        return None
+    return checkout
+
+
+def accepted_changes(form: DetailsForm, changes: dict) -> dict:
+    """`changes` minus what the form itself refused (too long), so the service can report the
+    rest: every error is shown at once."""
+    return {key: value for key, value in changes.items() if not (key in form and form[key].errors)}
+
+
+def _save_what_is_valid(checkout: CheckoutSession, changes: dict) -> tuple[ValidationFailed | None, RemovedCoupon | None]:
+    """Apply `changes`, or what the service accepts of them when it refuses some; each try runs
+    in a savepoint, so a refused one leaves nothing behind. The refusal and the dropped coupon."""
+    try:
+        with db.session.begin_nested():
+            return None, services.change_checkout(db.session, checkout, **changes).removed_coupon
+    except ValidationFailed as error:
         refused = error
-    copy_errors(form, refused)
     valid = _without_invalid(changes, refused.fields or {})
-    if valid:
-        try:
-            services.update_checkout(db.session, services.get_checkout(db.session, checkout.id), **valid)
-        except ValidationFailed:
-            db.session.rollback()
-    return False
+    if not valid:
+        return refused, None
+    try:
+        with db.session.begin_nested():
+            return refused, services.change_checkout(db.session, checkout, **valid).removed_coupon
+    except ValidationFailed:
+        return refused, None
 
 
 def _without_invalid(changes: dict, fields: dict) -> dict:
@@ -80,21 +118,53 @@ def _without_invalid(changes: dict, fields: dict) -> dict:
     return valid
 
 
-def start_payment(checkout: CheckoutSession, page: PageView, details: DetailsForm, payment_method: str | None) -> PaymentAttempt:
-    """Details first (refused: nothing saved); a session the guard refuses keeps the details."""
-    try:
-        services.update_checkout(db.session, checkout, **details.changes(page, request.form))
-    except ValidationFailed:
+def start_payment(checkout: CheckoutSession | None, page: PageView, details: DetailsForm, card: CardForm, *,
+                  client_info: dict) -> PaymentAttempt | None:
+    """Pay, on the session or (None) on a session created now, or show every problem at once:
+    None then, with the errors on the forms — the card's and the details' own, the details the
+    service refuses, and what the payment guard (SPEC §4) finds missing in the rest. Nothing is
+    written when refused, except that an existing session which only the guard refuses keeps
+    the details (the shopper's typing is not lost)."""
+    forms_valid = card.validate_on_submit() & details.validate()
+    if token_refused(details) or token_refused(card):
+        return None  # a forged or stale form: the service is not asked anything
+    new_session = checkout is None
+    if checkout is None:
+        checkout = services.start_checkout(db.session, page, client_info=client_info)
+    saved, payable = _save_for_payment(checkout, page, details)
+    attempt = _initiate(checkout, details, card) if forms_valid and payable else None
+    if attempt is not None or (saved and forms_valid and not new_session):
+        db.session.commit()  # paying, or the guard alone refused: the details are kept
+    else:
         db.session.rollback()
-        raise
+    return attempt
+
+
+def _save_for_payment(checkout: CheckoutSession, page: PageView, details: DetailsForm) -> tuple[bool, bool]:
+    """Save the details and put on `details` every reason a payment cannot start: what the
+    service refuses of them and what the payment guard finds missing in the rest. Answers
+    (the details were all saved, the session can be paid)."""
+    refused, _ = _save_what_is_valid(checkout, details.changes(page, request.form))
+    problems = services.payment_problems(db.session, checkout)
+    for error in (refused, ValidationFailed("This checkout cannot be paid yet.", fields=problems)):
+        if error is not None and error.fields:
+            copy_errors(details, error)
+    return refused is None, refused is None and not problems
+
+
+def _initiate(checkout: CheckoutSession, details: DetailsForm, card: CardForm) -> PaymentAttempt | None:
+    """The payment attempt, or None with the reason on `details` (e.g. the coupon ran out)."""
     try:
         with db.session.begin_nested():
-            attempt = initiate_payment(db.session, checkout, payment_method=payment_method)
-    except ValidationFailed:
-        db.session.commit()
-        raise
-    db.session.commit()
-    return attempt
+            return initiate_payment(db.session, checkout, payment_method=card.payment_method)
+    except ValidationFailed as error:
+        copy_errors(details, error)
+        return None
+
+
+def token_refused(form) -> bool:
+    """Whether Flask-WTF refused the form's CSRF token (the hosted layout's forms carry one)."""
+    return bool(form.errors.get("csrf_token"))
 
 
 def form_errors(form) -> dict[str, list[str]]:
@@ -118,11 +188,14 @@ def _controls(form) -> Iterator[Field]:
 
 def render_checkout(checkout: CheckoutSession, page: PageView, layout: Layout, details: DetailsForm,
                     card: CardForm, *, errors: dict | None = None, status: int = 200,
-                    block: str | None = None) -> Response:
-    """templates/storefront/checkout.html, or the block the view names for htmx."""
+                    block: str | None = None, coupon_notice: str | None = None, started: bool = False) -> Response:
+    """templates/storefront/checkout.html, or the block the view names for htmx. `coupon_notice`
+    is shown beside the coupon box (a coupon the shopper's change dropped); `started`: this
+    request created the session (htmx must post to its URLs from now on)."""
     submitted = request.method == "POST"
     return render_page(
         "storefront/checkout.html", block=block, status=status, details=details, card=card, errors=errors or {},
+        coupon_notice=coupon_notice, started=started,
         selected=_selected(checkout, page, submitted), values=_values(checkout, page, submitted),
         **context(checkout, page, layout),
     )
@@ -133,11 +206,15 @@ def context(checkout: CheckoutSession, page: PageView, layout: Layout) -> dict:
     the layout it is shown in."""
     attempt = last_attempt(checkout)
     links = layout.links(checkout, page, attempt)
+    decline = _decline_notice(attempt)
+    attempts_left = max(MAX_ATTEMPTS - checkout.attempt_count, 0)
     return {
         "layout": layout, "checkout": checkout, "page": page, "store": page.store, "attempt": attempt, "links": links,
         "coupon": db.session.get(Coupon, checkout.coupon_id) if checkout.coupon_id else None,
-        "decline": _decline_notice(attempt), "chosen": pricing.chosen_options(page, checkout.variant_options),
-        "attempts_left": max(MAX_ATTEMPTS - checkout.attempt_count, 0),
+        "decline": decline, "chosen": pricing.chosen_options(page, checkout.variant_options),
+        "attempts_left": attempts_left, "max_attempts": MAX_ATTEMPTS,
+        # SPEC §4 can_retry: the last failure ended the session, not the clock
+        "attempts_ran_out": checkout.state is CheckoutState.EXPIRED and decline is not None and not attempts_left,
         "past_expiry": checkout.expires_at <= utcnow(), "conflict_message": CONFLICT_MESSAGE,
         "action_url": links.action,
     }

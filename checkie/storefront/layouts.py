@@ -22,8 +22,9 @@ from checkie.providers.test import TestProvider
 @dataclass(frozen=True)
 class Links:
     """Where a checkout's forms and links lead: `checkout` (its page), `save`, `pay`, `status`
-    (what the processing view polls), `start` (a new session on the same page) and `action`
-    (the 3-D Secure step of the last attempt, when it waits for one)."""
+    (what the processing view polls), `start` (the page's form, no session yet) and `action`
+    (the 3-D Secure step of the last attempt, when it waits for one). Before the session exists,
+    `save` and `pay` are the page's own URLs, which create it."""
 
     checkout: str
     save: str
@@ -64,6 +65,10 @@ class Layout:
     def start_url(self, page: PageView) -> str:
         return self.url("page", store_slug=page.store.slug, page_slug=page.slug)
 
+    def page_url(self, endpoint: str, page: PageView) -> str:
+        """A URL of the page itself (`first_save`, `first_pay`): what forms post to before a session exists."""
+        return self.url(endpoint, store_slug=page.store.slug, page_slug=page.slug)
+
     def action_url(self, checkout: CheckoutSession, attempt: PaymentAttempt | None) -> str | None:
         """Where the shopper confirms the attempt while it waits for 3-D Secure."""
         if attempt is None or attempt.status is not AttemptStatus.REQUIRES_ACTION or not attempt.next_action_url:
@@ -71,6 +76,10 @@ class Layout:
         return local_url(attempt.next_action_url)
 
     def links(self, checkout: CheckoutSession, page: PageView, attempt: PaymentAttempt | None) -> Links:
+        if checkout.id is None:  # the page's form before the shopper acts: posting creates the session
+            start = self.start_url(page)
+            return Links(checkout=start, save=self.page_url("first_save", page), pay=self.page_url("first_pay", page),
+                         status=start, start=start)
         return Links(
             checkout=self.url("show", session_id=checkout.id), save=self.url("save", session_id=checkout.id),
             pay=self.url("pay", session_id=checkout.id), status=self.url("status", session_id=checkout.id),
@@ -118,6 +127,9 @@ class Frame(Layout):
 
     def start_url(self, page: PageView) -> str:
         return self.url("start", public_id=self.embed.public_id)
+
+    def page_url(self, endpoint: str, page: PageView) -> str:
+        return self.url(endpoint, public_id=self.embed.public_id)
 
     def action_url(self, checkout: CheckoutSession, attempt: PaymentAttempt | None) -> str | None:
         url = super().action_url(checkout, attempt)

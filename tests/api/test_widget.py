@@ -106,6 +106,18 @@ def test_patch_answers_the_session_view(client, db, store, shop, opened):
     assert body["amount"] == amount(3000, 300)
 
 
+def test_patch_that_takes_the_order_below_the_coupons_minimum_is_saved_without_the_coupon(client, db, store, shop, opened):
+    """Issue 10, item 2: the change is not refused; the coupon it no longer qualifies for goes."""
+    make_coupon(db, store, code="BIG5", amount_off=500, minimum_amount=3000, currency="USD")
+    db.commit()
+    large = {"variantOptions": {str(shop.size): shop.large}, "couponCode": "BIG5"}
+    assert patch_session(client, opened["sessionId"], large).json["amount"] == amount(3000, 500)
+    response = patch_session(client, opened["sessionId"], {"variantOptions": {str(shop.size): shop.small}})
+    assert response.status_code == 200, response.json
+    assert response.json["coupon"] is None and response.json["amount"] == amount(2500)
+    assert response.json["variantOptions"] == {str(shop.size): shop.small}
+
+
 def test_patch_keeps_what_is_not_sent(client, shop, opened):
     fill_in(client, opened["sessionId"])
     body = patch_session(client, opened["sessionId"], {"variantOptions": {str(shop.size): shop.large}}).json

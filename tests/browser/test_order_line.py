@@ -11,7 +11,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import DEFAULT_PASSWORD, make_cake, make_store, make_user
+from tests.browser.chromium import log_in
+from tests.factories import make_cake, make_store, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -29,9 +30,9 @@ def bakery(db) -> dict:
 
 def _order_the_cake(page: Page) -> None:
     page.goto("/c/bakery/cake")
-    expect(page).to_have_url(re.compile(r"/c/s/cs_"))
     expect(page.get_by_role("heading", level=1, name="Birthday cake")).to_be_visible()
     page.get_by_label("Large (+$5.00)").check()
+    expect(page).to_have_url(re.compile(r"/c/s/cs_"))  # the first change opened the session
     page.get_by_label("Lemon (+$2.00)").check()
     page.get_by_label("Pick-up date").fill("2026-12-20")
     page.get_by_label("Message").fill("Happy 30th, Bob!")
@@ -48,19 +49,11 @@ def _order_the_cake(page: Page) -> None:
     expect(page.get_by_role("heading", level=1, name="Thank you, your payment went through")).to_be_visible()
 
 
-def _log_in(page: Page) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(MERCHANT)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
-
-
 def test_the_merchant_reads_what_the_shopper_ordered(new_page, browser_session, bakery):
     _order_the_cake(new_page())
 
     merchant = new_page()
-    _log_in(merchant)
+    log_in(merchant, MERCHANT)
     merchant.goto(f"/dashboard/stores/{bakery['store_id']}/payments?page={bakery['page_id']}")
     row = merchant.locator("table tbody tr")
     expect(row).to_have_count(1)

@@ -9,6 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from checkie.checkout.models import CheckoutSession
+from checkie.stores.models import Store
 from tests.browser.chromium import MOBILE
 from tests.factories import DEFAULT_PASSWORD, make_coupon, make_shop, make_store, make_user
 
@@ -46,14 +48,15 @@ def _summary_total(page: Page):
 
 def _buy_with_variant_fields_and_coupon(page: Page) -> None:
     page.goto("/c/paper-crane/tee")
-    expect(page).to_have_url(re.compile(r"/c/s/cs_"))
     expect(page.get_by_role("heading", level=1, name="T-shirt")).to_be_visible()
     expect(page.get_by_text("TEST MODE")).to_be_visible()
     expect(_summary_total(page)).to_have_text("$20.00")
     page.evaluate(f"{MARKER} = true")  # gone if anything below reloads the page
 
-    page.get_by_label("L (+$5.00)").check()
+    page.get_by_label("L (+$5.00)").check()  # the first save: it creates the session
     expect(_summary_total(page)).to_have_text("$25.00")
+    expect(page).to_have_url(re.compile(r"/c/s/cs_"))
+    expect(page.get_by_role("button", name="Pay $25.00")).to_be_visible()
     page.get_by_label("Color").select_option("Blue")
     _fill_details(page, email="sam@example.com", name="Sam Shopper")
 
@@ -123,6 +126,9 @@ def test_a_save_still_queued_when_the_shopper_pays_is_never_sent(new_page, brows
     page = new_page()
     page.goto("/c/paper-crane/tee")
     expect(page.get_by_role("heading", level=1, name="T-shirt")).to_be_visible()
+    page.get_by_label("L (+$5.00)").check()  # the first save creates the session
+    expect(page).to_have_url(re.compile(r"/c/s/cs_"))
+    page.wait_for_load_state("networkidle")  # and the save that follows it
     posts: list[str] = []
     held: dict = {}
 
@@ -153,4 +159,57 @@ def test_a_save_still_queued_when_the_shopper_pays_is_never_sent(new_page, brows
     held["pay"].continue_()
     expect(page.get_by_role("heading", level=1, name="Thank you, your payment went through")).to_be_visible()
     expect(page.get_by_text("A receipt was sent to sam@example.com")).to_be_visible()
+    assert browser_session.errors == []
+
+
+def test_a_change_below_the_coupons_minimum_drops_the_coupon_and_says_why(new_page, browser_session, db, store_id):
+    """Issue 10, item 2: with SAVE5 ($5.00 off from $25.00) on the L shirt, choosing S must leave
+    the radio, the summary, the Pay button and the server in agreement, and say why the coupon went."""
+    make_coupon(db, db.get(Store, store_id), code="SAVE5", amount_off=500, minimum_amount=2500)
+    db.commit()
+    page = new_page()
+    page.goto("/c/paper-crane/tee")
+    page.get_by_label("L (+$5.00)").check()
+    expect(page).to_have_url(re.compile(r"/c/s/cs_"))
+    page.get_by_label("Coupon code").fill("SAVE5")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#checkout-coupon")).to_contain_text("Coupon SAVE5 applied.")
+    expect(_summary_total(page)).to_have_text("$20.00")
+
+    page.get_by_label("S", exact=True).check()
+    notice = page.locator("#checkout-coupon")
+    expect(notice).to_contain_text("Coupon SAVE5 was removed: this order is below its $25.00 minimum.")
+    expect(notice).not_to_contain_text("applied")
+    expect(page.get_by_label("S", exact=True)).to_be_checked()
+    expect(page.locator("#checkout-summary dd").first).to_have_text("S")
+    expect(page.locator("#checkout-summary [data-amount=discount]")).to_have_count(0)
+    expect(_summary_total(page)).to_have_text("$20.00")
+    expect(page.get_by_role("button", name="Pay $20.00")).to_be_visible()
+
+    session_id = page.url.rsplit("/", 1)[1]
+    db.expire_all()
+    checkout = db.get(CheckoutSession, session_id)
+    assert (checkout.coupon_id, checkout.subtotal, checkout.total) == (None, 2000, 2000)
+    assert browser_session.errors == []
+
+
+def test_a_change_made_while_the_first_save_is_in_flight_is_saved_too(new_page, browser_session, db, store_id):
+    """The first save re-points the form at the new session; a change htmx queued behind it
+    would be dropped with the element it replaces, so the form saves once more."""
+    page = new_page()
+    page.goto("/c/paper-crane/tee")
+    held: list = []
+    page.route(re.compile(r"/c/paper-crane/tee$"), lambda route: held.append(route))
+    page.get_by_label("Company").fill("Initech")
+    page.get_by_label("Email").fill("sam@example.com")  # Company's change: the first save, held
+    page.get_by_label("L (+$5.00)").check()  # queued behind it
+    while not held:
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    expect(page).to_have_url(re.compile(r"/c/s/cs_"))
+    expect(_summary_total(page)).to_have_text("$25.00")
+    expect(page.get_by_role("button", name="Pay $25.00")).to_be_visible()
+    db.expire_all()
+    checkout = db.get(CheckoutSession, page.url.rsplit("/", 1)[1])
+    assert checkout.total == 2500 and checkout.custom_fields == {"company": "Initech"}
     assert browser_session.errors == []

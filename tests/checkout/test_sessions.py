@@ -205,17 +205,28 @@ def test_page_without_coupons_refuses_codes(db, store):
     assert excinfo.value.reason == "not_applicable"
 
 
-def test_option_change_that_breaks_the_coupon_minimum_is_refused(db, store):
+def test_option_change_that_breaks_the_coupon_minimum_is_saved_and_drops_the_coupon(db, store):
+    """Issue 10, item 2: the change the shopper made wins; the coupon goes, and the change says why."""
     page = make_page(db, store, amount=1000, variants={"Size": {"L": 500, "S": 0}}, publish=True)
-    make_coupon(db, store, code="MIN15", percent_off=10, minimum_amount=1500, currency="USD")
+    coupon = make_coupon(db, store, code="MIN15", percent_off=10, minimum_amount=1500, currency="USD")
     session = open_checkout(db, page, coupon_code="MIN15")
     assert session.total == 1350
     variant = page.variants[0]
+    change = services.change_checkout(db, session, variant_options={str(variant.id): variant.options[1].id})
+    assert change.removed_coupon.message == "Coupon MIN15 was removed: this order is below its $15.00 minimum."
+    assert (session.coupon_id, session.subtotal, session.discount, session.total) == (None, 1000, 0, 1000)
+    assert session.variant_options == {str(variant.id): variant.options[1].id}
+    assert coupon.redemption_count == 0  # nothing was reserved, nothing released
+    last = session.transitions[-1]
+    assert last.detail == {"changed": ["coupon_id", "variant_options"],
+                           "couponRemoved": {"code": "MIN15", "reason": "below_minimum"}}
+    # Typed now, the same code is refused as before, and nothing changes.
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_checkout(db, session, variant_options={str(variant.id): variant.options[1].id})
+        services.update_checkout(db, session, coupon_code="MIN15")
     assert list(_fields(excinfo)) == ["coupon_code"]
-    services.update_checkout(db, session, variant_options={str(variant.id): variant.options[1].id}, coupon_code="")
-    assert session.total == 1000
+    # A change the coupon still fits keeps it.
+    services.update_checkout(db, session, variant_options={str(variant.id): variant.options[0].id}, coupon_code="MIN15")
+    assert services.change_checkout(db, session, name="Ada").removed_coupon is None and session.total == 1350
 
 
 def test_abandon(db, store):

@@ -2,13 +2,17 @@
 and the views of every outcome."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
-from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.catalog.models import PageStats
+from checkie.checkout import services
+from checkie.checkout.models import CheckoutSession, CheckoutSessionTransition, CheckoutState
 from checkie.payments.models import Payment, PaymentAttempt
-from tests.factories import make_coupon, make_shop
-from tests.http import csrf_token_from, session_id_from
+from tests.factories import make_coupon, make_field, make_shop
+from tests.http import csrf_token, csrf_token_from, session_id_from
 
 HTMX = {"HX-Request": "true"}
 VISA = "4242 4242 4242 4242"
@@ -26,12 +30,14 @@ def shop_page(db, store):
 
 
 def open_checkout(client, page) -> tuple[str, str]:
-    """Open a session as a shopper does; returns (session id, CSRF token)."""
-    response = client.get(f"/c/{page.store.slug}/{page.slug}")
+    """Open the page and save it once, as a shopper's first change does (that creates the
+    session); returns (session id, CSRF token)."""
+    url = f"/c/{page.store.slug}/{page.slug}"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    variant = page.variants[0]
+    response = client.post(url, data={"csrf_token": token, f"variant_{variant.id}": str(variant.options[0].id)})
     assert response.status_code == 303
-    session_id = session_id_from(response.headers["Location"])
-    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
-    return session_id, csrf_token_from(html)
+    return session_id_from(response.headers["Location"]), token
 
 
 def details(page, token: str, **overrides) -> dict:
@@ -60,23 +66,90 @@ def pay(client, page, session_id, token, number=VISA, **overrides):
 # ---------------------------------------------------------------- opening and showing
 
 
-def test_opening_a_page_starts_a_session_and_redirects_to_it(client, db, shop_page):
-    response = client.get("/c/acme/tee")
-    assert response.status_code == 303
-    session_id = session_id_from(response.headers["Location"])
-    checkout = load(db, session_id)
-    assert checkout.state is CheckoutState.OPEN and checkout.total == 2000
+def sessions_and_stats(db, page) -> tuple[int, int, int, int]:
+    """(checkout sessions, transitions, views counted, sessions counted) of the page."""
+    db.expire_all()
+    stats = db.get(PageStats, page.id)
+    return (db.scalar(sa.select(sa.func.count()).select_from(CheckoutSession)),
+            db.scalar(sa.select(sa.func.count()).select_from(CheckoutSessionTransition)), stats.views, stats.sessions)
 
-    page = client.get(response.headers["Location"])
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200
+
+def test_opening_a_page_counts_a_view_and_writes_nothing_else(client, db, shop_page):
+    """SPEC §6.1: link previews and bots must not create sessions (45 curls used to be 45)."""
+    for _ in range(3):
+        response = client.get("/c/acme/tee")
+        assert response.status_code == 200
+    assert sessions_and_stats(db, shop_page) == (0, 0, 3, 0)
+
+    html = response.get_data(as_text=True)
     assert "T-shirt" in html and "Soft organic cotton." in html and "$20.00" in html
     assert "TEST MODE" in html and 'name="card_number"' in html
     assert 'for="checkout-email"' in html and 'for="checkout-field_company"' in html
     assert 'name="variant_' in html and 'type="radio"' in html
-    assert 'name="coupon_code"' in html
+    assert 'name="coupon_code"' in html and 'name="csrf_token"' in html
     assert "htmx.min.js" in html and "css/checkout.css" in html
     assert "sidebar" not in html and "Acme Goods" in html  # the store's name, no dashboard chrome
+    assert 'action="/c/acme/tee"' in html and 'formaction="/c/acme/tee/pay"' in html and "/c/s/" not in html
+
+
+def test_the_first_save_creates_the_session_and_goes_on_at_its_url(client, db, shop_page):
+    token = csrf_token_from(client.get("/c/acme/tee").get_data(as_text=True))
+    response = client.post("/c/acme/tee", data=details(shop_page, token))
+    assert response.status_code == 303
+    session_id = session_id_from(response.headers["Location"])
+    checkout = load(db, session_id)
+    assert checkout.state is CheckoutState.OPEN and checkout.email == "sam@example.com" and checkout.total == 2500
+    assert sessions_and_stats(db, shop_page) == (1, 1, 1, 1)  # the view when shown, the session now
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    assert f'action="/c/s/{session_id}"' in html and 'value="sam@example.com"' in html
+    assert sessions_and_stats(db, shop_page)[2:] == (1, 1)  # continuing is no new view
+
+
+def test_the_first_htmx_save_points_the_form_at_the_session(client, db, shop_page):
+    """Only the controls that post are swapped (out of band): what the shopper types meanwhile stays."""
+    token = csrf_token_from(client.get("/c/acme/tee").get_data(as_text=True))
+    response = client.post("/c/acme/tee", data=details(shop_page, token, email=""), headers=HTMX)
+    assert response.status_code == 200
+    [session_id] = db.scalars(sa.select(CheckoutSession.id))
+    assert response.headers["HX-Push-Url"] == f"/c/s/{session_id}"
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and "<form" not in html and 'name="email"' not in html
+    assert html.lstrip().startswith('<section id="checkout-summary"') and "$25.00" in html
+    for control in ("checkout-save", "checkout-autosave", "checkout-coupon", "checkout-pay"):
+        assert re.search(f'id="{control}"[^>]*hx-swap-oob="true"', html), control
+    assert html.count(f'hx-post="/c/s/{session_id}"') == 3  # Save, the autosave, Apply
+    assert f'formaction="/c/s/{session_id}/pay"' in html and "/c/acme/tee" not in html
+    # Later changes go to the session: no second session.
+    assert client.post(f"/c/s/{session_id}", data=details(shop_page, token), headers=HTMX).status_code == 200
+    assert sessions_and_stats(db, shop_page) == (1, 2, 1, 1)
+
+
+def test_a_first_pay_creates_the_session_with_the_payment(client, db, shop_page):
+    token = csrf_token_from(client.get("/c/acme/tee").get_data(as_text=True))
+    response = client.post("/c/acme/tee/pay", data={**details(shop_page, token), **card()})
+    assert response.status_code == 303
+    checkout = load(db, session_id_from(response.headers["Location"]))
+    assert checkout.state is CheckoutState.COMPLETED and checkout.total == 2500
+    assert sessions_and_stats(db, shop_page)[2:] == (1, 1)
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_a_refused_first_save_or_pay_creates_no_session(client, db, shop_page, headers):
+    token = csrf_token_from(client.get("/c/acme/tee").get_data(as_text=True))
+    refused = [
+        client.post("/c/acme/tee", data=details(shop_page, token, email="not-an-email"), headers=headers),
+        client.post("/c/acme/tee", data=details(shop_page, token, coupon_code="NOPE", coupon_action="apply"),
+                    headers=headers),
+        client.post("/c/acme/tee/pay", data={**details(shop_page, token), **card("4111 1111 1111 1111")}),
+        client.post("/c/acme/tee/pay", data={**details(shop_page, token, field_company=""), **card()}),
+    ]
+    assert [response.status_code for response in refused] == [422] * 4
+    assert sessions_and_stats(db, shop_page) == (0, 0, 1, 0)
+    assert "Enter a valid email address." in refused[0].get_data(as_text=True)
+    assert "This code does not exist." in refused[1].get_data(as_text=True)
+    assert "This field is required." in refused[3].get_data(as_text=True)
+    # The summary follows the size just chosen, though nothing was saved.
+    assert "$25.00" in refused[0].get_data(as_text=True)
 
 
 def test_the_forms_controls_are_labelled_as_every_form_field_is(client, db, shop_page):
@@ -99,6 +172,9 @@ def test_unpublished_page_and_unknown_session_are_404(client, db, store):
     assert client.get("/c/nope/tee").status_code == 404
     assert client.get("/c/s/cs_doesnotexist").status_code == 404
     assert client.get("/c/s/cs_doesnotexist/status").status_code == 404
+    token = csrf_token(client)
+    assert client.post("/c/acme/tee", data={"csrf_token": token, "email": "nope"}).status_code == 404
+    assert client.post("/c/acme/tee/pay", data={"csrf_token": token, **card()}).status_code == 404
 
 
 # ---------------------------------------------------------------- saving details
@@ -263,8 +339,19 @@ def test_three_declines_expire_the_checkout(client, db, shop_page):
     pay(client, shop_page, session_id, token, number=DECLINED)
     assert load(db, session_id).state is CheckoutState.EXPIRED
     html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
-    assert "This checkout has expired" in html
+    assert "The payment attempts ran out" in html and "No payment attempts left ·" in html
+    assert "Your card was declined. A checkout allows 3 payment attempts, and none is left." in html
+    assert "expired" not in html
     assert 'href="/c/acme/tee"' in html and "Start again" in html
+
+
+def test_a_timed_out_checkout_says_it_expired(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    pay(client, shop_page, session_id, token, number=DECLINED)
+    services.expire_due_checkouts(db, load(db, session_id).expires_at)
+    db.commit()
+    html = client.get(f"/c/s/{session_id}").get_data(as_text=True)
+    assert "This checkout has expired" in html and "attempts ran out" not in html
 
 
 def test_3ds_card_redirects_to_the_authentication_page_and_back(client, db, shop_page):
@@ -325,8 +412,6 @@ def test_processing_view_polls_the_status_fragment(client, db, shop_page):
 
 def test_abandoned_checkout_shows_the_expired_page(client, db, shop_page):
     session_id, _ = open_checkout(client, shop_page)
-    from checkie.checkout import services
-
     services.abandon_checkout(db, load(db, session_id))
     db.commit()
     response = client.get(f"/c/s/{session_id}")
@@ -350,3 +435,130 @@ def test_checkout_page_with_its_assets_fits_the_budget(client, db, shop_page):
         total += len(gzip.compress(response.get_data()))
         response.close()
     assert total <= 60 * 1024, f"{total} bytes gzip"
+
+
+# ---------------------------------------------------------------- the summary follows the form (issue 10, item 2)
+
+
+@pytest.fixture
+def minimum_coupon(db, store, shop_page):
+    """SAVE5: $5.00 off orders of $25.00 or more (the T-shirt in L)."""
+    make_coupon(db, store, code="SAVE5", amount_off=500, minimum_amount=2500)
+    db.commit()
+
+
+def small(page) -> dict:
+    variant = page.variants[0]
+    return {f"variant_{variant.id}": str(variant.options[0].id)}
+
+
+def test_a_change_below_the_coupons_minimum_is_saved_and_drops_the_coupon_htmx(client, db, shop_page, minimum_coupon):
+    session_id, token = open_checkout(client, shop_page)
+    client.post(f"/c/s/{session_id}", data=details(shop_page, token, coupon_code="SAVE5", coupon_action="apply"))
+    assert load(db, session_id).total == 2000
+
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, **small(shop_page)), headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    checkout = load(db, session_id)
+    assert (checkout.coupon_id, checkout.total) == (None, 2000)
+    assert checkout.variant_options == {str(shop_page.variants[0].id): shop_page.variants[0].options[0].id}
+    assert html.lstrip().startswith('<section id="checkout-summary"') and "−$5.00" not in html
+    assert '<div><dt>Size</dt><dd>S</dd></div>' in html
+    assert re.search(r'<div id="checkout-coupon" [^>]*hx-swap-oob="true"', html)
+    assert "Coupon SAVE5 was removed: this order is below its $25.00 minimum." in html
+    assert "applied" not in html and 'name="coupon_code"' in html
+    assert re.search(r'id="checkout-pay"[^>]*hx-swap-oob="true">Pay \$20\.00</button>', html)
+
+
+def test_a_change_below_the_coupons_minimum_is_saved_and_drops_the_coupon_without_javascript(
+        client, db, shop_page, minimum_coupon):
+    session_id, token = open_checkout(client, shop_page)
+    client.post(f"/c/s/{session_id}", data=details(shop_page, token, coupon_code="SAVE5", coupon_action="apply"))
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, **small(shop_page)))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html
+    assert "Coupon SAVE5 was removed: this order is below its $25.00 minimum." in html
+    assert "Coupon <strong" not in html and ">Pay $20.00</button>" in html
+    option = shop_page.variants[0].options[0]
+    assert re.search(f'id="checkout-variant_{shop_page.variants[0].id}-{option.id}"[^>]* checked', html)
+    assert load(db, session_id).total == 2000
+    # Paying now charges what the summary says, with no coupon message left over.
+    paid = pay(client, shop_page, session_id, token, **small(shop_page))
+    assert paid.status_code == 303 and load(db, session_id).state is CheckoutState.COMPLETED
+    assert db.scalar(sa.select(Payment.amount).where(Payment.session_id == session_id)) == 2000
+
+
+def test_a_refused_htmx_save_always_says_why(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, email="nope", field_color="Green"),
+                           headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="checkout-email-error" class="field-error" hx-swap-oob="true">Enter a valid email address.' in html
+    assert 'id="checkout-field_color-error" class="field-error" hx-swap-oob="true">Choose one of the options.' in html
+    assert 'id="checkout-coupon_code-error" class="field-error" hx-swap-oob="true">' in html
+    # A session that moved on: htmx is sent to its page, which says so (a 409 would not be swapped).
+    checkout = load(db, session_id)
+    services.abandon_checkout(db, checkout)
+    db.commit()
+    conflict = client.post(f"/c/s/{session_id}", data=details(shop_page, token), headers=HTMX)
+    assert conflict.headers["HX-Redirect"] == f"/c/s/{session_id}"
+
+
+# ---------------------------------------------------------------- every error at once (issue 10, item 6)
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_pay_reports_every_field_error_at_once(client, db, store, shop_page, headers):
+    make_field(db, shop_page, label="Delivery date", key="delivery", type="date", required=True)
+    db.commit()
+    session_id, token = open_checkout(client, shop_page)
+    response = pay(client, shop_page, session_id, token, number="4111 1111 1111 1111", email="not-an-email",
+                   field_delivery="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for control, message in [("email", "Enter a valid email address."), ("field_delivery", "This field is required."),
+                             ("card_number", "This card number is not accepted in test mode.")]:
+        assert f'<small id="checkout-{control}-error" class="field-error">{message}' in html, control
+    checkout = load(db, session_id)
+    assert checkout.attempt_count == 0 and checkout.email is None
+
+
+def test_pay_with_a_good_card_still_lists_every_missing_detail(client, db, store, shop_page):
+    make_field(db, shop_page, label="Delivery date", key="delivery", type="date", required=True)
+    db.commit()
+    session_id, token = open_checkout(client, shop_page)
+    response = pay(client, shop_page, session_id, token, email="not-an-email", field_company="", field_delivery="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter a valid email address." in html
+    assert '<small id="checkout-field_company-error" class="field-error">This field is required.' in html
+    assert '<small id="checkout-field_delivery-error" class="field-error">This field is required.' in html
+
+
+def test_a_save_reports_the_forms_and_the_services_errors_together(client, db, shop_page):
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, name="N" * 201, email="nope",
+                                                                field_color="Green"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<small id="checkout-name-error" class="field-error">Field cannot be longer than 200 characters.' in html
+    assert '<small id="checkout-email-error" class="field-error">Enter a valid email address.' in html
+    assert '<small id="checkout-field_color-error" class="field-error">Choose one of the options.' in html
+    checkout = load(db, session_id)
+    assert checkout.name is None and checkout.email is None and checkout.total == 2500  # the valid parts saved
+
+
+# ---------------------------------------------------------------- the Pay button (issue 10, item 14)
+
+
+def test_the_pay_button_shows_the_total_and_follows_the_summary(client, db, shop_page):
+    assert ">Pay $20.00</button>" in client.get("/c/acme/tee").get_data(as_text=True)
+    session_id, token = open_checkout(client, shop_page)
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token), headers=HTMX)  # size L
+    assert re.search(r'id="checkout-pay"[^>]*hx-swap-oob="true">Pay \$25\.00</button>', response.get_data(as_text=True))
+    response = client.post(f"/c/s/{session_id}", data=details(shop_page, token, coupon_code="SAVE10",
+                                                                coupon_action="apply"), headers=HTMX)
+    assert re.search(r'id="checkout-pay"[^>]*hx-swap-oob="true">Pay \$22\.50</button>', response.get_data(as_text=True))
+    assert ">Pay $22.50</button>" in client.get(f"/c/s/{session_id}").get_data(as_text=True)

@@ -13,7 +13,7 @@ from checkie.catalog.models import PageStats
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import utcnow
 from checkie.payments.models import Payment, PaymentAttempt
-from tests.factories import make_coupon, make_shop
+from tests.factories import make_coupon, make_shop, open_checkout
 
 HTMX = {"HX-Request": "true"}
 VISA = "4242 4242 4242 4242"
@@ -60,11 +60,14 @@ def shopper(app, client):
 
 
 def open_frame(shopper, embed, origin: str | None = HOST) -> tuple[str, str]:
-    """GET /embed/<id> as embed.js does; returns (session id, page HTML)."""
+    """GET /embed/<id> as embed.js does, and save once, as the shopper's first change does (that
+    creates the session); returns (session id, the session's page HTML)."""
     query = f"?origin={origin}" if origin else ""
-    response = shopper.get(f"/embed/{embed.public_id}{query}")
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
+    assert shopper.get(f"/embed/{embed.public_id}{query}").status_code == 200
+    variant = embed.page.variants[0]
+    response = shopper.post(f"/embed/{embed.public_id}{query}", data={f"variant_{variant.id}": str(variant.options[0].id)})
+    assert response.status_code == 303
+    html = shopper.get(response.headers["Location"]).get_data(as_text=True)
     return SESSION_ID.search(html).group(1), html
 
 
@@ -102,30 +105,70 @@ def body_tag(html: str) -> str:
 # ---------------------------------------------------------------- opening
 
 
-def test_opening_the_embed_renders_the_form_in_the_frame_layout(shopper, db, embed, shop_page):
-    session_id, html = open_frame(shopper, embed)
-    checkout = load(db, session_id)
-    assert checkout.state is CheckoutState.OPEN and checkout.page_id == shop_page.id
-    assert checkout.client_info["embedId"] == embed.public_id
-    assert set(checkout.client_info) == {"ip", "userAgent", "embedId"}
+def sessions_and_stats(db, page) -> tuple[int, int, int]:
+    """(checkout sessions, views counted, sessions counted) of the page."""
+    db.expire_all()
+    stats = db.get(PageStats, page.id)
+    return db.scalar(sa.select(sa.func.count()).select_from(CheckoutSession)), stats.views, stats.sessions
+
+
+def test_opening_the_embed_renders_the_form_and_writes_no_session(shopper, db, embed, shop_page):
+    """SPEC §6.1: an inline embed's frame loads on every page view of the merchant's site; only
+    the shopper's first save or Pay creates a session."""
+    response = shopper.get(f"/embed/{embed.public_id}?origin={HOST}")
+    assert response.status_code == 200
+    assert shopper.get(f"/embed/{embed.public_id}").status_code == 200
+    assert sessions_and_stats(db, shop_page) == (0, 2, 0)
+    html = response.get_data(as_text=True)
     body = body_tag(html)
     assert f'data-embed-id="{embed.public_id}"' in body and 'data-state="open"' in body
+    assert "data-session-id" not in body
     assert f'data-origin="{HOST}"' in body and "X-CSRFToken" not in body and "embed" in body
     assert "T-shirt" in html and "TEST MODE" in html and 'name="card_number"' in html
     assert "js/embed-frame.js" in html and "css/embed.css" in html and "js/app.js" not in html
     assert "shop-header" not in html and "Powered by Checkie" not in html  # no site chrome
     assert 'name="csrf_token"' not in html
     origin = "origin=https://shop.example"
-    assert f'action="/embed/s/{session_id}?{origin}"' in html
-    assert f'formaction="/embed/s/{session_id}/pay?{origin}"' in html
+    assert f'action="/embed/{embed.public_id}?{origin}"' in html
+    assert f'formaction="/embed/{embed.public_id}/pay?{origin}"' in html
 
 
-def test_opening_counts_a_view_and_a_session(shopper, db, embed, shop_page):
-    open_frame(shopper, embed)
-    open_frame(shopper, embed, origin=None)
-    db.expire_all()
-    stats = db.scalar(sa.select(PageStats).where(PageStats.page_id == shop_page.id))
-    assert stats.views == 2 and stats.sessions == 2
+def test_the_first_save_in_the_frame_creates_the_session_there(shopper, db, embed, shop_page):
+    shopper.get(f"/embed/{embed.public_id}?origin={HOST}")
+    response = shopper.post(f"/embed/{embed.public_id}?origin={HOST}", data=details(shop_page))
+    assert response.status_code == 303
+    [checkout] = db.scalars(sa.select(CheckoutSession))
+    assert response.headers["Location"] == f"/embed/s/{checkout.id}?origin={HOST}"
+    assert checkout.page_id == shop_page.id and checkout.total == 2500
+    assert set(checkout.client_info) == {"ip", "userAgent", "embedId"}
+    assert checkout.client_info["embedId"] == embed.public_id
+    assert sessions_and_stats(db, shop_page) == (1, 1, 1)
+    html = shopper.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'data-session-id="{checkout.id}"' in body_tag(html)
+    assert f'action="/embed/s/{checkout.id}?origin=https://shop.example"' in html
+
+
+def test_the_first_htmx_save_in_the_frame_points_the_form_at_the_session(shopper, db, embed, shop_page):
+    url = f"/embed/{embed.public_id}?origin={HOST}"
+    response = shopper.post(url, data=details(shop_page, email="nope"), headers=HTMX)
+    assert response.status_code == 422 and sessions_and_stats(db, shop_page)[0] == 0
+    assert "Enter a valid email address." in response.get_data(as_text=True)
+    response = shopper.post(url, data=details(shop_page), headers=HTMX)
+    assert response.status_code == 200 and "HX-Push-Url" not in response.headers  # the host page's history is left alone
+    [checkout] = db.scalars(sa.select(CheckoutSession))
+    html = response.get_data(as_text=True)
+    assert html.count(f'hx-post="/embed/s/{checkout.id}?origin=https://shop.example"') == 3
+    assert f'formaction="/embed/s/{checkout.id}/pay?origin=https://shop.example"' in html
+
+
+def test_a_first_pay_in_the_frame_creates_the_session_with_the_payment(shopper, db, embed, shop_page):
+    refused = shopper.post(f"/embed/{embed.public_id}/pay?origin={HOST}", data={**details(shop_page), **card("4111")})
+    assert refused.status_code == 422 and sessions_and_stats(db, shop_page)[0] == 0
+    response = shopper.post(f"/embed/{embed.public_id}/pay?origin={HOST}", data={**details(shop_page), **card()})
+    assert response.status_code == 303
+    [checkout] = db.scalars(sa.select(CheckoutSession))
+    assert response.headers["Location"] == f"/embed/s/{checkout.id}?origin={HOST}"
+    assert checkout.state is CheckoutState.COMPLETED and checkout.client_info["embedId"] == embed.public_id
 
 
 def test_unknown_embed_and_unpublished_page_are_404(shopper, db, embed, shop_page):
@@ -134,11 +177,13 @@ def test_unknown_embed_and_unpublished_page_are_404(shopper, db, embed, shop_pag
     shop_page.status = type(shop_page.status)("draft")
     db.commit()
     assert shopper.get(f"/embed/{embed.public_id}").status_code == 404
+    assert shopper.post(f"/embed/{embed.public_id}", data={"email": "nope"}).status_code == 404
+    assert shopper.post(f"/embed/{embed.public_id}/pay", data=card()).status_code == 404
 
 
-def test_session_routes_refuse_sessions_not_opened_by_an_embed(shopper, app, db, embed, shop_page):
-    hosted = app.test_client().get(f"/c/{shop_page.store.slug}/{shop_page.slug}")
-    session_id = hosted.headers["Location"].rsplit("/", 1)[1]
+def test_session_routes_refuse_sessions_not_opened_by_an_embed(shopper, db, embed, shop_page):
+    session_id = open_checkout(db, shop_page).id  # a hosted session
+    db.commit()
     assert shopper.get(f"/embed/s/{session_id}").status_code == 404
     assert shopper.post(f"/embed/s/{session_id}", data=details(shop_page)).status_code == 404
     assert shopper.get("/embed/s/cs_unknown").status_code == 404
@@ -340,7 +385,7 @@ def test_allowed_origins_become_the_frame_ancestors(shopper, db, shop_page):
 
 
 def test_other_pages_still_refuse_to_be_framed(shopper, client, embed, shop_page):
-    for response in (shopper.get(f"/c/{shop_page.store.slug}/{shop_page.slug}"), client.get("/login")):
+    for response in (client.get(f"/c/{shop_page.store.slug}/{shop_page.slug}"), client.get("/login")):
         assert csp(response)["frame-ancestors"] == "'none'"
         assert response.headers["X-Frame-Options"] == "DENY"
 
