@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from checkie.catalog.embeds import create_embed, embed_code
 from tests.factories import DEFAULT_PASSWORD, make_shop, make_store, make_user
+from tests.browser.chromium import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -69,10 +70,7 @@ def test_the_dashboard_preview_shows_the_brand_colour(db, page, browser_session,
     _embed(db, shop_page, type="inline", theme="dark", brand_color=BRAND)
     _embed(db, shop_page, type="button", theme="light", brand_color="#ffd43b")
     _embed(db, shop_page, type="inline")
-    page.goto("/login")
-    page.get_by_label("Email").fill("lea@papercrane.example")
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "lea@papercrane.example")
     expect(page).to_have_url(re.compile(r"/dashboard/stores/\d+$"))
     page.goto(f"/dashboard/stores/{shop_page.store_id}/pages/{shop_page.id}/embeds")
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
+from tests.browser.chromium import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -43,14 +44,6 @@ def _log_out(page: Page) -> None:
     expect(page.get_by_role("status").filter(has_text="You have been logged out")).to_be_visible()
 
 
-def _log_in(page: Page) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Create your first store")).to_be_visible()
-
-
 def test_merchant_signs_up_opens_a_store_and_invites_a_colleague(page: Page, browser_session):
     _register(page)
     confirm = _confirmation_path(page)
@@ -63,7 +56,8 @@ def test_merchant_signs_up_opens_a_store_and_invites_a_colleague(page: Page, bro
 
     # Confirming signs the merchant in; log out and come back through the log-in form.
     _log_out(page)
-    _log_in(page)
+    log_in(page, EMAIL, PASSWORD)
+    expect(page.get_by_role("heading", name="Create your first store")).to_be_visible()
 
     page.get_by_role("button", name="Create your first store").click()
     expect(page.get_by_role("heading", name="New store")).to_be_visible()

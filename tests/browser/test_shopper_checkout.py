@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from checkie.checkout.models import CheckoutSession
 from checkie.stores.models import Store
-from tests.browser.chromium import MOBILE
+from tests.browser.chromium import MOBILE, log_in
 from tests.factories import DEFAULT_PASSWORD, make_coupon, make_shop, make_store, make_user
 
 pytestmark = pytest.mark.browser
@@ -102,11 +102,7 @@ def test_shopper_buys_twice_and_the_merchant_sees_both(new_page, browser_session
     _buy_with_3d_secure(new_page(viewport=MOBILE))
 
     merchant = new_page()
-    merchant.goto("/login")
-    merchant.get_by_label("Email").fill(MERCHANT)
-    merchant.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    merchant.get_by_role("button", name="Log in").click()
-    expect(merchant).not_to_have_url(re.compile(r"/login"))
+    log_in(merchant, MERCHANT)
     merchant.goto(f"/dashboard/stores/{store_id}/payments")
     rows = merchant.locator("table tbody tr")
     expect(rows).to_have_count(2)
