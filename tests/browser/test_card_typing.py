@@ -18,11 +18,9 @@ THANKS = "Thank you, your payment went through"
 
 
 @pytest.fixture(autouse=True)
-def shop_page(db):
-    store = make_store(db, owner=make_user(db), name="Paper Crane", slug="paper-crane")
-    page = make_shop(db, store).page
-    db.commit()
-    return page
+def _shop(shop_page):
+    """Every test here pays on Paper Crane's T-shirt page (tests/browser/conftest.py)."""
+    return shop_page
 
 
 def _open(page: Page) -> None:

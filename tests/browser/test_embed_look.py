@@ -22,15 +22,6 @@ BRAND_RGB = "rgb(217, 72, 15)"
 PICO_INDIGO_RGB = "rgb(82, 78, 210)"
 
 
-@pytest.fixture
-def shop_page(db):
-    store = make_store(db, owner=make_user(db, email="lea@papercrane.example", verified=True),
-                       name="Paper Crane", slug="paper-crane")
-    page = make_shop(db, store).page
-    db.commit()
-    return page
-
-
 def _embed(db, page, **options):
     embed = create_embed(db, page, **options)
     db.commit()

@@ -23,15 +23,6 @@ pytestmark = pytest.mark.browser
 THANKS = "Thank you, your payment went through"
 
 
-@pytest.fixture
-def shop_page(db):
-    store = make_store(db, owner=make_user(db, email="lea@papercrane.example"), name="Paper Crane", slug="paper-crane")
-    page = make_shop(db, store).page
-    make_coupon(db, store)  # SAVE10: 10 % off
-    db.commit()
-    return page
-
-
 def _embed(db, page, **options):
     embed = create_embed(db, page, **options)
     db.commit()
