@@ -113,7 +113,10 @@ def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[str]:
     (else `BlockedAddress`), and the caller connects to these, never to the name again.
 
     A name that does not resolve raises `socket.gaierror` (an `OSError`)."""
-    literal = literal_ip(host)
+    try:
+        literal = literal_ip(host)
+    except ValueError:
+        raise BlockedAddress(f"{host} is not a valid IP address") from None
     if literal is not None:
         addresses = [str(literal)]
     else:
@@ -171,11 +174,13 @@ def _refuse_unless_public_host(parts: SplitResult) -> None:
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     try:
+        literal_ip(host)
+    except ValueError:
+        raise _invalid("The URL's host is not a valid IP address.") from None
+    try:
         resolve_allowed(host, port, allow_private=False)
     except BlockedAddress:
         raise _invalid("The URL must point to a public internet address, not a private or local network.") from None
-    except ValueError:
-        raise _invalid("The URL's host is not a valid IP address.") from None
     except (OSError, UnicodeError):
         raise _invalid(f"The host name {host} could not be found.") from None
 
