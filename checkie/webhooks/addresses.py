@@ -115,12 +115,13 @@ def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[str]:
     A name that does not resolve raises `socket.gaierror` (an `OSError`)."""
     try:
         literal = literal_ip(host)
+        name = ascii_host(host)
     except ValueError:
-        raise BlockedAddress(f"{host} is not a valid IP address") from None
+        raise BlockedAddress(f"{host} is not a valid host") from None
     if literal is not None:
         addresses = [str(literal)]
     else:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        answers = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
         addresses = list(dict.fromkeys(str(answer[4][0]) for answer in answers))
     if not addresses:
         raise BlockedAddress(f"{host} resolved to no address")
@@ -129,6 +130,12 @@ def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[str]:
         if refused:
             raise BlockedAddress(f"{host} resolves to {refused[0]}, which is not a public address")
     return addresses
+
+
+def ascii_host(host: str) -> str:
+    """`host` as DNS, SNI and `Host:` carry it: IDNA for a name with non-ASCII letters
+    (`UnicodeError`, a `ValueError`, when it has no such form)."""
+    return host if host.isascii() else host.encode("idna").decode("ascii")
 
 
 def literal_ip(host: str) -> IPAddress | None:
@@ -175,13 +182,14 @@ def _refuse_unless_public_host(parts: SplitResult) -> None:
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     try:
         literal_ip(host)
+        ascii_host(host)
     except ValueError:
-        raise _invalid("The URL's host is not a valid IP address.") from None
+        raise _invalid("The URL's host is not a valid host name or IP address.") from None
     try:
         resolve_allowed(host, port, allow_private=False)
     except BlockedAddress:
         raise _invalid("The URL must point to a public internet address, not a private or local network.") from None
-    except (OSError, UnicodeError):
+    except OSError:
         raise _invalid(f"The host name {host} could not be found.") from None
 
 

@@ -21,7 +21,7 @@ from urllib3.exceptions import HTTPError, NewConnectionError, SSLError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from checkie.errors import ValidationFailed
-from checkie.webhooks.addresses import BlockedAddress, check_endpoint_url, resolve_allowed
+from checkie.webhooks.addresses import BlockedAddress, ascii_host, check_endpoint_url, resolve_allowed
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -57,9 +57,8 @@ def post(
     started = time.monotonic()
     try:
         parts = urlsplit(check_endpoint_url(url, allow_private=True))
-        host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        address = resolve_allowed(host, port, allow_private=allow_private)[0]
+        address = resolve_allowed(parts.hostname or "", port, allow_private=allow_private)[0]
         status, response_headers, content = _exchange(parts, address, port, body, headers, started + timeout)
     except (ValidationFailed, BlockedAddress) as refused:
         return _failure(started, f"Refused: {refused}")
@@ -103,7 +102,7 @@ def _exchange(
 ) -> tuple[int, urllib3.HTTPHeaderDict, bytes]:
     """One request on a fresh connection to the checked `address`; the status, headers and at
     most MAX_RESPONSE_BYTES of the body (undecoded: a compressed answer is not inflated)."""
-    host = parts.hostname or ""
+    host = ascii_host(parts.hostname or "")  # resolve_allowed has checked it converts
     remaining = max(deadline - time.monotonic(), 0.001)
     pool = _pool(parts.scheme.lower(), host, address, port, urllib3.Timeout(total=remaining))
     with pool:
@@ -111,7 +110,7 @@ def _exchange(
             "POST",
             _request_target(parts),
             body=body,
-            headers={**headers, "Host": parts.netloc},
+            headers={**headers, "Host": _host_header(host, parts.port)},
             redirect=False,
             retries=False,
             assert_same_host=False,
@@ -139,6 +138,11 @@ def _pool(scheme: str, host: str, address: str, port: int, timeout: urllib3.Time
             assert_hostname=host,
         )
     return urllib3.HTTPConnectionPool(address, port, timeout=timeout, maxsize=1, retries=False)
+
+
+def _host_header(host: str, port: int | None) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}" if port else shown
 
 
 def _request_target(parts: SplitResult) -> str:

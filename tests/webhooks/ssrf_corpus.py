@@ -12,6 +12,7 @@ DNS = {
     "v6-mapped.test": [["::ffff:10.1.2.3"]],
     "rebinding.test": [["93.184.215.14"], ["127.0.0.1"]],
     "public.test": [["93.184.215.14"]],
+    "xn--bcher-kva.test": [["192.168.0.10"]],
     "public-v6.test": [["2606:2800:21f:cb07:6820:80da:af6b:8b2c"]],
 }
 
@@ -66,6 +67,8 @@ REFUSED_URLS = [
     "https://v6-private.test/hook",
     "https://v6-mapped.test/hook",
     "https://unknown-name.test/hook",
+    "https://bücher.test/hook",
+    "https://a..b.test/hook",
     # the wrong shape
     "https://evil@127.0.0.1/hook",
     "https://user:secret@public.test/hook",

@@ -77,6 +77,17 @@ def test_a_name_is_connected_to_by_its_checked_address_and_sent_as_the_host(monk
     assert received[0]["headers"]["Host"] == f"receiver.test:{port}"
 
 
+def test_an_international_name_is_resolved_and_sent_in_its_idna_form(monkeypatch, connections):
+    resolver = stub_dns(monkeypatch, {"xn--bcher-kva.test": [["127.0.0.1"]]})
+    with local_receiver(answer(200)) as (base, received):
+        port = base.rsplit(":", 1)[1]
+        outcome = post(f"http://bücher.test:{port}/hook", BODY, {}, allow_private=True)
+
+    assert outcome.status_code == 200
+    assert resolver.lookups == ["xn--bcher-kva.test"]
+    assert received[0]["headers"]["Host"] == f"xn--bcher-kva.test:{port}"
+
+
 def test_a_500_with_a_long_body_keeps_an_excerpt_of_at_most_1024_characters(connections):
     with local_receiver(answer(500, "é".encode() * 40_000)) as (base, _):
         outcome = post(f"{base}/hook", BODY, {}, allow_private=True)
