@@ -196,8 +196,6 @@ def _refuse_unless_public_host(parts: SplitResult) -> None:
 def _is_global_unicast(address: IPAddress) -> bool:
     if not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified:
         return False
-    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
-        return False
     return not any(address in network for network in _ALSO_REFUSED if network.version == address.version)
 
 

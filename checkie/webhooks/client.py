@@ -86,7 +86,7 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return float(text)
     try:
         moment = email.utils.parsedate_to_datetime(text)

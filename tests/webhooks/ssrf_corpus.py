@@ -71,6 +71,9 @@ REFUSED_URLS = [
     "https://a..b.test/hook",
     # the wrong shape
     "https://evil@127.0.0.1/hook",
+    "http://127.0.0.1:80@public.test/hook",
+    "http://public.test\\@127.0.0.1/hook",
+    "http://%31%32%37.0.0.1/hook",
     "https://user:secret@public.test/hook",
     "file:///etc/passwd",
     "gopher://127.0.0.1:6379/_INFO",
