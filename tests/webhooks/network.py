@@ -122,13 +122,13 @@ def tls_receiver(certificate_host: str) -> Iterator[tuple[int, list[str | None],
     """An https server on 127.0.0.1 with a self-signed certificate for `certificate_host`;
     yields its port, the server names (SNI) clients asked for, and the certificate's path."""
     asked: list[str | None] = []
-    directory = tempfile.mkdtemp(prefix="checkie-tls-")
-    certificate, key = _self_signed(certificate_host, directory)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificate, key)
-    context.sni_callback = lambda _socket, server_name, _context: asked.append(server_name)
-    with local_receiver(answer(200), tls=context) as (base, _):
-        yield int(base.rsplit(":", 1)[1]), asked, certificate
+    with tempfile.TemporaryDirectory(prefix="checkie-tls-") as directory:
+        certificate, key = _self_signed(certificate_host, directory)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certificate, key)
+        context.sni_callback = lambda _socket, server_name, _context: asked.append(server_name)
+        with local_receiver(answer(200), tls=context) as (base, _):
+            yield int(base.rsplit(":", 1)[1]), asked, certificate
 
 
 def _self_signed(host: str, directory: str) -> tuple[str, str]:
