@@ -142,8 +142,8 @@ def _apply(db: Session, delivery: WebhookDelivery, outcome: HttpOutcome, now: da
         _settle(delivery, DeliveryStatus.FAILED, now)
         _disable(db, delivery.endpoint_id, "The endpoint answered 410 Gone.", email=False)
         return None
-    _count_failure(db, delivery.endpoint_id, now)
-    if delivery.attempts >= MAX_ATTEMPTS:
+    disabled = _count_failure(db, delivery.endpoint_id, now)
+    if disabled or delivery.attempts >= MAX_ATTEMPTS:
         _settle(delivery, DeliveryStatus.FAILED, now)
         return None
     retry_after = outcome.retry_after if code in _RETRY_AFTER_STATUSES else None
@@ -169,9 +169,10 @@ def _end_failure_run(db: Session, endpoint_id: int) -> None:
     )
 
 
-def _count_failure(db: Session, endpoint_id: int, now: datetime) -> None:
+def _count_failure(db: Session, endpoint_id: int, now: datetime) -> bool:
     """One more failure in a row, counted in one UPDATE (concurrent deliveries to the endpoint
-    lose no count); an endpoint failing for 24 hours, 10 times or more, is disabled."""
+    lose no count); an endpoint failing for 24 hours, 10 times or more, is disabled. True when
+    the endpoint is disabled now."""
     run = db.execute(
         sa.update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
         .values(consecutive_failures=WebhookEndpoint.consecutive_failures + 1,
@@ -179,10 +180,12 @@ def _count_failure(db: Session, endpoint_id: int, now: datetime) -> None:
         .returning(WebhookEndpoint.consecutive_failures, WebhookEndpoint.failing_since, WebhookEndpoint.enabled)
     ).one_or_none()
     if run is None or not run.enabled:
-        return
+        return True
     failures, since, _ = run
-    if failures >= FAILURES_TO_DISABLE and since is not None and since <= now - FAILING_PERIOD_TO_DISABLE:
-        _disable(db, endpoint_id, f"Every delivery failed for 24 hours ({failures} attempts in a row).", email=True)
+    if failures < FAILURES_TO_DISABLE or since is None or since > now - FAILING_PERIOD_TO_DISABLE:
+        return False
+    _disable(db, endpoint_id, f"Every delivery failed for 24 hours ({failures} attempts in a row).", email=True)
+    return True
 
 
 def _disable(db: Session, endpoint_id: int, reason: str, *, email: bool) -> None:

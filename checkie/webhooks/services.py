@@ -192,8 +192,8 @@ def send_test_event(db: Session, endpoint: WebhookEndpoint) -> WebhookDelivery:
 
 def resend_delivery(db: Session, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send it again now, as a new round of attempts (the same event id and body); the log
-    keeps the earlier attempts. A delivery being sent right now keeps its lease: it is due
-    again at once after that send ends, never sent twice at the same moment."""
+    keeps the earlier attempts. A delivery being sent right now keeps its lease, and that
+    send's outcome decides what comes next: it is never sent twice at the same moment."""
     _require_enabled(delivery.endpoint)
     locked = db.scalar(
         sa.select(WebhookDelivery).where(WebhookDelivery.id == delivery.id)

@@ -23,10 +23,15 @@ class Answer:
 
 
 class Receiver:
-    """`url` to give an endpoint; `answer(...)` queues what the next requests get; `received`."""
+    """`url` to give an endpoint; `answer(...)` queues what the next requests get; `received`.
+    `hold_after(n)` keeps every request after the n-th waiting (its sender stuck mid-post) until
+    `release()`, which answers those 503: a consumer can be killed while it is sending."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
+        self.held = 0
+        self._hold_after: int | None = None
+        self._released = threading.Event()
         self._script: deque[Answer] = deque()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -42,6 +47,15 @@ class Receiver:
         with self._lock:
             self._script.extend(answers)
 
+    def hold_after(self, count: int) -> None:
+        self._hold_after = count
+
+    def release(self) -> None:
+        """Answer the held requests (503) and hold no more."""
+        with self._lock:
+            self._hold_after = None
+        self._released.set()
+
     def event_ids(self) -> list[str]:
         return [request.headers["webhook-id"] for request in self.received]
 
@@ -50,14 +64,21 @@ class Receiver:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
 
     def _next(self, request: Received) -> Answer:
         with self._lock:
-            self.received.append(request)
-            return self._script.popleft() if self._script else Answer()
+            holding = self._hold_after is not None and len(self.received) >= self._hold_after
+            if holding:
+                self.held += 1
+            else:
+                self.received.append(request)
+                return self._script.popleft() if self._script else Answer()
+        self._released.wait(timeout=60)
+        return Answer(503, body=b"held, then refused")
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
