@@ -177,17 +177,16 @@ def record_event(db: Session, store_id: int, type: str, obj: Any) -> WebhookEven
     endpoints = [e for e in _enabled_endpoints(db, store_id) if type in e.events]
     if not endpoints:
         return None
-    return _event_for(db, store_id, type, views.data_of(obj), endpoints)
+    event, _ = _event_for(db, store_id, type, views.data_of(obj), endpoints)
+    return event
 
 
 def send_test_event(db: Session, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """A `ping` event to this endpoint only (the merchant's "Send test event")."""
     _require_enabled(endpoint)
     data = {"endpointId": endpoint.id, "message": "A test event from Checkie: your endpoint is reachable."}
-    _event_for(db, endpoint.store_id, PING, data, [endpoint])
-    return db.scalars(
-        sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id).order_by(WebhookDelivery.id.desc())
-    ).first()  # type: ignore[return-value]
+    _, (delivery,) = _event_for(db, endpoint.store_id, PING, data, [endpoint])
+    return delivery
 
 
 def resend_delivery(db: Session, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -258,7 +257,9 @@ def _enabled_endpoints(db: Session, store_id: int) -> list[WebhookEndpoint]:
     ))
 
 
-def _event_for(db: Session, store_id: int, type: str, data: dict, endpoints: Iterable[WebhookEndpoint]) -> WebhookEvent:
+def _event_for(
+    db: Session, store_id: int, type: str, data: dict, endpoints: Iterable[WebhookEndpoint]
+) -> tuple[WebhookEvent, list[WebhookDelivery]]:
     event = WebhookEvent(id=new_event_id(), store_id=store_id, type=type, data=data, created_at=utcnow())
     db.add(event)
     deliveries = [
@@ -269,7 +270,7 @@ def _event_for(db: Session, store_id: int, type: str, data: dict, endpoints: Ite
     db.add_all(deliveries)
     db.flush()
     _enqueue([delivery.id for delivery in deliveries])
-    return event
+    return event, deliveries
 
 
 def _make_due(delivery: WebhookDelivery) -> None:
