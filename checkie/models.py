@@ -25,9 +25,11 @@ from checkie.payments.models import (
     TestProviderEvent,
 )
 from checkie.stores.models import ApiKey, Store, StoreMember
+from checkie.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "CheckoutSession", "CheckoutSessionTransition", "IdempotencyKey", "Customer",
     "Payment", "PaymentAttempt", "ProviderEvent", "StoreBalance", "BalanceTransaction", "TestProviderEvent",
     "Page", "Variant", "VariantOption", "CustomField", "Coupon", "Embed", "PageStats",
-    "User", "UserToken", "RefreshToken", "Store", "StoreMember", "ApiKey", "EmailMessage"]
+    "User", "UserToken", "RefreshToken", "Store", "StoreMember", "ApiKey", "EmailMessage",
+    "WebhookEndpoint", "WebhookEvent", "WebhookDelivery", "WebhookAttempt"]

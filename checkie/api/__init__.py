@@ -19,6 +19,7 @@ from checkie.api import (
     customers,
     docs,
     embeds,
+    event_views,
     members,
     pages,
     payments,
@@ -79,4 +80,5 @@ def init_api(app: Flask) -> CheckieApi:
     for blp in BLUEPRINTS:
         csrf.exempt(blp)
         api.register_blueprint(blp)
+    event_views.register_event_views()
     return api

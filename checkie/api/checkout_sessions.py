@@ -14,6 +14,7 @@ from checkie.api.checkout_schemas import (
 )
 from checkie.api.common import auth_required, listing, load_store
 from checkie.api.errors import ApiBlueprint
+from checkie.checkout.models import CheckoutSession
 from checkie.extensions import db
 from checkie.pagination import decode_text_cursor
 from checkie.payments import reports
@@ -49,6 +50,11 @@ class CheckoutSessionById(MethodView):
         """One session with its transition history (from → event → to), its payment attempts, and
         what it sells (`lineItems`, `customFields`): frozen on its payment once paid, else as now."""
         store = load_store(store_id)
-        checkout = reports.get_checkout(db.session, store.id, session_id)
-        line = reports.checkout_line(db.session, checkout, reports.checkout_payment(db.session, checkout))
-        return checkout_view(checkout, attempts=reports.checkout_attempts(db.session, checkout.id), line=line)
+        return checkout_detail(reports.get_checkout(db.session, store.id, session_id))
+
+
+def checkout_detail(checkout: CheckoutSession) -> dict:
+    """The session with its transitions, attempts and line: this answer, and the `data` of the
+    session's webhook events."""
+    line = reports.checkout_line(db.session, checkout, reports.checkout_payment(db.session, checkout))
+    return checkout_view(checkout, attempts=reports.checkout_attempts(db.session, checkout.id), line=line)

@@ -40,6 +40,7 @@ from checkie.checkout.states import FINAL_STATES, CheckoutEvent, accepts, next_s
 from checkie.database import utcnow
 from checkie.email_addresses import EmailNotValidError, normalized_email
 from checkie.errors import Conflict, NotFound, ValidationFailed
+from checkie.webhooks.services import record_event
 
 SESSION_PREFIX = "cs_"
 NAME_MAX_LENGTH = 200
@@ -184,7 +185,8 @@ def apply_event(
     """Apply `event` under a row lock: the first table row whose guard passes decides the new
     state, and one transition row records it. InvalidTransition (nothing changed) when no row
     applies. `amount` (minor units) and `currency` feed `is_amount_valid`. Leaving for an
-    unpaid state gives back a reserved coupon redemption."""
+    unpaid state gives back a reserved coupon redemption; expiring (TIMEOUT, or the last
+    payment attempt failing) records the `checkout.session.expired` webhook event."""
     event = CheckoutEvent(event)
     lock_checkout(db, checkout)
     from_state = checkout.state
@@ -205,6 +207,8 @@ def apply_event(
     if to_state in _UNPAID_STATES:
         release_coupon(db, checkout)
     db.flush()
+    if to_state is CheckoutState.EXPIRED and from_state is not CheckoutState.EXPIRED:
+        record_event(db, checkout.store_id, "checkout.session.expired", checkout)
     return to_state
 
 

@@ -40,6 +40,7 @@ from checkie.payments.models import (
 )
 from checkie.payments.services import payment_by_provider_id
 from checkie.stores.models import Store
+from checkie.webhooks.services import record_event
 
 log = logging.getLogger("checkie.payments")
 
@@ -63,8 +64,8 @@ def payment_succeeded(
     db: Session, *, provider: str, intent_id: str, amount: int, currency: str, metadata: dict
 ) -> Payment | None:
     """Record captured money (`amount` minor units of `currency`, any case) once per intent:
-    the Payment, ledger rows `payment` (+amount) and `fee` (−fee), the customer, and the
-    receipt; then complete the session, or flag the payment for review when the session
+    the Payment, ledger rows `payment` (+amount) and `fee` (−fee), the customer, the receipt
+    and the `payment.completed` webhook event; then complete the session, or flag the payment for review when the session
     cannot take it. A repeated call returns the payment already recorded and does nothing
     else. None (logged) for an intent Checkie never created."""
     if new_attempt(db, provider, intent_id) is None:
@@ -116,6 +117,7 @@ def _record_payment(
         _flag_for_review(db, store, checkout, payment, reason)
     _queue_receipt(db, store, checkout, payment)
     _queue_new_sale(db, store, payment)
+    record_event(db, store.id, "payment.completed", payment)
     _credit(db, checkout, payment, converted=reason is None)
     return payment
 
@@ -142,9 +144,9 @@ def _check_metadata_store(provider: str, intent_id: str, metadata: dict | None, 
 
 
 def payment_failed(db: Session, *, provider: str, intent_id: str, code: str | None, message: str | None) -> None:
-    """The PSP declined the attempt: record why, give back the session's coupon reservation and
-    return the session to `open` (a retry left) or `expired` (the third failure). Nothing
-    happens for an attempt that already failed or succeeded."""
+    """The PSP declined the attempt: record why, give back the session's coupon reservation,
+    return the session to `open` (a retry left) or `expired` (the third failure) and record the
+    `payment.failed` webhook event. Nothing happens for an attempt that already failed or succeeded."""
     found = _locked(db, provider, intent_id)
     if found is None:
         return
@@ -157,11 +159,13 @@ def payment_failed(db: Session, *, provider: str, intent_id: str, code: str | No
     attempt.next_action_url = None
     if checkout.state != CheckoutState.COMPLETED:  # a completed session's coupon stays redeemed
         checkout_services.release_coupon(db, checkout)
-    if checkout.state not in _IN_PAYMENT:
-        db.flush()
-        return
-    event = CheckoutEvent.PAYMENT_FAILED if checkout.state == CheckoutState.PROCESSING else CheckoutEvent.ACTION_FAILED
-    checkout_services.apply_event(db, checkout, event, detail={"attempt": attempt.number, "code": code, "message": message})
+    if checkout.state in _IN_PAYMENT:
+        event = CheckoutEvent.PAYMENT_FAILED if checkout.state == CheckoutState.PROCESSING else CheckoutEvent.ACTION_FAILED
+        checkout_services.apply_event(db, checkout, event, detail={"attempt": attempt.number, "code": code, "message": message})
+    db.flush()
+    # No payment exists for a declined attempt: the event carries its session, whose attempts
+    # name the failure (as GET …/checkout-sessions/<id> shows it).
+    record_event(db, checkout.store_id, "payment.failed", checkout)
 
 
 def payment_requires_action(db: Session, *, provider: str, intent_id: str, next_action_url: str | None) -> None:
