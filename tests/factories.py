@@ -39,6 +39,8 @@ from checkie.payments.models import (
 )
 from checkie.security import hash_password, new_token
 from checkie.stores.models import MemberStatus, Role, Store, StoreMember
+from checkie.webhooks import services as webhook_services
+from checkie.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 
@@ -344,9 +346,40 @@ def make_catalog(db, store: Store) -> dict:
     customer = make_customer(db, store)
     checkout = make_checkout(db, page)
     payment = make_payment(db, store, session=checkout, customer=customer)
+    endpoint = make_webhook_endpoint(db, store)
+    delivery = make_webhook_delivery(db, endpoint)
     return {"page_id": page.id, "variant_id": variant.id, "option_id": variant.options[0].id, "field_id": field.id,
             "embed_id": embed.id, "coupon_id": coupon.id, "payment_id": payment.id, "session_id": checkout.id,
-            "customer_id": customer.id}
+            "customer_id": customer.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id}
+
+
+# ---------------------------------------------------------------- merchant webhooks
+
+#: A loopback port nothing listens on: a delivery to it fails at once and never leaves the machine.
+UNREACHABLE_WEBHOOK_URL = "http://127.0.0.1:9/hooks"
+
+
+def make_webhook_endpoint(db, store: Store, *, url: str = UNREACHABLE_WEBHOOK_URL,
+                          events: tuple[str, ...] = ("payment.completed",), description: str = "") -> WebhookEndpoint:
+    """An enabled endpoint made by the service (its secret is thrown away)."""
+    endpoint, _ = webhook_services.create_endpoint(db, store, url=url, events=list(events), description=description)
+    return endpoint
+
+
+def make_webhook_delivery(db, endpoint: WebhookEndpoint, *, status: DeliveryStatus = DeliveryStatus.FAILED,
+                          type: str = "payment.completed", created_at: datetime | None = None) -> WebhookDelivery:
+    """An event and its delivery to `endpoint` as the engine leaves them, written directly (no
+    task is enqueued): failed after six attempts by default."""
+    at = created_at or utcnow()
+    event = WebhookEvent(id=webhook_services.new_event_id(), store_id=endpoint.store_id, type=type,
+                         data={"id": 1}, created_at=at)
+    settled = status is not DeliveryStatus.PENDING
+    delivery = WebhookDelivery(event=event, endpoint_id=endpoint.id, status=status, attempts=6 if settled else 0,
+                               next_attempt_at=at, created_at=at, completed_at=at if settled else None,
+                               last_status_code=500 if status is DeliveryStatus.FAILED else None)
+    db.add_all([event, delivery])
+    db.flush()
+    return delivery
 
 
 # ---------------------------------------------------------------- the cake scenario (issue 10, item 1)

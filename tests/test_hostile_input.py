@@ -319,6 +319,14 @@ def test_no_signed_in_html_route_answers_hostile_input_with_a_5xx(app, client, u
     assert not failures, report(failures)
 
 
+def test_the_walk_has_a_real_id_for_every_api_path_argument(app, owned):
+    """Otherwise the walk's probe of a route is a 404 and its body is never attacked (a webhook
+    endpoint and its delivery come from make_catalog, like every other object)."""
+    arguments = {name for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/") for name in rule.arguments}
+    assert arguments - set(owned) == set()
+    assert {"endpoint_id", "delivery_id"} <= arguments
+
+
 @pytest.mark.usefixtures("no_propagation")
 def test_no_api_route_answers_hostile_input_with_a_5xx_to_a_bearer(app, client, user, owned):
     caller = Caller(client, headers={"Authorization": f"Bearer {access_token_for(app, user)}"})

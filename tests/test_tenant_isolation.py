@@ -18,6 +18,8 @@ from checkie.catalog.models import Coupon, Embed, Page
 from checkie.stores import api_keys, members
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
+from checkie.webhooks import services as webhook_services
+from checkie.webhooks.models import WebhookDelivery
 from tests.factories import add_member, make_catalog, make_store, make_user
 from tests.http import access_token_for, bearer, csrf_token, login_as
 
@@ -39,6 +41,9 @@ API_BODIES = {
     ("api_variants.VariantOrder", "PATCH"): {"ids": [1]},
     ("api_variants.OptionOrder", "PATCH"): {"ids": [1]},
     ("api_custom_fields.CustomFieldOrder", "PATCH"): {"ids": [1]},
+    ("api_webhooks.WebhookEndpoints", "POST"): {"url": "http://127.0.0.1:9/spy", "events": ["payment.completed"]},
+    ("api_webhooks.WebhookEndpointById", "PATCH"): {"url": "http://127.0.0.1:9/hijacked", "enabled": False},
+    ("api_webhooks.WebhookReplay", "POST"): {"since": "2000-01-01T00:00:00Z"},
 }
 DASHBOARD_FORMS = {
     "stores.update": {"name": "Hijacked", "slug": "hijacked", "currency": "USD"},
@@ -60,11 +65,14 @@ OWN_API_ENDPOINTS = {
     "api_variants.OptionById", "api_custom_fields.CustomFields", "api_custom_fields.CustomFieldById",
     "api_embeds.PageEmbeds", "api_embeds.EmbedById", "api_embeds.EmbedCode", "api_coupons.CouponById",
     "api_coupons.CouponDeactivate", "api_coupons.CouponActivate",
+    "api_webhooks.WebhookEndpoints", "api_webhooks.WebhookEndpointById", "api_webhooks.WebhookSecretRotation",
+    "api_webhooks.WebhookTestEvent", "api_webhooks.WebhookDeliveries", "api_webhooks.WebhookDeliveryById",
+    "api_webhooks.WebhookDeliveryResend", "api_webhooks.WebhookReplay",
 }
 #: Path arguments that name an object inside a store (everything but the store itself).
 OBJECT_ARGUMENTS = {
     "member_id", "key_id", "page_id", "variant_id", "option_id", "field_id", "embed_id", "coupon_id",
-    "payment_id", "session_id", "customer_id",
+    "payment_id", "session_id", "customer_id", "endpoint_id", "delivery_id",
 }
 
 
@@ -110,6 +118,7 @@ def snapshot(db, tenants) -> tuple:
         sorted((m.email, m.role.value) for m in members.list_members(db, store_b)),
         sorted((k.name, k.revoked_at is None) for k in api_keys.list_api_keys(db, store_b)),
         _catalog_rows(db, store_b.id),
+        _webhook_rows(db, store_b.id),
     )
 
 
@@ -121,6 +130,18 @@ def _catalog_rows(db, store_id: int) -> list:
           [(f.key, f.label, f.position) for f in p.custom_fields]) for p in pages],
         db.scalars(sa.select(Embed.public_id).where(Embed.store_id == store_id).order_by(Embed.id)).all(),
         [(c.code, c.percent_off, c.active) for c in coupons],
+    ]
+
+
+def _webhook_rows(db, store_id: int) -> list:
+    """Store B's endpoints (secrets included: a rotation changes them) and their deliveries."""
+    endpoints = webhook_services.list_endpoints(db, store_id)
+    deliveries = db.scalars(
+        sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id.in_([e.id for e in endpoints])).order_by(WebhookDelivery.id)
+    ).all()
+    return [
+        [(e.url, e.events, e.enabled, e.secret_encrypted, e.previous_secret_encrypted) for e in endpoints],
+        [(d.event_id, d.status.value, d.attempts, d.next_attempt_at) for d in deliveries],
     ]
 
 

@@ -27,6 +27,7 @@ from checkie.api import (
     stores,
     users,
     variants,
+    webhooks,
     widget,
 )
 from checkie.api.schemas import ErrorSchema
@@ -48,6 +49,7 @@ BLUEPRINTS = (
     payments.blp,
     customers.blp,
     balance.blp,
+    webhooks.blp,
     widget.bp,
     psp_webhooks.bp,
 )

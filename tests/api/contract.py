@@ -27,7 +27,8 @@ from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.extensions import db as _db
 from checkie.stores import access, api_keys, members
 from checkie.stores.models import ApiKey, Role, Store, StoreMember
-from tests.factories import make_store, make_user
+from checkie.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from tests.factories import make_store, make_user, make_webhook_delivery, make_webhook_endpoint
 from tests.http import access_token_for
 
 #: Fuzzing cases per operation; derandomized, so every run sends the same requests.
@@ -64,7 +65,7 @@ class ApiWorld:
     #: How many rows of each kind were (re)created: names stay unique, and the run can show it.
     created: dict = field(default_factory=lambda: dict.fromkeys(
         ("user", "store", "member", "key", "page", "variant", "option", "field", "embed", "coupon",
-         "published page", "checkout"), 0))
+         "published page", "checkout", "endpoint", "delivery"), 0))
 
     def ensure(self) -> str:
         """Make the user, their store and one of each object in it exist (recreating what earlier
@@ -83,6 +84,7 @@ class ApiWorld:
                 "key_id": self._key(session, store, user), "page_id": page.id, "variant_id": variant.id,
                 "option_id": self._option(session, variant), "field_id": self._field(session, page),
                 "embed_id": self._embed(session, store, page), "coupon_id": self._coupon(session, store),
+                **self._webhook_ids(session, store),
             }
             self.widget_ids = self._widget_ids(session, store)
             session.commit()
@@ -223,6 +225,25 @@ class ApiWorld:
         if coupon is None:
             coupon = coupons.create_coupon(session, store, code=f"CONTRACT{self._next('coupon')}", percent_off=10)
         return coupon.id
+
+
+    def _webhook_ids(self, session, store: Store) -> dict:
+        """An enabled endpoint (on a closed loopback port: a test event or a resend fails at once,
+        on this machine) with a failed delivery to resend and replay."""
+        endpoint = session.scalar(
+            sa.select(WebhookEndpoint)
+            .where(WebhookEndpoint.store_id == store.id, WebhookEndpoint.enabled.is_(True)).order_by(WebhookEndpoint.id).limit(1)
+        )
+        if endpoint is None:
+            self._next("endpoint")
+            endpoint = make_webhook_endpoint(session, store)
+        delivery = session.scalar(
+            sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id).order_by(WebhookDelivery.id).limit(1)
+        )
+        if delivery is None:
+            self._next("delivery")
+            delivery = make_webhook_delivery(session, endpoint, status=DeliveryStatus.FAILED)
+        return {"endpoint_id": endpoint.id, "delivery_id": delivery.id}
 
 
 #: What the auth provider puts on a case; each case swaps it for a token minted just before it

@@ -7,9 +7,11 @@ schema, invalid input rejected, and authentication enforced (it probes each oper
 and with a bad token itself). Requests go to the WSGI app in process and carry a real user's
 access token; path ids point at real rows of a store the user owns (a member, an API key, a
 page with a variant, an option and a custom field, an embed, a coupon; for the widget, a
-published page, an open checkout session and an embed of that page) most of the time, so the
-happy paths run as well as the 404s. The webhooks answer every generated event with a 400
-(nobody can sign it), which is what their document promises for it.
+published page, an open checkout session and an embed of that page; a webhook endpoint on a
+closed loopback port with a failed delivery) most of the time, so the happy paths run as well as
+the 404s. Host names do not resolve here and only loopback connects, so no generated webhook
+endpoint is ever posted to outside the machine. The PSP webhooks answer every generated event
+with a 400 (nobody can sign it), which is what their document promises for it.
 
 Some operations destroy what later cases need (DELETE /api/users/me, DELETE /api/stores/{id},
 a password change that ends the token's session, publishing the draft page, paying for or
@@ -29,12 +31,17 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from checkie.extensions import limiter
 from tests.api.contract import MAX_EXAMPLES, USER_TOKEN, ApiWorld, schema
+from tests.webhooks.network import record_connections, stub_dns
 
 
 @pytest.fixture
 def api_world(app, monkeypatch):
     # Rate limits have tests of their own; here a 429 would only hide the answers to check.
     monkeypatch.setattr(limiter, "enabled", False)
+    # Generated webhook endpoints may name any host, and their test events are posted at once:
+    # names do not resolve and only loopback connects, so no case reaches the internet.
+    stub_dns(monkeypatch, {"localhost": [["127.0.0.1"]]})
+    record_connections(monkeypatch)
     return ApiWorld(app)
 
 

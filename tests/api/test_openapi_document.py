@@ -58,3 +58,45 @@ def test_the_document_describes_the_psp_webhooks(document, path):
     assert schema_of(document, operation["requestBody"]["content"])["type"] == "object"
     received = schema_of(document, operation["responses"]["200"]["content"])
     assert received["required"] == ["received"]
+
+
+#: The merchant API's webhook endpoints (SPEC §6.6) and the answers each documents.
+_ENDPOINT = "/api/stores/{store_id}/webhooks/{endpoint_id}"
+WEBHOOK_ENDPOINT_OPERATIONS = {
+    ("/api/stores/{store_id}/webhooks", "get"): {"200", "401", "404", "422"},
+    ("/api/stores/{store_id}/webhooks", "post"): {"201", "401", "403", "404", "422"},
+    (_ENDPOINT, "get"): {"200", "401", "404"},
+    (_ENDPOINT, "patch"): {"200", "401", "403", "404", "422"},
+    (_ENDPOINT, "delete"): {"204", "401", "403", "404"},
+    (_ENDPOINT + "/rotate-secret", "post"): {"200", "401", "403", "404"},
+    (_ENDPOINT + "/test", "post"): {"202", "401", "403", "404", "409"},
+    (_ENDPOINT + "/deliveries", "get"): {"200", "401", "404", "422"},
+    (_ENDPOINT + "/deliveries/{delivery_id}", "get"): {"200", "401", "404"},
+    (_ENDPOINT + "/deliveries/{delivery_id}/resend", "post"): {"202", "401", "403", "404", "409"},
+    (_ENDPOINT + "/replay", "post"): {"200", "401", "403", "404", "409", "422"},
+}
+
+
+@pytest.mark.parametrize(("path", "method"), list(WEBHOOK_ENDPOINT_OPERATIONS))
+def test_the_document_describes_every_webhook_endpoint_operation(document, path, method):
+    operation = document["paths"][path][method]
+    assert WEBHOOK_ENDPOINT_OPERATIONS[(path, method)] == set(operation["responses"]) - {"default"}
+    assert operation["security"] == [{"bearerAuth": []}]
+
+
+def test_the_webhook_bodies_are_described_in_camel_case_and_the_secret_only_where_it_is_shown(document):
+    webhooks = document["paths"]["/api/stores/{store_id}/webhooks"]
+    created = schema_of(document, webhooks["post"]["responses"]["201"]["content"])
+    assert set(created["properties"]) == {"id", "url", "events", "description", "enabled", "disabledReason", "createdAt", "secret"}
+    assert set(schema_of(document, webhooks["post"]["requestBody"]["content"])["properties"]) == {"url", "events", "description"}
+    shown = schema_of(document, document["paths"][_ENDPOINT]["get"]["responses"]["200"]["content"])
+    assert set(shown["properties"]) == set(created["properties"]) - {"secret"}
+    rotated = document["paths"][_ENDPOINT + "/rotate-secret"]["post"]["responses"]["200"]["content"]
+    assert set(schema_of(document, rotated)["properties"]) == {"secret"}
+    detail = document["paths"][_ENDPOINT + "/deliveries/{delivery_id}"]["get"]["responses"]["200"]["content"]
+    assert set(schema_of(document, detail)["properties"]) == {
+        "id", "eventId", "eventType", "status", "attempts", "lastStatusCode", "lastError", "nextAttemptAt", "createdAt",
+        "attemptLog",
+    }
+    replay = document["paths"][_ENDPOINT + "/replay"]["post"]
+    assert schema_of(document, replay["requestBody"]["content"])["required"] == ["since"]
