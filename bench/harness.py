@@ -8,7 +8,10 @@ One run, on loopback only:
   4. wrk at 32 connections against the hello page and the hosted checkout page, interleaved
      (hello, checkout, hello, checkout …), then against the page's own URL (informational);
   5. complete one-time checkouts per second through the widget API (bench/checkout_load.py);
-  6. the page weight: the hosted checkout HTML plus the CSS/JS it loads, gzip.
+  6. the page weight: the hosted checkout HTML plus the CSS/JS it loads, gzip;
+  7. the dashboard at 10,000 and 1,000,000 payments (bench/seed_history.py, bench/dashboard_load.py);
+  8. with all that stopped, the webhook fan-out (bench/webhook_fanout.py: a database, queue,
+     consumer and receiver of its own). `bench/run webhooks` runs this step alone.
 It prints a table of the budgets (PASS/MISS), writes it to build/bench.txt (the raw figures to
 build/bench.json, server logs to build/bench/), and removes every process, the database and its
 Redis keys on the way out, Ctrl-C and failures included. Exit status: 0 all budgets met, 1 a

@@ -58,6 +58,8 @@ from harness import (  # noqa: E402  (bench/ is this script's directory)
 
 DELIVERIES = int(os.environ.get("BENCH_WEBHOOK_DELIVERIES", 10_000))
 EVENT_TYPE = "payment.completed"
+#: `thread` as for the other benchmarks; `process` shows what the GIL costs (not the budget's setting).
+WORKER_TYPE = os.environ.get("BENCH_CONSUMER_WORKER_TYPE", "thread")
 
 
 def fanout_environment(run: Run) -> dict:
@@ -168,6 +170,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def group_cpu_seconds(group: int) -> float:
+    """The CPU of every live process of a process group (a consumer with process workers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):  # gone meanwhile
+            continue
+    return total
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far, every core, from /proc/stat."""
     ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -185,7 +200,8 @@ def backend_pids(database: str) -> list[int]:
 
 
 def cpu_snapshot(consumer: int, receiver: int, database: str) -> dict:
-    """CPU seconds so far of the consumer, the receiver, the database's backends and the machine."""
+    """CPU seconds so far of the consumer (its process group), the receiver, the database's
+    backends and the machine."""
     backends = {}
     for pid in backend_pids(database):
         try:
@@ -193,7 +209,7 @@ def cpu_snapshot(consumer: int, receiver: int, database: str) -> dict:
         except OSError:  # gone meanwhile
             continue
     busy, total = machine_cpu()
-    return {"consumer": cpu_seconds(consumer), "receiver": cpu_seconds(receiver), "backends": backends,
+    return {"consumer": group_cpu_seconds(consumer), "receiver": cpu_seconds(receiver), "backends": backends,
             "machine_busy": busy, "machine_total": total}
 
 
@@ -216,7 +232,7 @@ def drain(run: Run, env: dict, base: str, receiver: subprocess.Popen) -> dict:
     each party used from the first arrival to the last."""
     workers = SETTINGS["consumer_workers"]
     consumer = run.start("webhook-consumer", [str(BIN / "huey_consumer"), "checkie.worker.huey", "--workers",
-                                              str(workers), "--worker-type", "thread"], env)
+                                              str(workers), "--worker-type", WORKER_TYPE], env)
     started_at, deadline = time.time(), time.monotonic() + max(120, DELIVERIES / 50)
     first = None
     count = 0
@@ -233,7 +249,7 @@ def drain(run: Run, env: dict, base: str, receiver: subprocess.Popen) -> dict:
     _stop("webhook-consumer", consumer)
     window = (stats["last"] - stats["first"]) if stats["count"] > 1 else 0.0
     return {
-        "workers": workers, "received": stats["count"], "window_s": window,
+        "workers": workers, "worker_type": WORKER_TYPE, "received": stats["count"], "window_s": window,
         "per_s": stats["count"] / window if window else 0.0,
         "start_to_first_s": None if stats["first"] is None else stats["first"] - started_at,
         "cpu": cpu_shares(first or last, last, window or 1.0),
@@ -336,6 +352,8 @@ def main() -> int:
         log(f"webhooks: failed: {error}")
         return 2
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):  # bench/run stops this process on Ctrl-C: let it clean up
+            signal.signal(sig, signal.SIG_IGN)
         run.cleanup()
     table, all_met = report({"webhooks": results})
     print(json.dumps(results) if as_json else "\n" + table, end="\n" if as_json else "")
