@@ -334,7 +334,8 @@ def report(results: dict) -> tuple[str, bool]:
         f"Checkie benchmarks (SPEC §12) — {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs",
         (f"gunicorn gthread, {SETTINGS['workers']} workers × {SETTINGS['threads']} threads, both apps; "
          f"wrk -t{SETTINGS['wrk_threads']} -c{SETTINGS['connections']}, {SETTINGS['rounds']} × "
-         f"{SETTINGS['seconds']} s per page, interleaved; Huey consumer {SETTINGS['consumer_workers']} threads"),
+         f"{SETTINGS['seconds']} s per page, interleaved; " if "hello" in results else "")
+        + f"Huey consumer {SETTINGS['consumer_workers']} threads",
         "",
         f"{'budget'.ljust(width)}  {'target':<16} {'measured':<20} result",
     ]
