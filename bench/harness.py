@@ -8,7 +8,10 @@ One run, on loopback only:
   4. wrk at 32 connections against the hello page and the hosted checkout page, interleaved
      (hello, checkout, hello, checkout …), then against the page's own URL (informational);
   5. complete one-time checkouts per second through the widget API (bench/checkout_load.py);
-  6. the page weight: the hosted checkout HTML plus the CSS/JS it loads, gzip.
+  6. the page weight: the hosted checkout HTML plus the CSS/JS it loads, gzip;
+  7. the dashboard at 10,000 and 1,000,000 payments (bench/seed_history.py, bench/dashboard_load.py);
+  8. with all that stopped, the webhook fan-out (bench/webhook_fanout.py: a database, queue,
+     consumer and receiver of its own). `bench/run webhooks` runs this step alone.
 It prints a table of the budgets (PASS/MISS), writes it to build/bench.txt (the raw figures to
 build/bench.json, server logs to build/bench/), and removes every process, the database and its
 Redis keys on the way out, Ctrl-C and failures included. Exit status: 0 all budgets met, 1 a
@@ -62,7 +65,7 @@ SETTINGS = {
 }
 
 BUDGETS = {"ratio": 0.5, "p99_ms": 25.0, "checkouts_per_s": 150.0, "page_kb": 60.0,
-           "dashboard_p95_ms": 50.0, "dashboard_growth": 1.5}
+           "dashboard_p95_ms": 50.0, "dashboard_growth": 1.5, "webhooks_per_s": 500.0}
 
 
 class HarnessError(RuntimeError):
@@ -115,6 +118,7 @@ class Run:
             try:
                 _admin_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
                 log(f"dropped database {self.database}")
+                self.database_created = False
             except Exception as error:  # noqa: BLE001 - report, keep cleaning
                 log(f"could not drop database {self.database}: {error}")
 
@@ -319,6 +323,29 @@ def database_counts(env: dict) -> dict:
 
 
 def report(results: dict) -> tuple[str, bool]:
+    """The table: the page, checkout and dashboard budgets (unless only the webhooks ran), then
+    the webhook fan-out's; PASS/MISS each, the details below."""
+    rows, details = page_budgets(results) if "hello" in results else ([], [])
+    if "webhooks" in results:
+        rows.append(webhook_budget(results["webhooks"]))
+        details += webhook_details(results["webhooks"])
+    width = max(len(r[0]) for r in rows)
+    lines = [
+        f"Checkie benchmarks (SPEC §12) — {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs",
+        (f"gunicorn gthread, {SETTINGS['workers']} workers × {SETTINGS['threads']} threads, both apps; "
+         f"wrk -t{SETTINGS['wrk_threads']} -c{SETTINGS['connections']}, {SETTINGS['rounds']} × "
+         f"{SETTINGS['seconds']} s per page, interleaved; " if "hello" in results else "")
+        + f"Huey consumer {SETTINGS['consumer_workers']} threads",
+        "",
+        f"{'budget'.ljust(width)}  {'target':<16} {'measured':<20} result",
+    ]
+    lines += [f"{name.ljust(width)}  {target:<16} {measured:<20} {'PASS' if ok else 'MISS'}"
+              for name, target, measured, ok in rows]
+    lines += ["", "details", *details]
+    return "\n".join(lines) + "\n", all(row[3] for row in rows)
+
+
+def page_budgets(results: dict) -> tuple[list[tuple[str, str, str, bool]], list[str]]:
     hello, page, opening = results["hello"], results["checkout_page"], results["open_session"]
     checkouts, weight = results["checkouts"], results["page_weight"]
     ratio = page["rps"] / hello["rps"] if hello["rps"] else 0.0
@@ -345,26 +372,12 @@ def report(results: dict) -> tuple[str, bool]:
             (f"dashboard {title} p95, {large} ÷ {small}", f"≤ {BUDGETS['dashboard_growth']}×",
              f"{growth:.2f}×", growth <= BUDGETS["dashboard_growth"]),
         ]
-    width = max(len(r[0]) for r in rows)
-    lines = [
-        f"Checkie benchmarks (SPEC §12) — {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs",
-        (f"gunicorn gthread, {SETTINGS['workers']} workers × {SETTINGS['threads']} threads, both apps; "
-         f"wrk -t{SETTINGS['wrk_threads']} -c{SETTINGS['connections']}, {SETTINGS['rounds']} × "
-         f"{SETTINGS['seconds']} s per page, interleaved"),
-        "",
-        f"{'budget'.ljust(width)}  {'target':<16} {'measured':<20} result",
-    ]
-    lines += [f"{name.ljust(width)}  {target:<16} {measured:<20} {'PASS' if ok else 'MISS'}"
-              for name, target, measured, ok in rows]
-
     def line(label: str, figures: dict) -> str:
         return (f"  {label:<34} {figures['rps']:8.0f} req/s   p50 {figures['p50_ms']:6.1f} ms   "
                 f"p99 {figures['p99_ms']:6.1f} ms   errors {figures['errors']}")
 
     steps = ", ".join(f"{step} {v['p50']:.0f}/{v['p99']:.0f}" for step, v in checkouts["latency_ms"].items())
-    lines += [
-        "",
-        "details",
+    lines = [
         line("hello (Flask + Jinja)", hello),
         line("checkout page GET /c/s/<id>", page),
         line("page GET /c/<store>/<page>", opening) + "  (counts a view; informational)",
@@ -381,7 +394,61 @@ def report(results: dict) -> tuple[str, bool]:
     ]
     if checkouts["errors"]:
         lines.append(f"  checkout errors: {checkouts['error_kinds']} e.g. {checkouts['error_samples']}")
-    return "\n".join(lines) + "\n", all(row[3] for row in rows)
+    return rows, lines
+
+
+def webhook_failures(figures: dict) -> int:
+    """Deliveries not `succeeded`, plus event ids the receiver never got."""
+    fanout = figures["fanout"]
+    return figures["deliveries"] - fanout["statuses"].get("succeeded", 0) + fanout["missing"]
+
+
+def webhook_budget(figures: dict) -> tuple[str, str, str, bool]:
+    fanout, failed = figures["fanout"], webhook_failures(figures)
+    return (f"webhook deliveries/s ({figures['deliveries']:,}, local receiver)",
+            f"≥ {BUDGETS['webhooks_per_s']:.0f}, 0 failed", f"{fanout['per_s']:.0f}, {failed} failed",
+            fanout["per_s"] >= BUDGETS["webhooks_per_s"] and failed == 0)
+
+
+def webhook_details(figures: dict) -> list[str]:
+    fanout, top, cpu = figures["fanout"], figures["ceiling"], figures["fanout"]["cpu"]
+    ratio = fanout["per_s"] / top["per_s"] if top["per_s"] else 0.0
+    return [
+        (f"  webhooks: {fanout['received']:,} received in {fanout['window_s']:.1f} s from a consumer of "
+         f"{fanout['workers']} threads = {fanout['per_s']:.0f}/s; rows {fanout['statuses']}, "
+         f"{fanout['attempts']:,} attempts, missing ids {fanout['missing']}, duplicates {fanout['duplicates']}; "
+         f"POST p50/p99 {fanout['attempt_ms']['p50']:.0f}/{fanout['attempt_ms']['p99']:.0f} ms; consumer CPU "
+         f"{1000 * cpu['consumer_cpu_s'] / max(fanout['received'], 1):.2f} ms per delivery"),
+        (f"  webhooks, cores used while delivering: consumer {cpu['consumer_cores']:.2f}, its PostgreSQL "
+         f"backends {cpu['postgres_cores']:.2f}, receiver {cpu['receiver_cores']:.2f}; the machine "
+         f"{cpu['machine_busy']:.0%} busy ({os.cpu_count()} CPUs, other load included)"),
+        (f"  webhooks, client ceiling (client.post, {top['workers']} threads, one process): {top['per_s']:.0f} "
+         f"POSTs/s ({top['succeeded']:,} 2xx, {1000 * top['cpu_s'] / max(top['received'], 1):.2f} ms CPU each); "
+         f"fan-out = {ratio:.2f} × the ceiling"),
+    ]
+
+
+def webhook_fanout() -> dict:
+    """bench/webhook_fanout.py in a process of its own (its database, queue, consumer and
+    receiver; see there), its log lines passed through, its figures from its last line."""
+    process = subprocess.Popen([str(BIN / "python"), "bench/webhook_fanout.py", "--json"], cwd=ROOT,
+                               stdout=subprocess.PIPE, text=True)
+    last = ""
+    try:
+        assert process.stdout is not None
+        for text in process.stdout:
+            if text.startswith("{"):
+                last = text
+            else:
+                print(text, end="", flush=True)
+        process.wait(60)
+    except BaseException:
+        process.terminate()  # it cleans up after itself on SIGTERM
+        process.wait(60)
+        raise
+    if process.returncode not in (0, 1) or not last:
+        raise HarnessError(f"the webhook fan-out benchmark failed (exit status {process.returncode})")
+    return json.loads(last)
 
 
 # ---------------------------------------------------------------- main
@@ -516,9 +583,15 @@ def main() -> int:
     for stale in LOGS.glob("*.log"):
         stale.unlink()
     signal.signal(signal.SIGTERM, _on_sigterm)
+    only_webhooks = sys.argv[1:] == ["webhooks"]
+    if sys.argv[1:] and not only_webhooks:
+        print("usage: bench/run [webhooks]", file=sys.stderr)
+        return 2
     run = Run()
     try:
-        results = measure(run)
+        results = {} if only_webhooks else measure(run)
+        run.cleanup()  # the fan-out has the machine to itself
+        results["webhooks"] = webhook_fanout()
     except KeyboardInterrupt:
         log("interrupted; cleaning up")
         return 130
@@ -530,12 +603,13 @@ def main() -> int:
     finally:
         run.cleanup()
     table, all_met = report(results)
+    name = "bench-webhooks" if only_webhooks else "bench"  # a partial run keeps the full run's table
     BUILD.mkdir(exist_ok=True)
-    (BUILD / "bench.txt").write_text(table)
-    (BUILD / "bench.json").write_text(json.dumps(results, indent=2, default=str))
+    (BUILD / f"{name}.txt").write_text(table)
+    (BUILD / f"{name}.json").write_text(json.dumps(results, indent=2, default=str))
     print()
     print(table, end="")
-    print(f"\n(written to {BUILD / 'bench.txt'}; raw figures in build/bench.json, server logs in build/bench/)")
+    print(f"\n(written to build/{name}.txt; raw figures in build/{name}.json, server logs in build/bench/)")
     return 0 if all_met else 1
 
 
