@@ -1,12 +1,14 @@
 """Public documentation pages for merchants' developers: `/docs/embeds` describes the embed
 snippet, its data attributes, allowed origins, the postMessage contract between the checkout
-frame and the host page, and the widget JSON endpoint `embed.js` reads. No login: merchants
-link their developers here, and the README points at it."""
+frame and the host page, and the widget JSON endpoint `embed.js` reads; `/docs/webhooks` how to
+verify the signed events Checkie posts, what each holds, retries and disabling. No login:
+merchants link their developers here, and the README points at it."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app
 
 from checkie.htmx_responses import render_page
+from checkie.webhooks.services import SUBSCRIBABLE_EVENTS
 
 bp = Blueprint("docs", __name__)
 
@@ -30,3 +32,20 @@ EMBED_MESSAGES = (
 def embeds():
     """How to put a checkout on your own site (no login)."""
     return render_page("docs/embeds.html", app_url=current_app.config["APP_URL"].rstrip("/"), messages=EMBED_MESSAGES)
+
+
+#: What an event's `data` holds, by the first part of its type: the object as the JSON API shows it.
+EVENT_DATA = {
+    "payment": "The payment, in the JSON API's shape (its id, status, amount and currency in minor units, customer…).",
+    "subscription": "The subscription, in the JSON API's shape.",
+    "customer": "The customer, in the JSON API's shape (its id, email, name…).",
+    "checkout": "The checkout session, in the JSON API's shape (its id, status, page…).",
+    "payout": "The payout, in the JSON API's shape.",
+}
+
+
+@bp.get("/docs/webhooks")
+def webhooks():
+    """How to receive and verify Checkie's webhooks (no login)."""
+    events = [(kind, EVENT_DATA[kind.split(".")[0]]) for kind in SUBSCRIBABLE_EVENTS]
+    return render_page("docs/webhooks.html", events=events)
