@@ -34,18 +34,27 @@ def embeds():
     return render_page("docs/embeds.html", app_url=current_app.config["APP_URL"].rstrip("/"), messages=EMBED_MESSAGES)
 
 
-#: What an event's `data` holds, by the first part of its type: the object as the JSON API shows it.
+#: When each event is sent and what its `data` holds: the object as the JSON API shows it then.
 EVENT_DATA = {
-    "payment": "The payment, in the JSON API's shape (its id, status, amount and currency in minor units, customer…).",
-    "subscription": "The subscription, in the JSON API's shape.",
-    "customer": "The customer, in the JSON API's shape (its id, email, name…).",
-    "checkout": "The checkout session, in the JSON API's shape (its id, status, page…).",
-    "payout": "The payout, in the JSON API's shape.",
+    "payment.completed": "A payment was recorded. The payment, as GET /api/stores/<storeId>/payments/<id> answers it.",
+    "payment.failed": "A payment attempt was declined. The checkout session, with its attempts, as "
+                      "GET /api/stores/<storeId>/checkout-sessions/<id> answers it.",
+    "payment.refunded": "A payment was refunded, in full or in part. The payment.",
+    "subscription.created": "A subscription started. The subscription.",
+    "subscription.renewed": "A subscription's period was paid again. The subscription.",
+    "subscription.cancelled": "A subscription was cancelled. The subscription.",
+    "subscription.paused": "A subscription was paused. The subscription.",
+    "subscription.resumed": "A paused subscription was resumed. The subscription.",
+    "customer.created": "A shopper became a customer of the store. The customer.",
+    "checkout.session.expired": "A checkout session expired unpaid (its time ran out, or its third attempt was declined). "
+                                "The checkout session, with its attempts.",
+    "payout.paid": "A payout reached the store's bank account. The payout.",
+    "payout.failed": "A payout failed. The payout.",
 }
 
 
 @bp.get("/docs/webhooks")
 def webhooks():
     """How to receive and verify Checkie's webhooks (no login)."""
-    events = [(kind, EVENT_DATA[kind.split(".")[0]]) for kind in SUBSCRIBABLE_EVENTS]
+    events = [(kind, EVENT_DATA[kind]) for kind in SUBSCRIBABLE_EVENTS]
     return render_page("docs/webhooks.html", events=events)
