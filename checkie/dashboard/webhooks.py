@@ -77,7 +77,8 @@ def _render_endpoint(store: Store, endpoint: WebhookEndpoint, *, block: str | No
     chosen = request.args.get("status", "")
     status_filter = DeliveryStatus(chosen) if chosen in STATUSES else None
     before = id_or_none(request.args.get("before", type=int))
-    stmt = services.deliveries_query(endpoint, status=status_filter).options(joinedload(WebhookDelivery.event))
+    # keyset_page orders by id itself (newest first, as the log's index reads).
+    stmt = services.deliveries_query(endpoint, status=status_filter).order_by(None).options(joinedload(WebhookDelivery.event))
     page = keyset_page(db.session, stmt, WebhookDelivery.id, after=before, limit=PAGE_SIZE)
     context.setdefault("form", edit_endpoint_form(endpoint))
     context.setdefault("replay_form", ReplayForm(formdata=None))
@@ -127,10 +128,9 @@ def delete(store: Store, endpoint_id: int):
     if not ActionForm().validate_on_submit():
         flash(_EXPIRED, "error")
         return see_other(url_for("webhooks.show", store_id=store.id, endpoint_id=endpoint.id))
-    url = endpoint.url
     services.delete_endpoint(db.session, endpoint)
     db.session.commit()
-    flash(f"The endpoint {url} was deleted with its delivery log.", "success")
+    flash("The endpoint was deleted with its delivery log.", "success")
     return see_other(url_for("webhooks.index", store_id=store.id))
 
 

@@ -68,6 +68,13 @@ def test_merchant_adds_an_endpoint_sends_a_test_event_and_sees_it_delivered(page
     assert event["type"] == "ping" and json.loads(request.body)["id"] == request.headers["webhook-id"]
     expect(row).to_contain_text(event["id"][:8])
 
+    log = page.get_by_role("navigation", name="Show deliveries")
+    log.get_by_role("button", name="Failed").click()
+    expect(page.get_by_role("heading", name="No failed deliveries")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"status=failed"))
+    page.get_by_role("navigation", name="Show deliveries").get_by_role("button", name="Succeeded").click()
+    expect(row).to_contain_text("Succeeded")
+
     row.get_by_role("link").click()
     expect(page.get_by_role("heading", name="Delivery of ping")).to_be_visible()
     expect(page.get_by_role("region", name="Attempts").get_by_role("row")).to_have_count(2)  # the header and one attempt

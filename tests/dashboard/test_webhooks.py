@@ -223,6 +223,7 @@ def test_the_log_filters_by_status_and_pages_newest_first(client, db, user, stor
     first = client.get(f"{page}?status=failed", headers=HX)
     body = first.get_data(as_text=True)
     assert "<html" not in body and body.lstrip().startswith('<div id="delivery-log">')
+    assert re.search(r'aria-current="page">Failed</a>', body)
     assert re.findall(r'id="delivery-(\d+)"', body) == [str(failed[2].id), str(failed[1].id)]
     assert f"before={failed[1].id}" in body and "status=failed" in body
     second = client.get(f"{page}?status=failed&before={failed[1].id}", headers=HX).get_data(as_text=True)
