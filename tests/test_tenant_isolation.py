@@ -18,6 +18,8 @@ from checkie.catalog.models import Coupon, Embed, Page
 from checkie.stores import api_keys, members
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
+from checkie.webhooks import services as webhook_services
+from checkie.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.factories import add_member, make_catalog, make_store, make_user
 from tests.http import access_token_for, bearer, csrf_token, login_as
 
@@ -51,6 +53,8 @@ DASHBOARD_FORMS = {
     "pages.rename_variant": {"name": "Hijacked"},
     "pages.add_option": {"name": "Spy", "price_delta": "0"},
     "coupons.update": {"code": "SPY10", "kind": "percent", "percent_off": "10", "currency": "USD", "duration": "once"},
+    "webhooks.update": {"url": "https://spy.example.com/in", "events": ["payment.completed"]},
+    "webhooks.replay": {"since": "2000-01-01T00:00"},
 }
 OWN_API_ENDPOINTS = {
     "api_stores.StoreById", "api_stores.StoreStats", "api_members.Members", "api_members.MemberById",
@@ -64,7 +68,7 @@ OWN_API_ENDPOINTS = {
 #: Path arguments that name an object inside a store (everything but the store itself).
 OBJECT_ARGUMENTS = {
     "member_id", "key_id", "page_id", "variant_id", "option_id", "field_id", "embed_id", "coupon_id",
-    "payment_id", "session_id", "customer_id",
+    "payment_id", "session_id", "customer_id", "endpoint_id", "delivery_id",
 }
 
 
@@ -79,6 +83,7 @@ def tenants(db, app):
     key_a, raw_a = create_api_key(db, store_a, name="A's key", created_by=alice)
     key_b, _ = create_api_key(db, store_b, name="B's key", created_by=bob)
     catalog_a, catalog_b = make_catalog(db, store_a), make_catalog(db, store_b)
+    catalog_b |= _webhook_ids(db, store_b)
     db.commit()
     return {
         "alice": alice, "store_a": store_a, "store_b": store_b, "raw_key_a": raw_a,
@@ -87,6 +92,16 @@ def tenants(db, app):
         "ids_b_under_page_a": {"member_id": member_b.id, "key_id": key_b.id, **catalog_b, "page_id": catalog_a["page_id"]},
         "alice_token": access_token_for(app, alice),
     }
+
+
+def _webhook_ids(db, store) -> dict:
+    """An endpoint of the store with one failed delivery: what replay and resend would touch."""
+    endpoint, _ = webhook_services.create_endpoint(db, store, url="https://hooks.example.com/b", events=["payment.completed"])
+    event = WebhookEvent(id=webhook_services.new_event_id(), store_id=store.id, type="payment.completed", data={})
+    delivery = WebhookDelivery(event=event, endpoint_id=endpoint.id, status=DeliveryStatus.FAILED, attempts=6)
+    db.add(delivery)
+    db.flush()
+    return {"endpoint_id": endpoint.id, "delivery_id": delivery.id}
 
 
 def store_scoped_rules(app, prefix: str) -> list[tuple[Rule, str]]:
@@ -110,7 +125,15 @@ def snapshot(db, tenants) -> tuple:
         sorted((m.email, m.role.value) for m in members.list_members(db, store_b)),
         sorted((k.name, k.revoked_at is None) for k in api_keys.list_api_keys(db, store_b)),
         _catalog_rows(db, store_b.id),
+        _webhook_rows(db, store_b.id),
     )
+
+
+def _webhook_rows(db, store_id: int) -> list:
+    endpoints = db.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.store_id == store_id).order_by(WebhookEndpoint.id))
+    deliveries = db.scalars(sa.select(WebhookDelivery).join(WebhookEndpoint).where(WebhookEndpoint.store_id == store_id))
+    return [[(e.url, e.events, e.enabled, e.secret_encrypted) for e in endpoints],
+            sorted((d.id, d.status.value, d.attempts) for d in deliveries)]
 
 
 def _catalog_rows(db, store_id: int) -> list:
@@ -132,7 +155,8 @@ def test_the_walk_covers_every_store_route_this_area_defines(app):
             "api_keys.revoke"} <= dashboard
     assert OWN_API_ENDPOINTS <= api
     assert {"pages.show", "pages.update", "pages.add_option", "custom_fields.update", "embeds.delete",
-            "coupons.index"} <= dashboard
+            "coupons.index", "webhooks.index", "webhooks.show", "webhooks.update", "webhooks.rotate",
+            "webhooks.delivery", "webhooks.resend", "webhooks.replay"} <= dashboard
     arguments = {name for rule, _ in store_scoped_rules(app, "/") for name in rule.arguments}
     assert arguments - {"store_id"} <= OBJECT_ARGUMENTS, "a new kind of object id: add it to the tenants fixture"
 

@@ -107,14 +107,24 @@ def update(store: Store, endpoint_id: int):
     return _render_endpoint(store, endpoint, block="endpoint_form", status=422, form=form)
 
 
-@bp.post("/<int:endpoint_id>/<any(enable, disable):action>")
+@bp.post("/<int:endpoint_id>/enable")
 @store_required(Role.ADMIN)
-def toggle(store: Store, endpoint_id: int, action: str):
+def enable(store: Store, endpoint_id: int):
+    return _toggle(store, endpoint_id, enabled=True)
+
+
+@bp.post("/<int:endpoint_id>/disable")
+@store_required(Role.ADMIN)
+def disable(store: Store, endpoint_id: int):
+    return _toggle(store, endpoint_id, enabled=False)
+
+
+def _toggle(store: Store, endpoint_id: int, *, enabled: bool):
     endpoint = services.get_endpoint(db.session, store.id, endpoint_id)
     if ActionForm().validate_on_submit():
-        services.update_endpoint(db.session, endpoint, enabled=action == "enable")
+        services.update_endpoint(db.session, endpoint, enabled=enabled)
         db.session.commit()
-        flash("The endpoint is enabled: events are sent to it again." if endpoint.enabled
+        flash("The endpoint is enabled: events are sent to it again." if enabled
               else "The endpoint is disabled: no events are sent to it until you enable it.", "success")
     else:
         flash(_EXPIRED, "error")
