@@ -51,3 +51,40 @@ def test_the_guide_renders_the_same_for_htmx_and_answers_only_get(client):
     response = client.get("/docs/embeds", headers={"HX-Request": "true"})
     assert response.status_code == 200 and "<html" in response.get_data(as_text=True)
     assert client.post("/docs/embeds").status_code == 405
+
+
+# ---------------------------------------------------------------- /docs/webhooks
+
+def test_the_webhooks_guide_is_public_and_a_full_page(client):
+    response = client.get("/docs/webhooks")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in body and "Receiving webhooks" in body
+    assert audit(body, full_page=True, path="/docs/webhooks") == []
+    assert client.post("/docs/webhooks").status_code == 405
+
+
+def test_the_webhooks_guide_shows_both_verifications_as_escaped_code(client):
+    text = htmllib.unescape(client.get("/docs/webhooks").get_data(as_text=True))
+    assert "stripe.WebhookSignature.verify_header(" in text and 'request.headers.get("X-Webhook-Signature")' in text
+    assert "tolerance=300" in text and "stripe.SignatureVerificationError" in text
+    assert "from standardwebhooks import Webhook, WebhookVerificationError" in text
+    assert "webhook.verify(request.get_data(), dict(request.headers))" in text
+    assert '"type": "payment.completed"' in text and '"storeId"' in text and '"createdAt"' in text
+
+
+def test_the_webhooks_guide_lists_every_event_retries_disabling_and_rotation(client):
+    from checkie.webhooks.services import EVENT_TYPES
+
+    text = htmllib.unescape(client.get("/docs/webhooks").get_data(as_text=True))
+    for kind in EVENT_TYPES:
+        assert f"<tr><td><code>{kind}</code></td>" in text
+    assert "1, 2, 4, 8 and 16 minutes" in text and "six attempts" in text
+    assert "410 Gone" in text and "24 hours (at least 10 in a row)" in text
+    assert "two signatures" in text and "169.254" in text and "100.64/10" in text
+
+
+def test_the_webhooks_screen_links_the_guide(client, user, store):
+    from tests.http import login_as
+
+    login_as(client, user)
+    assert 'href="/docs/webhooks"' in client.get(f"/dashboard/stores/{store.id}/webhooks").get_data(as_text=True)

@@ -18,6 +18,8 @@ from checkie.checkout.models import CheckoutState
 from checkie.extensions import db as _db
 from checkie.notifications.models import EmailMessage
 from checkie.payments.models import AttemptStatus
+from checkie.webhooks import services as webhook_services
+from checkie.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
 from tests.csp_audit import NOT_ON_BASE, audit
 from tests.factories import (
     make_attempt,
@@ -60,7 +62,16 @@ def _catalog(session, store) -> dict:
     payment = make_payment(session, store, session=checkout, customer=customer)
     authenticating = make_checkout(session, page, state=CheckoutState.AWAITING_ACTION)
     attempt = make_attempt(session, authenticating, status=AttemptStatus.REQUIRES_ACTION, intent_id="pi_test_templates")
-    return {"action_token": attempt.action_token, "public_id": embed.public_id,
+    endpoint, _ = webhook_services.create_endpoint(
+        session, store, url="https://hooks.example.com/in", events=["payment.completed"]
+    )
+    event = WebhookEvent(id="evt_templates", store_id=store.id, type="payment.completed", data={"id": payment.id})
+    delivery = WebhookDelivery(event=event, endpoint_id=endpoint.id, status=DeliveryStatus.FAILED, attempts=6)
+    session.add(delivery)
+    session.flush()
+    session.add(WebhookAttempt(delivery_id=delivery.id, status_code=500, duration_ms=12, response_excerpt="oops"))
+    return {"endpoint_id": endpoint.id, "delivery_id": delivery.id,
+            "action_token": attempt.action_token, "public_id": embed.public_id,
             "page_id": page.id, "field_id": field.id, "coupon_id": coupon.id, "session_id": checkout.id,
             "payment_id": payment.id, "customer_id": customer.id, "store_slug": store.slug, "page_slug": page.slug}
 

@@ -19,7 +19,7 @@ from checkie.stores import api_keys, members
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
 from checkie.webhooks import services as webhook_services
-from checkie.webhooks.models import WebhookDelivery
+from checkie.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.factories import add_member, make_catalog, make_store, make_user
 from tests.http import access_token_for, bearer, csrf_token, login_as
 
@@ -56,6 +56,8 @@ DASHBOARD_FORMS = {
     "pages.rename_variant": {"name": "Hijacked"},
     "pages.add_option": {"name": "Spy", "price_delta": "0"},
     "coupons.update": {"code": "SPY10", "kind": "percent", "percent_off": "10", "currency": "USD", "duration": "once"},
+    "webhooks.update": {"url": "https://spy.example.com/in", "events": ["payment.completed"]},
+    "webhooks.replay": {"since": "2000-01-01T00:00"},
 }
 OWN_API_ENDPOINTS = {
     "api_stores.StoreById", "api_stores.StoreStats", "api_members.Members", "api_members.MemberById",
@@ -153,7 +155,8 @@ def test_the_walk_covers_every_store_route_this_area_defines(app):
             "api_keys.revoke"} <= dashboard
     assert OWN_API_ENDPOINTS <= api
     assert {"pages.show", "pages.update", "pages.add_option", "custom_fields.update", "embeds.delete",
-            "coupons.index"} <= dashboard
+            "coupons.index", "webhooks.index", "webhooks.show", "webhooks.update", "webhooks.rotate",
+            "webhooks.delivery", "webhooks.resend", "webhooks.replay"} <= dashboard
     arguments = {name for rule, _ in store_scoped_rules(app, "/") for name in rule.arguments}
     assert arguments - {"store_id"} <= OBJECT_ARGUMENTS, "a new kind of object id: add it to the tenants fixture"
 

@@ -15,6 +15,7 @@ from checkie.dashboard import (
     payments,
     stores,
     team,
+    webhooks,
 )
 from checkie.dashboard.context import template_context
 
@@ -35,4 +36,5 @@ BLUEPRINTS = (
     customers.bp,
     balance.bp,
     mailbox.bp,
+    webhooks.bp,
 )

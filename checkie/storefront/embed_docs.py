@@ -1,12 +1,14 @@
 """Public documentation pages for merchants' developers: `/docs/embeds` describes the embed
 snippet, its data attributes, allowed origins, the postMessage contract between the checkout
-frame and the host page, and the widget JSON endpoint `embed.js` reads. No login: merchants
-link their developers here, and the README points at it."""
+frame and the host page, and the widget JSON endpoint `embed.js` reads; `/docs/webhooks` how to
+verify the signed events Checkie posts, what each holds, retries and disabling. No login:
+merchants link their developers here, and the README points at it."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app
 
 from checkie.htmx_responses import render_page
+from checkie.webhooks.services import SUBSCRIBABLE_EVENTS
 
 bp = Blueprint("docs", __name__)
 
@@ -30,3 +32,29 @@ EMBED_MESSAGES = (
 def embeds():
     """How to put a checkout on your own site (no login)."""
     return render_page("docs/embeds.html", app_url=current_app.config["APP_URL"].rstrip("/"), messages=EMBED_MESSAGES)
+
+
+#: When each event is sent and what its `data` holds: the object as the JSON API shows it then.
+EVENT_DATA = {
+    "payment.completed": "A payment was recorded. The payment, as GET /api/stores/<storeId>/payments/<id> answers it.",
+    "payment.failed": "A payment attempt was declined. The checkout session, with its attempts, as "
+                      "GET /api/stores/<storeId>/checkout-sessions/<id> answers it.",
+    "payment.refunded": "A payment was refunded, in full or in part. The payment.",
+    "subscription.created": "A subscription started. The subscription.",
+    "subscription.renewed": "A subscription's period was paid again. The subscription.",
+    "subscription.cancelled": "A subscription was cancelled. The subscription.",
+    "subscription.paused": "A subscription was paused. The subscription.",
+    "subscription.resumed": "A paused subscription was resumed. The subscription.",
+    "customer.created": "A shopper became a customer of the store. The customer.",
+    "checkout.session.expired": "A checkout session expired unpaid (its time ran out, or its third attempt was declined). "
+                                "The checkout session, with its attempts.",
+    "payout.paid": "A payout reached the store's bank account. The payout.",
+    "payout.failed": "A payout failed. The payout.",
+}
+
+
+@bp.get("/docs/webhooks")
+def webhooks():
+    """How to receive and verify Checkie's webhooks (no login)."""
+    events = [(kind, EVENT_DATA[kind]) for kind in SUBSCRIBABLE_EVENTS]
+    return render_page("docs/webhooks.html", events=events)

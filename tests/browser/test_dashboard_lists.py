@@ -23,6 +23,8 @@ from tests.factories import (
 )
 from checkie.checkout.lines import current_line
 from checkie.payments.models import AttemptStatus, PaymentStatus
+from checkie.webhooks import services as webhook_services
+from checkie.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.browser
 
@@ -47,16 +49,31 @@ def busy_store(db):
         payment.line = current_line(db, checkout)  # as recorded when paid: the page's title shows
         credit_payment(db, store, payment)
     make_coupon(db, store, code="WELCOME-BACK-SPRING-2027", percent_off=15)
+    endpoint = _webhook_endpoint_with_a_log(db, store)
     db.commit()
-    return user, store, page
+    return user, store, page, endpoint
 
 
-def _paths(store, page) -> dict[str, str]:
+def _webhook_endpoint_with_a_log(db, store) -> WebhookEndpoint:
+    """An endpoint with a long URL and description, and deliveries in every status."""
+    endpoint, _ = webhook_services.create_endpoint(
+        db, store, url="https://orders.very-long-subdomain-of-the-company.example.com/integrations/checkie/webhooks/incoming",
+        events=list(webhook_services.SUBSCRIBABLE_EVENTS), description="The fulfilment service of the warehouse in Rotterdam",
+    )
+    for n, status in enumerate((DeliveryStatus.PENDING, DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)):
+        event = WebhookEvent(id=webhook_services.new_event_id(), store_id=store.id,
+                             type="checkout.session.expired", data={"n": n})
+        db.add(WebhookDelivery(event=event, endpoint_id=endpoint.id, status=status, attempts=n + 1, last_status_code=503))
+    return endpoint
+
+
+def _paths(store, page, endpoint) -> dict[str, str]:
     base = f"/dashboard/stores/{store.id}"
     return {
         "overview": base, "payments": f"{base}/payments", "sessions": f"{base}/sessions",
         "customers": f"{base}/customers", "coupons": f"{base}/coupons", "pages": f"{base}/pages",
         "fields": f"{base}/pages/{page.id}/custom-fields", "balance": f"{base}/balance",
+        "webhooks": f"{base}/webhooks", "webhook-log": f"{base}/webhooks/{endpoint.id}",
     }
 
 
@@ -91,11 +108,11 @@ def _scroll_regions_are_reachable(page: Page) -> list[str]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_dashboard_lists_fit_the_screen(new_page, browser_session, busy_store, width):
-    user, store, catalog_page = busy_store
+    user, store, catalog_page, endpoint = busy_store
     page = new_page(viewport={"width": width, "height": 900})
     log_in(page, user.email)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for name, path in _paths(store, catalog_page).items():
+    for name, path in _paths(store, catalog_page, endpoint).items():
         page.goto(path)
         page.screenshot(path=str(SCREENSHOTS / f"lists-{name}-{width}.png"), full_page=True)
         assert _overflow(page) <= 0, f"{name} scrolls sideways at {width}px"
