@@ -75,8 +75,8 @@ def claim_batch(db: Session, delivery_id: int, *, encryption_key: str, limit: in
     The deliveries of a disabled endpoint are failed here without a request."""
     now = utcnow()
     until = now + LEASE
-    leased = _lease(db, [_claimable(now).where(WebhookDelivery.id == delivery_id),
-                         _claimable_of_healthy_endpoints(now).limit(limit - 1)], until)
+    others = _claimable_of_healthy_endpoints(now).where(WebhookDelivery.id != delivery_id).limit(limit - 1)
+    leased = _lease(db, [_claimable(now).where(WebhookDelivery.id == delivery_id), others], until)
     if not leased:
         return []
     rows = db.execute(
