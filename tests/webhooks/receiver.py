@@ -22,6 +22,12 @@ class Answer:
     body: bytes = b"ok"
 
 
+class _Server(ThreadingHTTPServer):
+    #: Consumers post a batch's requests at once (several per worker thread): a listen queue of
+    #: socketserver's default 5 would reset the connections a real server accepts.
+    request_queue_size = 128
+
+
 class Receiver:
     """`url` to give an endpoint; `answer(...)` queues what the next requests get; `received`.
     `hold_after(n)` keeps every request after the n-th waiting (its sender stuck mid-post) until
@@ -34,7 +40,7 @@ class Receiver:
         self._released = threading.Event()
         self._script: deque[Answer] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -15,7 +15,7 @@ from standardwebhooks import Webhook
 
 from checkie.extensions import huey
 from checkie.webhooks import services
-from checkie.webhooks.delivery import claim
+from checkie.webhooks.delivery import claim_batch
 from checkie.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from checkie.webhooks.tasks import deliver_webhook, sweep_webhook_deliveries
 from tests.emails import emails_to
@@ -235,7 +235,7 @@ def test_a_leased_delivery_is_not_sent_twice_and_a_dead_workers_lease_expires(db
     receiver.answer(Answer(500))
     delivery = emit(db, store)
     clock.advance(minutes=1)
-    assert claim(db, delivery.id, encryption_key=app.config["ENCRYPTION_KEY"]) is not None  # a worker that then dies
+    assert claim_batch(db, delivery.id, encryption_key=app.config["ENCRYPTION_KEY"])  # a worker that then dies
     db.commit()
 
     deliver_webhook(delivery.id)
