@@ -36,6 +36,7 @@ from checkie.catalog import snapshot  # noqa: E402
 from checkie.extensions import db as _db  # noqa: E402
 from checkie.extensions import limiter  # noqa: E402
 from tests.apps import TEST_APP_SETTINGS, admin_sql  # noqa: E402
+from tests.webhooks.receiver import Receiver  # noqa: E402
 
 pytest_plugins = ["tests.fixtures", "tests.consumers"]
 
@@ -103,3 +104,13 @@ def db(app):
     with app.app_context():
         yield _db.session
         _db.session.remove()
+
+
+@pytest.fixture
+def receiver():
+    """A local webhook receiver on 127.0.0.1 (tests/webhooks/receiver.py), stopped afterwards."""
+    running = Receiver().start()
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -31,15 +31,6 @@ def auth(app, user):
 
 
 @pytest.fixture
-def receiver():
-    running = Receiver().start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
 def other_store(db):
     store = make_store(db, name="Other Shop", slug="other")
     db.commit()

@@ -18,15 +18,6 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def receiver():
-    running = Receiver().start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
 def merchant(db):
     user = make_user(db, email="ines@lanterns.example", verified=True)
     make_store(db, owner=user, name="Lantern Works", slug="lanterns")

@@ -23,15 +23,6 @@ URL = "https://hooks.example.com/checkie"
 _SECRET = re.compile(r'value="(whsec_[A-Za-z0-9+/=]+)"')
 
 
-@pytest.fixture
-def receiver():
-    running = Receiver().start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
 def base(store) -> str:
     return f"/dashboard/stores/{store.id}/webhooks"
 

@@ -9,15 +9,6 @@ from checkie.webhooks import delivery
 from tests.webhooks.receiver import Receiver
 
 
-@pytest.fixture
-def receiver():
-    running = Receiver().start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
 class Clock:
     """The delivery engine's "now", moved forward by the test (the real time plus `offset`), so
     retries and leases fall due without sleeping."""
