@@ -311,3 +311,29 @@ def test_a_delivery_whose_endpoint_was_disabled_fails_without_a_request(db, stor
 
     assert len(receiver.received) == 1
     assert (reloaded(db, delivery).status, reloaded(db, delivery).attempts) == (DeliveryStatus.FAILED, 1)
+
+
+def test_the_test_button_resend_and_replay_go_through_the_ssrf_guard(db, app, store, receiver, clock, monkeypatch):
+    """An endpoint saved while private addresses were allowed (its URL is the loopback receiver):
+    with them refused, the test event, a resend and a replay each log a refused attempt and
+    never reach the receiver."""
+    endpoint, _ = endpoint_for(db, store, receiver)
+    receiver.answer(Answer(500))
+    failed = emit(db, store)
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_URLS", False)
+    reached = len(receiver.received)
+
+    ping = services.send_test_event(db, endpoint_now(db, endpoint))
+    db.commit()
+    services.resend_delivery(db, reloaded(db, failed))
+    db.commit()
+    clock.advance(hours=1)
+    deliver_webhook(failed.id)
+    services.replay_failed(db, endpoint_now(db, endpoint), since=clock.now() - timedelta(days=1))
+    db.commit()
+    deliver_webhook(failed.id)
+
+    assert len(receiver.received) == reached == 1  # only the first delivery, while private addresses were allowed
+    refused = [attempt for d in (ping, failed) for attempt in attempts_of(db, d) if attempt.status_code is None]
+    assert len(refused) >= 3, refused
+    assert all("127.0.0.1" in (attempt.error or "") for attempt in refused), [a.error for a in refused]
