@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from checkie import providers
 from checkie.errors import ValidationFailed
 from checkie.notifications.models import EmailMessage
 from checkie.payments import refunds
 from checkie.payments.models import BalanceTransaction, Payment, PaymentStatus, Refund, RefundStatus, TransactionType
+from checkie.providers.base import RefundResult
 from checkie.webhooks import services as webhooks
 from checkie.webhooks.models import WebhookEvent
 from tests.concurrency import run_concurrently
@@ -108,3 +110,24 @@ def test_forty_concurrent_refunds_never_pass_the_payment(app, db, store):
     refund_rows = db.scalars(sa.select(BalanceTransaction).where(BalanceTransaction.type == TransactionType.REFUND)).all()
     assert sorted(row.amount for row in refund_rows) == [-3_000] * 3
     assert assert_ledger_consistent(db, store_id, "USD") == 9_710 - 9_000
+
+
+def test_a_refund_the_provider_refuses_is_kept_as_failed_and_moves_nothing(db, store, monkeypatch):
+    payment = paid(db, store)
+    asked = []
+
+    class RefusingProvider:
+        def refund(self, **request):
+            asked.append(request)
+            return RefundResult("re_refused", "failed", failure_code="charge_disputed")
+
+    monkeypatch.setattr(providers, "by_name", lambda name: RefusingProvider())
+    refund = refunds.refund_payment(db, payment, amount=1_000, reason="other")
+    db.commit()
+
+    assert (refund.status, refund.failure_code, refund.provider_refund_id) == (RefundStatus.FAILED, "charge_disputed", "re_refused")
+    assert asked == [{"payment_intent_id": payment.provider_payment_id, "amount": 1_000, "currency": "usd",
+                      "idempotency_key": f"refund_{refund.id}"}]
+    assert (payment.amount_refunded, payment.status) == (0, PaymentStatus.SUCCEEDED)
+    assert assert_ledger_consistent(db, store.id, "USD") == 9_710
+    assert db.scalar(sa.select(sa.func.count()).select_from(EmailMessage).where(EmailMessage.kind == "refund")) == 0
