@@ -34,6 +34,9 @@ from checkie.payments.models import (
     Payment,
     PaymentAttempt,
     PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
     StoreBalance,
     TransactionType,
 )
@@ -265,6 +268,18 @@ def make_payment(db, store: Store, *, amount: int = 2500, currency: str = "USD",
     return payment
 
 
+def make_refund(db, payment: Payment, *, amount: int = 100, reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER) -> Refund:
+    """A succeeded refund row, with the payment's refunded total and status moved; no ledger row."""
+    refund = Refund(payment_id=payment.id, store_id=payment.store_id, amount=amount, currency=payment.currency,
+                    reason=reason, status=RefundStatus.SUCCEEDED, provider_refund_id="re_" + secrets.token_hex(12),
+                    succeeded_at=utcnow())
+    payment.amount_refunded += amount
+    payment.status = PaymentStatus.REFUNDED if payment.amount_refunded == payment.amount else PaymentStatus.PARTIALLY_REFUNDED
+    db.add(refund)
+    db.flush()
+    return refund
+
+
 def add_ledger_entry(db, store: Store, currency: str, kind: TransactionType, amount: int, *, at: datetime | None = None,
                      payment: Payment | None = None) -> BalanceTransaction:
     """Append one ledger row and move the balance head, as payments.ledger does."""
@@ -346,11 +361,12 @@ def make_catalog(db, store: Store) -> dict:
     customer = make_customer(db, store)
     checkout = make_checkout(db, page)
     payment = make_payment(db, store, session=checkout, customer=customer)
+    refund = make_refund(db, payment)
     endpoint = make_webhook_endpoint(db, store)
     delivery = make_webhook_delivery(db, endpoint)
     return {"page_id": page.id, "variant_id": variant.id, "option_id": variant.options[0].id, "field_id": field.id,
             "embed_id": embed.id, "coupon_id": coupon.id, "payment_id": payment.id, "session_id": checkout.id,
-            "customer_id": customer.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id}
+            "customer_id": customer.id, "refund_id": refund.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id}
 
 
 # ---------------------------------------------------------------- merchant webhooks

@@ -15,6 +15,7 @@ from flask import url_for
 from werkzeug.routing import Rule
 
 from checkie.catalog.models import Coupon, Embed, Page
+from checkie.payments.models import BalanceTransaction, Payment, Refund
 from checkie.stores import api_keys, members
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
@@ -44,6 +45,7 @@ API_BODIES = {
     ("api_webhooks.WebhookEndpoints", "POST"): {"url": "http://127.0.0.1:9/spy", "events": ["payment.completed"]},
     ("api_webhooks.WebhookEndpointById", "PATCH"): {"url": "http://127.0.0.1:9/hijacked", "enabled": False},
     ("api_webhooks.WebhookReplay", "POST"): {"since": "2000-01-01T00:00:00Z"},
+    ("api_refunds.PaymentRefund", "POST"): {"amount": 100, "reason": "fraudulent"},
 }
 DASHBOARD_FORMS = {
     "stores.update": {"name": "Hijacked", "slug": "hijacked", "currency": "USD"},
@@ -70,11 +72,12 @@ OWN_API_ENDPOINTS = {
     "api_webhooks.WebhookEndpoints", "api_webhooks.WebhookEndpointById", "api_webhooks.WebhookSecretRotation",
     "api_webhooks.WebhookTestEvent", "api_webhooks.WebhookDeliveries", "api_webhooks.WebhookDeliveryById",
     "api_webhooks.WebhookDeliveryResend", "api_webhooks.WebhookReplay",
+    "api_refunds.PaymentRefund", "api_refunds.Refunds", "api_refunds.RefundById",
 }
 #: Path arguments that name an object inside a store (everything but the store itself).
 OBJECT_ARGUMENTS = {
     "member_id", "key_id", "page_id", "variant_id", "option_id", "field_id", "embed_id", "coupon_id",
-    "payment_id", "session_id", "customer_id", "endpoint_id", "delivery_id",
+    "payment_id", "session_id", "customer_id", "refund_id", "endpoint_id", "delivery_id",
 }
 
 
@@ -121,6 +124,7 @@ def snapshot(db, tenants) -> tuple:
         sorted((k.name, k.revoked_at is None) for k in api_keys.list_api_keys(db, store_b)),
         _catalog_rows(db, store_b.id),
         _webhook_rows(db, store_b.id),
+        _money_rows(db, store_b.id),
     )
 
 
@@ -144,6 +148,16 @@ def _webhook_rows(db, store_id: int) -> list:
     return [
         [(e.url, e.events, e.enabled, e.secret_encrypted, e.previous_secret_encrypted) for e in endpoints],
         [(d.event_id, d.status.value, d.attempts, d.next_attempt_at) for d in deliveries],
+    ]
+
+
+def _money_rows(db, store_id: int) -> list:
+    """Store B's payments (what was refunded of them), refunds and ledger."""
+    payments = db.scalars(sa.select(Payment).where(Payment.store_id == store_id).order_by(Payment.id)).all()
+    return [
+        [(p.amount_refunded, p.status.value) for p in payments],
+        db.scalars(sa.select(Refund.id).where(Refund.store_id == store_id).order_by(Refund.id)).all(),
+        db.scalars(sa.select(BalanceTransaction.id).where(BalanceTransaction.store_id == store_id)).all(),
     ]
 
 

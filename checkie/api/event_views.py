@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from checkie.api.checkout_schemas import CheckoutSessionDetailSchema
 from checkie.api.checkout_sessions import checkout_detail
-from checkie.api.payment_schemas import CustomerSchema, PaymentSchema
+from checkie.api.payment_schemas import CustomerSchema, PaymentSchema, RefundSchema
 from checkie.checkout.models import CheckoutSession
 from checkie.customers.models import Customer
 from checkie.payments.models import Payment
+from checkie.payments.refunds import RefundedPayment
 from checkie.webhooks import views
 
 
 def register_event_views() -> None:
     views.register(Payment, lambda payment: PaymentSchema().dump(payment))
+    views.register(RefundedPayment, lambda refunded: {
+        **PaymentSchema().dump(refunded.payment), "refund": RefundSchema().dump(refunded.refund),
+    })
     views.register(Customer, lambda customer: CustomerSchema().dump(customer))
     views.register(CheckoutSession, lambda checkout: CheckoutSessionDetailSchema().dump(checkout_detail(checkout)))

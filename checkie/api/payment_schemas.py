@@ -7,7 +7,7 @@ from datetime import date
 from marshmallow import fields, validate, validates_schema
 
 from checkie.api.schemas import CamelSchema, PageArgsSchema, list_schema
-from checkie.payments.models import PaymentStatus, TransactionType
+from checkie.payments.models import PaymentStatus, RefundReason, RefundStatus, TransactionType
 from checkie.payments.reports import MAX_REPORT_DAYS, Period
 from checkie.stores.access import MAX_ID
 
@@ -67,6 +67,26 @@ class PaymentSchema(CamelSchema):
 
 
 PaymentListSchema = list_schema(PaymentSchema, "PaymentList")
+
+
+class RefundSchema(CamelSchema):
+    id = fields.Integer(required=True)
+    payment_id = fields.Integer(required=True)
+    amount = _minor()
+    currency = fields.String(required=True)
+    reason = fields.Enum(RefundReason, by_value=True, required=True)
+    status = fields.Enum(RefundStatus, by_value=True, required=True)
+    created_at = fields.DateTime(required=True)
+
+
+RefundListSchema = list_schema(RefundSchema, "RefundList")
+
+
+class RefundCreateSchema(CamelSchema):
+    amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=-(2**62), max=2**62), metadata={
+        "description": "Minor units to give back: more than 0 and at most what is left of the payment.",
+    })
+    reason = fields.Enum(RefundReason, by_value=True, load_default=RefundReason.REQUESTED_BY_CUSTOMER)
 
 
 class PaymentFilterArgsSchema(CamelSchema):

@@ -1,23 +1,28 @@
 """Dashboard: a store's payments — the filtered list (status, page, UTC date range, email search,
-needs review), its CSV export (filtered by page: a column per custom field), and one payment
-with what was ordered, its attempts, session and customer.
+needs review), its CSV export (filtered by page: a column per custom field), one payment with
+what was ordered, its attempts, session, customer and refunds, and the store's refunds.
 
-Read-only, so viewers see everything. The filter form is a plain GET form; with htmx it swaps
-the `payment_list` block and pushes the URL. Keyset pagination by id, newest first."""
+Viewers see everything; owners and admins refund (the form on a payment's page). The filter
+form is a plain GET form; with htmx it swaps the `payment_list` block and pushes the URL.
+Keyset pagination by id, newest first."""
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, flash, stream_with_context, url_for
 
 from checkie.catalog.models import Page
 from checkie.catalog.pages import pages_query
+from checkie.dashboard.forms.refunds import RefundForm, amount_in_minor, refund_form_for
 from checkie.dashboard.guards import store_required
+from checkie.errors import ValidationFailed
 from checkie.extensions import db
-from checkie.htmx_responses import render_page
+from checkie.form_errors import copy_errors
+from checkie.htmx_responses import render_page, request, see_other
+from checkie.money import format_money
 from checkie.pagination import id_or_none
-from checkie.payments import exports, reports
-from checkie.payments.models import PaymentStatus
+from checkie.payments import exports, refunds, reports
+from checkie.payments.models import Payment, PaymentStatus
 from checkie.stores.models import Role, Store
 
 bp = Blueprint("payments", __name__, url_prefix="/dashboard/stores/<int:store_id>/payments")
@@ -84,8 +89,50 @@ def export(store: Store):
 @store_required(Role.VIEWER)
 def show(store: Store, payment_id: int):
     payment = reports.get_payment(db.session, store.id, payment_id)
+    return _render_payment(store, payment, form=refund_form_for(payment))
+
+
+def _render_payment(store: Store, payment: Payment, *, form: RefundForm, block: str | None = None, status: int = 200):
     customer = reports.get_customer(db.session, store.id, payment.customer_id) if payment.customer_id else None
     return render_page(
-        "dashboard/payments/show.html", store=store, payment=payment, customer=customer,
-        attempts=reports.payment_attempts(db.session, payment),
+        "dashboard/payments/show.html", block=block, status=status, store=store, payment=payment, customer=customer,
+        attempts=reports.payment_attempts(db.session, payment), form=form,
+        refunds=refunds.list_refunds(db.session, store.id, payment_id=payment.id, limit=PAGE_SIZE).rows,
     )
+
+
+@bp.post("/<int:payment_id>/refund")
+@store_required(Role.ADMIN)
+def refund(store: Store, payment_id: int):
+    payment = reports.get_payment(db.session, store.id, payment_id)
+    form = RefundForm()
+    if form.validate_on_submit():
+        amount = amount_in_minor(form, payment.currency)
+        if amount is not None:
+            try:
+                made = refunds.refund_payment(db.session, payment, amount=amount, reason=form.reason.data,
+                                              note=form.note.data)
+            except ValidationFailed as error:
+                db.session.rollback()
+                copy_errors(form, error)
+            else:
+                db.session.commit()
+                _flash_outcome(made)
+                return see_other(url_for("payments.show", store_id=store.id, payment_id=payment.id))
+    return _render_payment(store, payment, form=form, block="refund_form", status=422)
+
+
+def _flash_outcome(refund) -> None:
+    amount = format_money(refund.amount, refund.currency)
+    if refund.status.value == "succeeded":
+        flash(f"{amount} was refunded. The customer has been emailed.", "success")
+    else:
+        flash(f"The provider refused the refund of {amount} ({refund.failure_code}); nothing was refunded.", "error")
+
+
+@bp.get("/refunds")
+@store_required(Role.VIEWER)
+def refund_list(store: Store):
+    before = id_or_none(request.args.get("before", type=int))
+    rows, more = refunds.list_refunds(db.session, store.id, before_id=before, limit=PAGE_SIZE)
+    return render_page("dashboard/payments/refunds.html", store=store, refunds=rows, more=more, paged=bool(before))

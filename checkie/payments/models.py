@@ -116,6 +116,49 @@ class Payment(Model):
         return ((self.line or {}).get("coupon") or {}).get("code")
 
 
+class RefundReason(str, enum.Enum):
+    REQUESTED_BY_CUSTOMER = "requested_by_customer"
+    DUPLICATE = "duplicate"
+    FRAUDULENT = "fraudulent"
+    OTHER = "other"
+
+
+class RefundStatus(str, enum.Enum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Refund(Model):
+    """Money given back on a payment through the PSP. The payment's refunded total moves only
+    when a refund succeeds, under the payment's row lock (payments.refunds)."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        # Keyset pagination of a store's refunds, newest first.
+        sa.Index("ix_refunds_store_id_id", "store_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id", ondelete="RESTRICT"))
+    #: Minor units of `currency` (the payment's).
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    reason: Mapped[RefundReason] = mapped_column(str_enum(RefundReason, "refund_reason"))
+    #: The merchant's own words, for their records (never sent to the PSP or the customer).
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+    status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus, "refund_status"), default=RefundStatus.PENDING)
+    #: The PSP's refund id (`re_…`), once it answered.
+    provider_refund_id: Mapped[str | None] = mapped_column(sa.String(100))
+    failure_code: Mapped[str | None] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    payment: Mapped[Payment] = relationship()
+
+
 class TransactionType(str, enum.Enum):
     PAYMENT = "payment"
     FEE = "fee"

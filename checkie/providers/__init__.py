@@ -11,11 +11,12 @@ from checkie.providers.base import (
     InvalidSignature,
     PaymentProvider,
     ProviderNotConfigured,
+    RefundResult,
 )
 from checkie.providers.test import TestProvider, post_over_network
 
 __all__ = [
-    "IntentResult", "InvalidPayload", "InvalidSignature", "PaymentProvider", "ProviderNotConfigured",
+    "IntentResult", "InvalidPayload", "InvalidSignature", "PaymentProvider", "ProviderNotConfigured", "RefundResult",
     "by_name", "for_store",
 ]
 

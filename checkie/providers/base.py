@@ -67,6 +67,15 @@ class IntentResult:
     events: tuple[dict, ...] = ()
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    """The provider's synchronous answer to a refund (minor units were given in the request)."""
+
+    refund_id: str
+    status: Literal["succeeded", "failed"]
+    failure_code: str | None = None
+
+
 class PaymentProvider(Protocol):
     name: str
     #: What to tell a client whose payment method `accepts_payment_method` refused.
@@ -82,4 +91,9 @@ class PaymentProvider(Protocol):
 
     def verify_webhook(self, payload: bytes, signature_header: str) -> dict:
         """The event in `payload` once its signature checks out; raises InvalidSignature."""
+        ...
+
+    def refund(self, *, payment_intent_id: str, amount: int, currency: str, idempotency_key: str) -> RefundResult:
+        """Give back `amount` minor units of `currency` of a captured intent. The same
+        `idempotency_key` twice makes one refund (the PSP answers the first one again)."""
         ...

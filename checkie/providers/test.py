@@ -6,6 +6,7 @@ take. A pure adapter: it decides outcomes and builds, signs and posts events; th
 those events as durable work and serves the 3-D Secure page (checkie.payments.test_provider)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -16,7 +17,7 @@ from typing import TypedDict
 import requests
 
 from checkie import money
-from checkie.providers.base import IntentResult
+from checkie.providers.base import IntentResult, RefundResult
 from checkie.providers.stripe import PAYMENT_FAILED, REQUIRES_ACTION, SUCCEEDED, parse_event, sign_payload
 from checkie.security import new_token
 
@@ -116,6 +117,12 @@ class TestProvider:
         body = json.dumps(event, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "Stripe-Signature": sign_payload(body, self.webhook_secret)}
         return self.transport(self.app_url + WEBHOOK_PATH, body, headers)
+
+    def refund(self, *, payment_intent_id: str, amount: int, currency: str, idempotency_key: str) -> RefundResult:
+        """Every refund succeeds at once. The id follows from the idempotency key, as Stripe
+        answers a repeated key with the refund it made the first time."""
+        digest = hashlib.sha256(f"{payment_intent_id}:{idempotency_key}".encode()).hexdigest()[:24]
+        return RefundResult("re_test_" + digest, "succeeded")
 
 
 def _client_secret(intent_id: str) -> str:

@@ -39,7 +39,8 @@ EVENT_DATA = {
     "payment.completed": "A payment was recorded. The payment, as GET /api/stores/<storeId>/payments/<id> answers it.",
     "payment.failed": "A payment attempt was declined. The checkout session, with its attempts, as "
                       "GET /api/stores/<storeId>/checkout-sessions/<id> answers it.",
-    "payment.refunded": "A payment was refunded, in full or in part. The payment.",
+    "payment.refunded": "A refund of a payment succeeded, in full or in part. The payment (its status and "
+                        "amountRefunded moved), with the refund under refund, as GET …/refunds/<id> answers it.",
     "subscription.created": "A subscription started. The subscription.",
     "subscription.renewed": "A subscription's period was paid again. The subscription.",
     "subscription.cancelled": "A subscription was cancelled. The subscription.",

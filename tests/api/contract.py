@@ -25,10 +25,11 @@ from checkie.catalog.models import (
 from checkie.checkout import services as checkout_services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.extensions import db as _db
+from checkie.payments.models import Payment, Refund
 from checkie.stores import access, api_keys, members
 from checkie.stores.models import ApiKey, Role, Store, StoreMember
 from checkie.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from tests.factories import make_store, make_user, make_webhook_delivery, make_webhook_endpoint
+from tests.factories import make_payment, make_refund, make_store, make_user, make_webhook_delivery, make_webhook_endpoint
 from tests.http import access_token_for
 
 #: Fuzzing cases per operation; derandomized, so every run sends the same requests.
@@ -65,7 +66,7 @@ class ApiWorld:
     #: How many rows of each kind were (re)created: names stay unique, and the run can show it.
     created: dict = field(default_factory=lambda: dict.fromkeys(
         ("user", "store", "member", "key", "page", "variant", "option", "field", "embed", "coupon",
-         "published page", "checkout", "endpoint", "delivery"), 0))
+         "published page", "checkout", "endpoint", "delivery", "payment", "refund"), 0))
 
     def ensure(self) -> str:
         """Make the user, their store and one of each object in it exist (recreating what earlier
@@ -84,7 +85,7 @@ class ApiWorld:
                 "key_id": self._key(session, store, user), "page_id": page.id, "variant_id": variant.id,
                 "option_id": self._option(session, variant), "field_id": self._field(session, page),
                 "embed_id": self._embed(session, store, page), "coupon_id": self._coupon(session, store),
-                **self._webhook_ids(session, store),
+                **self._webhook_ids(session, store), **self._payment_ids(session, store),
             }
             self.widget_ids = self._widget_ids(session, store)
             session.commit()
@@ -226,6 +227,18 @@ class ApiWorld:
             coupon = coupons.create_coupon(session, store, code=f"CONTRACT{self._next('coupon')}", percent_off=10)
         return coupon.id
 
+
+    def _payment_ids(self, session, store: Store) -> dict:
+        """A payment (large enough that refunds of generated amounts rarely use it up) with a refund."""
+        payment = session.scalar(sa.select(Payment).where(Payment.store_id == store.id).order_by(Payment.id).limit(1))
+        if payment is None:
+            self._next("payment")
+            payment = make_payment(session, store, amount=10**12)
+        refund = session.scalar(sa.select(Refund).where(Refund.payment_id == payment.id).order_by(Refund.id).limit(1))
+        if refund is None:
+            self._next("refund")
+            refund = make_refund(session, payment)
+        return {"payment_id": payment.id, "refund_id": refund.id}
 
     def _webhook_ids(self, session, store: Store) -> dict:
         """An enabled endpoint (on a closed loopback port: a test event or a resend fails at once,

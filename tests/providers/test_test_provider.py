@@ -179,3 +179,12 @@ def test_test_cards_map_to_payment_methods(number, method):
 @pytest.mark.parametrize("number", ["4111111111111111", "5555555555554444", "424242424242424", "", "pm_card_visa", "4242-4242-4242-4242x"])
 def test_other_card_numbers_are_refused(number):
     assert map_test_card(number) is None
+
+
+def test_refunds_succeed_at_once_and_a_repeated_key_answers_the_same_refund(db):
+    provider = by_name("test")
+    first = provider.refund(payment_intent_id="pi_test_1", amount=500, currency="usd", idempotency_key="refund_1")
+    again = provider.refund(payment_intent_id="pi_test_1", amount=500, currency="usd", idempotency_key="refund_1")
+    other = provider.refund(payment_intent_id="pi_test_1", amount=500, currency="usd", idempotency_key="refund_2")
+    assert (first.status, first.failure_code) == ("succeeded", None)
+    assert first.refund_id.startswith("re_test_") and again.refund_id == first.refund_id != other.refund_id
