@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 from checkie.errors import DomainError
 
 IntentStatus = Literal["succeeded", "requires_action", "failed"]
+PayoutStatus = Literal["paid", "failed"]
 
 
 class InvalidSignature(DomainError):
@@ -67,6 +68,15 @@ class IntentResult:
     events: tuple[dict, ...] = ()
 
 
+@dataclass(frozen=True)
+class PayoutResult:
+    """The provider's answer to a payout: the same one again for a repeated idempotency key."""
+
+    payout_id: str
+    status: PayoutStatus
+    failure_code: str | None = None
+
+
 class PaymentProvider(Protocol):
     name: str
     #: What to tell a client whose payment method `accepts_payment_method` refused.
@@ -82,4 +92,10 @@ class PaymentProvider(Protocol):
 
     def verify_webhook(self, payload: bytes, signature_header: str) -> dict:
         """The event in `payload` once its signature checks out; raises InvalidSignature."""
+        ...
+
+    def create_payout(self, *, amount: int, currency: str, routing_number: str, account_number: str,
+                      idempotency_key: str) -> PayoutResult:
+        """Pay `amount` minor units of `currency` to the bank account. A repeated
+        `idempotency_key` answers the first call's result and pays nothing more."""
         ...

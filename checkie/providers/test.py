@@ -16,7 +16,8 @@ from typing import TypedDict
 import requests
 
 from checkie import money
-from checkie.providers.base import IntentResult
+from checkie.providers import test_payouts
+from checkie.providers.base import IntentResult, PayoutResult
 from checkie.providers.stripe import PAYMENT_FAILED, REQUIRES_ACTION, SUCCEEDED, parse_event, sign_payload
 from checkie.security import new_token
 
@@ -116,6 +117,13 @@ class TestProvider:
         body = json.dumps(event, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "Stripe-Signature": sign_payload(body, self.webhook_secret)}
         return self.transport(self.app_url + WEBHOOK_PATH, body, headers)
+
+    def create_payout(self, *, amount: int, currency: str, routing_number: str, account_number: str,
+                      idempotency_key: str) -> PayoutResult:
+        """Stripe's test bank accounts decide the outcome (checkie.providers.test_payouts); the
+        same key answers the first result without paying again."""
+        return test_payouts.pay_once(amount=amount, currency=currency, account_number=account_number,
+                                     idempotency_key=idempotency_key)
 
 
 def _client_secret(intent_id: str) -> str:
