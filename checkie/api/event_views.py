@@ -7,13 +7,15 @@ from __future__ import annotations
 from checkie.api.checkout_schemas import CheckoutSessionDetailSchema
 from checkie.api.checkout_sessions import checkout_detail
 from checkie.api.payment_schemas import CustomerSchema, PaymentSchema
+from checkie.api.payout_schemas import payout_view
 from checkie.checkout.models import CheckoutSession
 from checkie.customers.models import Customer
-from checkie.payments.models import Payment
+from checkie.payments.models import Payment, Payout
 from checkie.webhooks import views
 
 
 def register_event_views() -> None:
     views.register(Payment, lambda payment: PaymentSchema().dump(payment))
+    views.register(Payout, payout_view)
     views.register(Customer, lambda customer: CustomerSchema().dump(customer))
     views.register(CheckoutSession, lambda checkout: CheckoutSessionDetailSchema().dump(checkout_detail(checkout)))

@@ -51,18 +51,18 @@ class PayoutRefused(DomainError):
 # ---------------------------------------------------------------- the bank account
 
 
-def set_payout_account(db: Session, store: Store, *, holder_name: object, routing_number: object,
+def set_payout_account(db: Session, store: Store, *, account_holder_name: object, routing_number: object,
                        account_number: object) -> PayoutAccount:
     """Save (or replace) the store's bank account; the number is kept only encrypted.
     ValidationFailed names every field that is wrong, and nothing is saved then."""
-    holder = holder_name.strip() if isinstance(holder_name, str) else ""
+    holder = account_holder_name.strip() if isinstance(account_holder_name, str) else ""
     routing = _digits(routing_number)
     account = _digits(account_number)
     errors: dict[str, list[str]] = {}
     if not holder:
-        errors["holder_name"] = ["Enter the account holder's name."]
+        errors["account_holder_name"] = ["Enter the account holder's name."]
     elif len(holder) > MAX_HOLDER_NAME_LENGTH:
-        errors["holder_name"] = [f"At most {MAX_HOLDER_NAME_LENGTH} characters."]
+        errors["account_holder_name"] = [f"At most {MAX_HOLDER_NAME_LENGTH} characters."]
     if not _ROUTING_NUMBER.fullmatch(routing):
         errors["routing_number"] = ["A routing number is 9 digits."]
     if not _ACCOUNT_NUMBER.fullmatch(account):

@@ -28,7 +28,7 @@ def _fund(db, store, amount: int = 10_000, currency: str = "USD") -> None:
 
 
 def _bank(db, store, account_number: str = PAID_ACCOUNT) -> PayoutAccount:
-    account = payouts.set_payout_account(db, store, holder_name="Ada Lovelace", routing_number=TEST_ROUTING_NUMBER,
+    account = payouts.set_payout_account(db, store, account_holder_name="Ada Lovelace", routing_number=TEST_ROUTING_NUMBER,
                                          account_number=account_number)
     db.commit()
     return account
@@ -197,12 +197,12 @@ def test_the_account_number_is_stored_encrypted_and_shown_as_last4(db, store):
 
 
 @pytest.mark.parametrize(("fields", "wrong"), [
-    ({"holder_name": " ", "routing_number": "11000000", "account_number": "123"},
-     {"holder_name", "routing_number", "account_number"}),
-    ({"holder_name": "A" * 201, "routing_number": "11000000a", "account_number": "1" * 18},
-     {"holder_name", "routing_number", "account_number"}),
-    ({"holder_name": None, "routing_number": 110000000, "account_number": ["000123456789"]},
-     {"holder_name", "routing_number", "account_number"}),
+    ({"account_holder_name": " ", "routing_number": "11000000", "account_number": "123"},
+     {"account_holder_name", "routing_number", "account_number"}),
+    ({"account_holder_name": "A" * 201, "routing_number": "11000000a", "account_number": "1" * 18},
+     {"account_holder_name", "routing_number", "account_number"}),
+    ({"account_holder_name": None, "routing_number": 110000000, "account_number": ["000123456789"]},
+     {"account_holder_name", "routing_number", "account_number"}),
 ])
 def test_a_bank_account_with_wrong_fields_is_refused_field_by_field(db, store, fields, wrong):
     with pytest.raises(ValidationFailed) as refused:
