@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
-from checkie.payments import ledger, payouts
+from checkie.payments import ledger, payouts, reports
 from checkie.payments.models import Payout, PayoutAccount, PayoutStatus, TransactionType
 from checkie.providers.test import TestProvider
 from checkie.providers.test_payouts import NO_ACCOUNT, PAID_ACCOUNT, TEST_ROUTING_NUMBER, TestProviderPayout
@@ -214,3 +214,16 @@ def test_a_bank_account_with_wrong_fields_is_refused_field_by_field(db, store, f
 
 def test_the_balance_lock_reads_zero_before_a_currency_has_a_ledger(db, store):
     assert ledger.lock_balance(db, store.id, "EUR") == 0
+
+
+def test_the_balance_report_counts_payouts_less_their_reversals_apart_from_net(db, store):
+    _fund(db, store)
+    _bank(db, store)
+    _request(db, store, 4_000)
+    _bank(db, store, NO_ACCOUNT)
+    _request(db, store, 1_000)
+    today = utcnow().date()
+
+    (row,) = reports.balance_report(db, store.id, period=reports.Period.DAY, date_from=today, date_to=today)
+
+    assert (row.gross, row.refunds, row.payouts, row.net) == (10_000, 0, 4_000, 10_000)
