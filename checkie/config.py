@@ -114,6 +114,17 @@ class _EnvReader:
         self.problems.append(f"{name} must be a fraction between 0 and 1, e.g. {default}")
         return Decimal(default)
 
+    def major_amount(self, name: str, default: str) -> Decimal:
+        """A non-negative amount in a currency's major unit (`1.00`), at most two decimals."""
+        try:
+            value = Decimal(self.env.get(name, default))
+            if value.is_finite() and value >= 0 and value == value.quantize(Decimal("0.01")):
+                return value
+        except InvalidOperation:
+            pass
+        self.problems.append(f"{name} must be an amount in the major unit with at most two decimals, e.g. {default}")
+        return Decimal(default)
+
     def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         value = self.env.get(name, default)
         if value not in choices:
@@ -212,6 +223,7 @@ def _payment_settings(read: _EnvReader, production: bool) -> dict:
     return {
         "PAYMENT_PROVIDER": payment_provider,
         "PLATFORM_FEE_PERCENT": read.fraction("PLATFORM_FEE_PERCENT", "0.029"),
+        "PAYOUT_MINIMUM": read.major_amount("PAYOUT_MINIMUM", "1.00"),
         "STRIPE_SECRET_KEY": read.text("STRIPE_SECRET_KEY"),
         "STRIPE_PUBLISHABLE_KEY": read.text("STRIPE_PUBLISHABLE_KEY"),
         "STRIPE_WEBHOOK_SECRET": read.text("STRIPE_WEBHOOK_SECRET"),

@@ -20,16 +20,20 @@ from checkie.payments.models import (
     BalanceTransaction,
     Payment,
     PaymentAttempt,
+    Payout,
+    PayoutAccount,
     ProviderEvent,
     StoreBalance,
     TestProviderEvent,
 )
+from checkie.providers.test_payouts import TestProviderPayout
 from checkie.stores.models import ApiKey, Store, StoreMember
 from checkie.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "CheckoutSession", "CheckoutSessionTransition", "IdempotencyKey", "Customer",
     "Payment", "PaymentAttempt", "ProviderEvent", "StoreBalance", "BalanceTransaction", "TestProviderEvent",
+    "PayoutAccount", "Payout", "TestProviderPayout",
     "Page", "Variant", "VariantOption", "CustomField", "Coupon", "Embed", "PageStats",
     "User", "UserToken", "RefreshToken", "Store", "StoreMember", "ApiKey", "EmailMessage",
     "WebhookEndpoint", "WebhookEvent", "WebhookDelivery", "WebhookAttempt"]

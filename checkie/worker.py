@@ -14,6 +14,7 @@ bind_app(app)
 import checkie.accounts.tasks  # noqa: E402,F401
 import checkie.checkout.tasks  # noqa: E402,F401
 import checkie.notifications.tasks  # noqa: E402,F401
+import checkie.payments.payouts  # noqa: E402,F401
 import checkie.payments.test_provider  # noqa: E402,F401  (the test provider's event outbox)
 import checkie.webhooks.tasks  # noqa: E402,F401
 

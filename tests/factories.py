@@ -32,6 +32,8 @@ from checkie.payments.models import (
     AttemptStatus,
     BalanceTransaction,
     Payment,
+    Payout,
+    PayoutStatus,
     PaymentAttempt,
     PaymentStatus,
     Refund,
@@ -364,9 +366,24 @@ def make_catalog(db, store: Store) -> dict:
     refund = make_refund(db, payment)
     endpoint = make_webhook_endpoint(db, store)
     delivery = make_webhook_delivery(db, endpoint)
+    payout = make_payout(db, store)
     return {"page_id": page.id, "variant_id": variant.id, "option_id": variant.options[0].id, "field_id": field.id,
             "embed_id": embed.id, "coupon_id": coupon.id, "payment_id": payment.id, "session_id": checkout.id,
-            "customer_id": customer.id, "refund_id": refund.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id}
+            "customer_id": customer.id, "refund_id": refund.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id,
+            "payout_id": payout.id}
+
+
+
+def make_payout(db, store: Store, *, amount: int = 1500, currency: str = "USD",
+                status: PayoutStatus = PayoutStatus.PAID) -> Payout:
+    """A settled payout row as the payout task leaves it (no ledger rows: see payments.payouts
+    for the real flow)."""
+    payout = Payout(store_id=store.id, amount=amount, currency=currency, status=status, provider="test",
+                    provider_payout_id=f"po_test_factory{store.id}", attempts=1, due_at=utcnow(),
+                    requested_at=utcnow(), paid_at=utcnow() if status is PayoutStatus.PAID else None)
+    db.add(payout)
+    db.flush()
+    return payout
 
 
 # ---------------------------------------------------------------- merchant webhooks

@@ -324,7 +324,7 @@ def test_the_walk_has_a_real_id_for_every_api_path_argument(app, owned):
     endpoint and its delivery come from make_catalog, like every other object)."""
     arguments = {name for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/") for name in rule.arguments}
     assert arguments - set(owned) == set()
-    assert {"endpoint_id", "delivery_id"} <= arguments
+    assert {"endpoint_id", "delivery_id", "payout_id"} <= arguments
 
 
 @pytest.mark.usefixtures("no_propagation")

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from checkie.checkout.models import CheckoutState
 from checkie.extensions import db as _db
 from checkie.notifications.models import EmailMessage
-from checkie.payments.models import AttemptStatus
+from checkie.payments.models import AttemptStatus, PayoutStatus
 from checkie.webhooks import services as webhook_services
 from checkie.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
 from tests.csp_audit import NOT_ON_BASE, audit
@@ -25,6 +25,7 @@ from tests.factories import (
     make_attempt,
     make_checkout,
     make_coupon,
+    make_payout,
     make_customer,
     make_embed,
     make_field,
@@ -70,7 +71,9 @@ def _catalog(session, store) -> dict:
     session.add(delivery)
     session.flush()
     session.add(WebhookAttempt(delivery_id=delivery.id, status_code=500, duration_ms=12, response_excerpt="oops"))
-    return {"endpoint_id": endpoint.id, "delivery_id": delivery.id,
+    failed_payout = make_payout(session, store, status=PayoutStatus.FAILED)
+    failed_payout.failure_code = "no_account"
+    return {"endpoint_id": endpoint.id, "delivery_id": delivery.id, "payout_id": failed_payout.id,
             "action_token": attempt.action_token, "public_id": embed.public_id,
             "page_id": page.id, "field_id": field.id, "coupon_id": coupon.id, "session_id": checkout.id,
             "payment_id": payment.id, "customer_id": customer.id, "store_slug": store.slug, "page_slug": page.slug}

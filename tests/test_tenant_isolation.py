@@ -15,7 +15,7 @@ from flask import url_for
 from werkzeug.routing import Rule
 
 from checkie.catalog.models import Coupon, Embed, Page
-from checkie.payments.models import BalanceTransaction, Payment, Refund
+from checkie.payments.models import BalanceTransaction, Payment, Payout, PayoutAccount, Refund
 from checkie.stores import api_keys, members
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
@@ -43,6 +43,9 @@ API_BODIES = {
     ("api_variants.OptionOrder", "PATCH"): {"ids": [1]},
     ("api_custom_fields.CustomFieldOrder", "PATCH"): {"ids": [1]},
     ("api_webhooks.WebhookEndpoints", "POST"): {"url": "http://127.0.0.1:9/spy", "events": ["payment.completed"]},
+    ("api_payouts.PayoutAccount", "PUT"): {"accountHolderName": "Spy", "routingNumber": "110000000",
+                                          "accountNumber": "000123456789"},
+    ("api_payouts.Payouts", "POST"): {"amount": 100, "currency": "USD"},
     ("api_webhooks.WebhookEndpointById", "PATCH"): {"url": "http://127.0.0.1:9/hijacked", "enabled": False},
     ("api_webhooks.WebhookReplay", "POST"): {"since": "2000-01-01T00:00:00Z"},
     ("api_refunds.PaymentRefund", "POST"): {"amount": 100, "reason": "fraudulent"},
@@ -73,11 +76,12 @@ OWN_API_ENDPOINTS = {
     "api_webhooks.WebhookTestEvent", "api_webhooks.WebhookDeliveries", "api_webhooks.WebhookDeliveryById",
     "api_webhooks.WebhookDeliveryResend", "api_webhooks.WebhookReplay",
     "api_refunds.PaymentRefund", "api_refunds.Refunds", "api_refunds.RefundById",
+    "api_payouts.PayoutAccount", "api_payouts.Payouts", "api_payouts.PayoutById",
 }
 #: Path arguments that name an object inside a store (everything but the store itself).
 OBJECT_ARGUMENTS = {
     "member_id", "key_id", "page_id", "variant_id", "option_id", "field_id", "embed_id", "coupon_id",
-    "payment_id", "session_id", "customer_id", "refund_id", "endpoint_id", "delivery_id",
+    "payment_id", "session_id", "customer_id", "refund_id", "endpoint_id", "delivery_id", "payout_id",
 }
 
 
@@ -125,6 +129,7 @@ def snapshot(db, tenants) -> tuple:
         _catalog_rows(db, store_b.id),
         _webhook_rows(db, store_b.id),
         _money_rows(db, store_b.id),
+        _payout_rows(db, store_b.id),
     )
 
 
@@ -159,6 +164,14 @@ def _money_rows(db, store_id: int) -> list:
         db.scalars(sa.select(Refund.id).where(Refund.store_id == store_id).order_by(Refund.id)).all(),
         db.scalars(sa.select(BalanceTransaction.id).where(BalanceTransaction.store_id == store_id)).all(),
     ]
+
+
+def _payout_rows(db, store_id: int) -> list:
+    """Store B's bank account and payouts."""
+    account = db.get(PayoutAccount, store_id)
+    payouts = db.scalars(sa.select(Payout).where(Payout.store_id == store_id).order_by(Payout.id)).all()
+    return [account and (account.holder_name, account.account_number_encrypted),
+            [(p.amount, p.currency, p.status.value) for p in payouts]]
 
 
 def test_the_walk_covers_every_store_route_this_area_defines(app):

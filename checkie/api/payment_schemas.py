@@ -168,6 +168,7 @@ class ReportRowSchema(CamelSchema):
     fees = _minor("Minor units: platform fees (positive).")
     refunds = _minor("Minor units: refunded (positive).")
     net = _minor("Minor units: gross − fees − refunds.")
+    payouts = _minor("Minor units: paid out to the bank account (failed payouts' reversals deducted); not part of net.")
 
 
 class ReportSchema(CamelSchema):

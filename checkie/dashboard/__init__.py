@@ -13,6 +13,7 @@ from checkie.dashboard import (
     mailbox,
     pages,
     payments,
+    payouts,
     stores,
     team,
     webhooks,
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     payments.bp,
     customers.bp,
     balance.bp,
+    payouts.bp,
     mailbox.bp,
     webhooks.bp,
 )

@@ -31,6 +31,7 @@ class Entry:
     amount: int
     payment_id: int | None = None
     description: str | None = None
+    payout_id: int | None = None
 
 
 def fee_for(amount: int) -> int:
@@ -55,7 +56,7 @@ def post_entries(db: Session, store_id: int, currency: str, entries: list[Entry]
         rows.append(BalanceTransaction(
             store_id=store_id, currency=currency, type=entry.type, amount=entry.amount,
             balance_after=balance, sequence=sequence,
-            payment_id=entry.payment_id, description=entry.description,
+            payment_id=entry.payment_id, description=entry.description, payout_id=entry.payout_id,
         ))
     db.add_all(rows)
     db.flush()
@@ -65,6 +66,19 @@ def post_entries(db: Session, store_id: int, currency: str, entries: list[Entry]
 def balances(db: Session, store_id: int) -> list[StoreBalance]:
     """The store's balance in every currency it has a ledger in, by currency code."""
     return list(db.scalars(sa.select(StoreBalance).where(StoreBalance.store_id == store_id).order_by(StoreBalance.currency)))
+
+
+def lock_balance(db: Session, store_id: int, currency: str) -> int:
+    """Lock the store's balance row in `currency` (SELECT … FOR UPDATE) until this transaction
+    ends and return what it holds (0, and nothing locked, before the currency's first entry):
+    a writer that must not overdraw checks the balance under the same lock it appends under."""
+    db.flush()
+    available = db.scalar(
+        sa.select(StoreBalance.available)
+        .where(StoreBalance.store_id == store_id, StoreBalance.currency == currency.upper())
+        .with_for_update()
+    )
+    return available if available is not None else 0
 
 
 def balance_of(db: Session, store_id: int, currency: str) -> int:

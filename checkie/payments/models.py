@@ -208,6 +208,8 @@ class BalanceTransaction(Model):
     payment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
     description: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The payout a `payout` or `payout_reversal` row moved money for.
+    payout_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payouts.id", ondelete="RESTRICT"), index=True)
 
 
 class ProviderEvent(Model):
@@ -253,3 +255,57 @@ class TestProviderEvent(Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PayoutAccount(Model):
+    """Where a store's payouts go: one bank account per store. The account number is kept only
+    encrypted (AES-256-GCM under ENCRYPTION_KEY) and shown as its last four digits."""
+
+    __tablename__ = "payout_accounts"
+
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    holder_name: Mapped[str] = mapped_column(sa.String(200))
+    routing_number: Mapped[str] = mapped_column(sa.String(9))
+    account_number_encrypted: Mapped[str] = mapped_column(sa.Text)
+    last4: Mapped[str] = mapped_column(sa.String(4))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PayoutStatus(str, enum.Enum):
+    REQUESTED = "requested"
+    PROCESSING = "processing"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+#: The statuses a payout's task still has work in: the sweeper re-enqueues them once due.
+OPEN_PAYOUT_STATUSES = (PayoutStatus.REQUESTED, PayoutStatus.PROCESSING)
+
+
+class Payout(Model):
+    """Money out of a store's balance to its bank account: durable work (SPEC §8). The `payout`
+    ledger row is written with it; a task claims it when `due_at` has come (a lease while it
+    asks the provider), and it ends `paid`, or `failed` with a `payout_reversal` row."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (
+        sa.Index("ix_payouts_status_due_at", "status", "due_at"),
+        sa.Index("ix_payouts_store_id_id", "store_id", sa.text("id DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id", ondelete="RESTRICT"))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[PayoutStatus] = mapped_column(str_enum(PayoutStatus, "payout_status"), default=PayoutStatus.REQUESTED)
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    provider_payout_id: Mapped[str | None] = mapped_column(sa.String(100))
+    failure_code: Mapped[str | None] = mapped_column(sa.String(100))
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    #: When the task may (re)claim it: now when requested, the end of the lease while processing.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+

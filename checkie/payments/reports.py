@@ -206,13 +206,16 @@ def list_ledger(db: Session, store_id: int, *, currency: str | None = None, befo
 
 @dataclass
 class ReportRow:
-    """One bucket of the balance report, minor units: net = gross − fees − refunds."""
+    """One bucket of the balance report, minor units: net = gross − fees − refunds. `payouts`
+    is what left for the bank account (payout rows less the reversals of failed ones): money
+    moved out of the balance, not earned or lost, so it is not part of net."""
 
     start: date
     currency: str
     gross: int = 0
     fees: int = 0
     refunds: int = 0
+    payouts: int = 0
 
     @property
     def net(self) -> int:
@@ -260,7 +263,8 @@ def balance_report(db: Session, store_id: int, *, period: Period, date_from: dat
     unit = period.value if postgres else "day"
     bucket = (sa.func.date_trunc(unit, sa.func.timezone("UTC", ledger.created_at)) if postgres
               else sa.func.strftime("%Y-%m-%d", ledger.created_at))
-    kinds = (TransactionType.PAYMENT, TransactionType.FEE, TransactionType.REFUND)
+    kinds = (TransactionType.PAYMENT, TransactionType.FEE, TransactionType.REFUND,
+             TransactionType.PAYOUT, TransactionType.PAYOUT_REVERSAL)
     stmt = (
         sa.select(bucket.label("bucket"), ledger.currency, ledger.type, sa.func.sum(ledger.amount))
         .where(ledger.store_id == store_id, ledger.type.in_(kinds),
@@ -275,8 +279,10 @@ def balance_report(db: Session, store_id: int, *, period: Period, date_from: dat
             row.gross += int(total)
         elif kind == TransactionType.FEE:
             row.fees -= int(total)  # fee rows are debits (negative)
-        else:
+        elif kind == TransactionType.REFUND:
             row.refunds -= int(total)
+        else:
+            row.payouts -= int(total)  # payouts debit, their reversals credit
     return [rows[key] for key in sorted(rows)]
 
 

@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 from checkie.errors import DomainError
 
 IntentStatus = Literal["succeeded", "requires_action", "failed"]
+PayoutStatus = Literal["paid", "failed"]
 
 
 class InvalidSignature(DomainError):
@@ -76,6 +77,15 @@ class RefundResult:
     failure_code: str | None = None
 
 
+@dataclass(frozen=True)
+class PayoutResult:
+    """The provider's answer to a payout: the same one again for a repeated idempotency key."""
+
+    payout_id: str
+    status: PayoutStatus
+    failure_code: str | None = None
+
+
 class PaymentProvider(Protocol):
     name: str
     #: What to tell a client whose payment method `accepts_payment_method` refused.
@@ -96,4 +106,10 @@ class PaymentProvider(Protocol):
     def refund(self, *, payment_intent_id: str, amount: int, currency: str, idempotency_key: str) -> RefundResult:
         """Give back `amount` minor units of `currency` of a captured intent. The same
         `idempotency_key` twice makes one refund (the PSP answers the first one again)."""
+        ...
+
+    def create_payout(self, *, amount: int, currency: str, routing_number: str, account_number: str,
+                      idempotency_key: str) -> PayoutResult:
+        """Pay `amount` minor units of `currency` to the bank account. A repeated
+        `idempotency_key` answers the first call's result and pays nothing more."""
         ...

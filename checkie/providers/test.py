@@ -17,7 +17,8 @@ from typing import TypedDict
 import requests
 
 from checkie import money
-from checkie.providers.base import IntentResult, RefundResult
+from checkie.providers import test_payouts
+from checkie.providers.base import IntentResult, PayoutResult, RefundResult
 from checkie.providers.stripe import PAYMENT_FAILED, REQUIRES_ACTION, SUCCEEDED, parse_event, sign_payload
 from checkie.security import new_token
 
@@ -123,6 +124,13 @@ class TestProvider:
         answers a repeated key with the refund it made the first time."""
         digest = hashlib.sha256(f"{payment_intent_id}:{idempotency_key}".encode()).hexdigest()[:24]
         return RefundResult("re_test_" + digest, "succeeded")
+
+    def create_payout(self, *, amount: int, currency: str, routing_number: str, account_number: str,
+                      idempotency_key: str) -> PayoutResult:
+        """Stripe's test bank accounts decide the outcome (checkie.providers.test_payouts); the
+        same key answers the first result without paying again."""
+        return test_payouts.pay_once(amount=amount, currency=currency, account_number=account_number,
+                                     idempotency_key=idempotency_key)
 
 
 def _client_secret(intent_id: str) -> str:

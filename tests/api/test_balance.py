@@ -53,8 +53,8 @@ def test_report_by_period(client, db, store, auth):
     base = f"/api/stores/{store.id}/balance/report"
     week = client.get(base, query_string={"period": "week", "from": "2024-01-01", "to": "2024-02-29"}, headers=auth).json
     assert week == {"period": "week", "rows": [
-        {"start": "2024-01-29", "currency": "USD", "gross": 3000, "fees": 87, "refunds": 0, "net": 2913},
-        {"start": "2024-02-05", "currency": "USD", "gross": 4000, "fees": 116, "refunds": 500, "net": 3384}]}
+        {"start": "2024-01-29", "currency": "USD", "gross": 3000, "fees": 87, "refunds": 0, "net": 2913, "payouts": 0},
+        {"start": "2024-02-05", "currency": "USD", "gross": 4000, "fees": 116, "refunds": 500, "net": 3384, "payouts": 0}]}
     day = client.get(base, query_string={"from": "2024-02-01", "to": "2024-02-01"}, headers=auth).json
     assert day["period"] == "day" and [r["gross"] for r in day["rows"]] == [2000]
     for query in ({"from": "2024-02-02", "to": "2024-02-01"}, {"from": "2020-01-01", "to": "2024-01-01"},
