@@ -283,7 +283,7 @@ def make_refund(db, payment: Payment, *, amount: int = 100, reason: RefundReason
 
 
 def add_ledger_entry(db, store: Store, currency: str, kind: TransactionType, amount: int, *, at: datetime | None = None,
-                     payment: Payment | None = None) -> BalanceTransaction:
+                     payment: Payment | None = None, payout: Payout | None = None) -> BalanceTransaction:
     """Append one ledger row and move the balance head, as payments.ledger does."""
     head = db.get(StoreBalance, (store.id, currency))
     if head is None:
@@ -297,7 +297,8 @@ def add_ledger_entry(db, store: Store, currency: str, kind: TransactionType, amo
         head.payment_volume += amount
     entry = BalanceTransaction(
         store_id=store.id, currency=currency, type=kind, amount=amount, balance_after=head.available,
-        sequence=head.last_sequence, payment_id=payment.id if payment else None, created_at=at or utcnow(),
+        sequence=head.last_sequence, payment_id=payment.id if payment else None,
+        payout_id=payout.id if payout else None, created_at=at or utcnow(),
     )
     db.add(entry)
     db.flush()

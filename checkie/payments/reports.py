@@ -29,6 +29,10 @@ from checkie.payments.models import (
     Payment,
     PaymentAttempt,
     PaymentStatus,
+    Payout,
+    PayoutStatus,
+    Refund,
+    RefundStatus,
     StoreBalance,
     TransactionType,
 )
@@ -292,11 +296,15 @@ def balance_report(db: Session, store_id: int, *, period: Period, date_from: dat
 class StoreOverview:
     """The overview numbers. Payments and revenue come from the running totals on the store's
     balance rows (kept by the ledger with every payment: no aggregate over a store's history);
-    views, sessions and conversions from the pages' atomic counters."""
+    views, sessions and conversions from the pages' atomic counters; what was refunded and paid out
+    from the refunds and payouts themselves (far fewer rows than payments or the ledger)."""
 
     payments: int = 0
     #: [{"currency": "USD", "amount": <minor units>}], the store's currency first.
     revenue: list[dict] = field(default_factory=list)
+    #: The same shape: refunds that succeeded, and payouts paid or on their way to the bank.
+    refunded: list[dict] = field(default_factory=list)
+    paid_out: list[dict] = field(default_factory=list)
     page_views: int = 0
     checkout_sessions: int = 0
     conversions: int = 0
@@ -319,12 +327,27 @@ def store_overview(db: Session, store) -> StoreOverview:
                   sa.func.coalesce(sa.func.sum(PageStats.conversions), 0))
         .join(Page, Page.id == PageStats.page_id).where(Page.store_id == store.id)
     ).one()
-    revenue = sorted(({"currency": c, "amount": int(total or 0)} for c, _, total in by_currency),
-                     key=lambda r: (r["currency"] != store.currency, r["currency"]))
+    revenue = _store_currency_first(store, [(c, total) for c, _, total in by_currency])
     return StoreOverview(
         payments=sum(count for _, count, _ in by_currency), revenue=revenue,
+        refunded=_totals(db, store, Refund, Refund.status == RefundStatus.SUCCEEDED),
+        paid_out=_totals(db, store, Payout, Payout.status != PayoutStatus.FAILED),
         page_views=int(counters[0]), checkout_sessions=int(counters[1]), conversions=int(counters[2]),
     )
+
+
+def _totals(db: Session, store, model, condition: sa.ColumnElement[bool]) -> list[dict]:
+    """The store's sum of `model.amount` per currency over the rows meeting `condition`."""
+    rows = db.execute(
+        sa.select(model.currency, sa.func.sum(model.amount)).where(model.store_id == store.id, condition)
+        .group_by(model.currency)
+    ).all()
+    return _store_currency_first(store, rows)
+
+
+def _store_currency_first(store, totals) -> list[dict]:
+    return sorted(({"currency": c, "amount": int(total or 0)} for c, total in totals),
+                  key=lambda r: (r["currency"] != store.currency, r["currency"]))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 
 from checkie.payments.models import StoreBalance, TransactionType
 from checkie.stores.models import Role
-from tests.factories import add_ledger_entry, add_member, credit_payment, make_payment, make_store, make_user
+from tests.factories import add_ledger_entry, add_member, credit_payment, make_payment, make_payout, make_store, make_user
 from tests.http import HX, login_as
 
 
@@ -37,6 +37,23 @@ def test_available_comes_from_the_balance_row_not_the_ledger(viewer_client, db, 
     page = viewer_client.get(url(store)).get_data(as_text=True)
     assert "$1,234.56" in page and "€2.50" in page
     assert "$100.00" in page and "-$2.90" in page and "$97.10" in page  # ledger rows and balance_after
+
+
+def test_a_negative_balance_is_explained_and_payout_rows_link_their_payout(viewer_client, db, store):
+    credit_payment(db, store, make_payment(db, store, amount=10000))
+    payout = make_payout(db, store, amount=5000)
+    add_ledger_entry(db, store, "USD", TransactionType.PAYOUT, -5000, payout=payout)
+    add_ledger_entry(db, store, "USD", TransactionType.REFUND, -10000)
+    db.commit()
+    page = viewer_client.get(url(store)).get_data(as_text=True)
+    assert "-$52.90" in page and "A balance below zero means refunds gave back more" in page
+    assert f'/payouts/{payout.id}">Payout #{payout.id}</a>' in page
+
+
+def test_a_positive_balance_says_nothing_about_going_below_zero(viewer_client, db, store):
+    credit_payment(db, store, make_payment(db, store, amount=10000))
+    db.commit()
+    assert "below zero" not in viewer_client.get(url(store)).get_data(as_text=True)
 
 
 def test_empty_balance(viewer_client, store):

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from checkie.catalog import stats as page_stats
 from checkie.database import utcnow
-from tests.factories import credit_payment, make_page, make_payment, make_store
+from checkie.payments.models import PayoutStatus
+from tests.factories import credit_payment, make_page, make_payment, make_payout, make_refund, make_store
 from tests.http import login_as
 
 
@@ -64,3 +65,18 @@ def test_overview_with_nothing_yet(client, db, user, store):
     axis = re.search(r'<ol class="chart-axis" aria-hidden="true">(.*?)</ol>', html, re.S)
     assert axis and re.findall(r"<li>([^<]+)</li>", axis.group(1)) == ["$0.00"]
     assert "chart-figures" not in html
+
+
+def test_overview_counts_refunds_and_payouts_in_the_store_currency(client, db, user, store):
+    payment = make_payment(db, store, amount=5000)
+    make_refund(db, payment, amount=1200)
+    make_refund(db, payment, amount=300)
+    make_refund(db, make_payment(db, store, amount=900, currency="EUR"), amount=900)  # another currency: not summed in
+    make_payout(db, store, amount=2000)
+    make_payout(db, store, amount=700, status=PayoutStatus.REQUESTED)  # on its way: counted
+    make_payout(db, store, amount=9999, status=PayoutStatus.FAILED)  # reversed: not counted
+    db.commit()
+    login_as(client, user)
+    html = client.get(f"/dashboard/stores/{store.id}").get_data(as_text=True)
+    assert re.search(r"Refunded</span>\s*<span class=\"stat-value\">\$15.00<", html)
+    assert re.search(r"Paid out</span>\s*<span class=\"stat-value\">\$27.00<", html)
