@@ -49,8 +49,9 @@ EVENT_DATA = {
     "customer.created": "A shopper became a customer of the store. The customer.",
     "checkout.session.expired": "A checkout session expired unpaid (its time ran out, or its third attempt was declined). "
                                 "The checkout session, with its attempts.",
-    "payout.paid": "A payout reached the store's bank account. The payout.",
-    "payout.failed": "A payout failed. The payout.",
+    "payout.paid": "A payout reached the store's bank account. The payout, as GET /api/stores/<storeId>/payouts/<id> "
+                   "answers it.",
+    "payout.failed": "A payout failed (its amount is back in the balance). The payout, with its failureCode.",
 }
 
 
