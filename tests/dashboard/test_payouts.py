@@ -91,7 +91,7 @@ def test_a_negative_balance_is_shown_with_a_note(client, db, store, user):
 
     page = client.get(url(store)).get_data(as_text=True)
 
-    assert "-$5.00" in page and "refunds took more than the store held" in page
+    assert "-$5.00" in page and "refunds gave back more than the store held" in page
 
 
 def test_viewers_see_payouts_but_no_forms_and_may_not_post(client, db, store):
