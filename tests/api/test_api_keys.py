@@ -10,11 +10,6 @@ from tests.http import access_token_for, bearer
 KEY_KEYS = {"id", "name", "prefix", "mode", "createdAt", "lastUsedAt", "revokedAt"}
 
 
-@pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
 def keys_url(store, key_id=None) -> str:
     return f"/api/stores/{store.id}/api-keys" + (f"/{key_id}" if key_id else "")
 

@@ -11,11 +11,6 @@ from tests.factories import add_ledger_entry, credit_payment, make_page, make_pa
 from tests.http import access_token_for, bearer
 
 
-@pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
 def at(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
 

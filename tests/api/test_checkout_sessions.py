@@ -16,11 +16,6 @@ from tests.http import access_token_for, bearer
 LIST_KEYS = {"id", "state", "pageId", "email", "name", "amount", "attemptCount", "expiresAt", "createdAt", "completedAt"}
 
 
-@pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
 def test_detail_has_transitions_and_attempts(client, db, store, auth):
     checkout = make_checkout(db, make_page(db, store), state=S.OPEN, total=3000, history=[
         (S.OPEN, "INITIATE_PAYMENT", S.PROCESSING), (S.PROCESSING, "PAYMENT_FAILED", S.OPEN)])

@@ -22,11 +22,6 @@ COUPON_KEYS = {
 
 
 @pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
-@pytest.fixture
 def other_store(db):
     store = make_store(db, name="Other Shop", slug="other")
     db.commit()

@@ -12,11 +12,6 @@ FIELD_KEYS = {"id", "key", "label", "type", "required", "options", "helpText", "
 
 
 @pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
-@pytest.fixture
 def page(db, store):
     page = make_page(db, store, publish=True)
     db.commit()

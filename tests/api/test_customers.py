@@ -7,11 +7,6 @@ from tests.factories import make_customer, make_payment, make_store
 from tests.http import access_token_for, bearer
 
 
-@pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
 def test_list_detail_and_payments(client, db, store, auth):
     ann = make_customer(db, store, email="ann@example.com", name="Ann Archer")
     bob = make_customer(db, store, email="bob@example.com", name="Bob Baker")

@@ -13,11 +13,6 @@ APP_URL = "http://localhost"  # tests/conftest.py
 
 
 @pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
-@pytest.fixture
 def page(db, store):
     page = make_page(db, store, slug="t-shirt", publish=True)
     db.commit()

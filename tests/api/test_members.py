@@ -11,11 +11,6 @@ from tests.http import access_token_for, bearer
 MEMBER_KEYS = {"id", "email", "role", "status", "userId", "createdAt"}
 
 
-@pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
 def members_url(store, member_id=None) -> str:
     return f"/api/stores/{store.id}/members" + (f"/{member_id}" if member_id else "")
 

@@ -24,11 +24,6 @@ CUSTOM_FIELDS = [
 ]
 
 
-@pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
 def documented_get(app, auth, path: str, **path_parameters):
     """GET through the OpenAPI document's operation, checked against what it documents."""
     case = schema[path]["GET"].Case(path_parameters=path_parameters, headers=auth)

@@ -16,11 +16,6 @@ BODY = {"title": "Summer T-Shirt", "description": "Soft cotton", "pricing": {"ty
         "allowCoupons": True}
 
 
-@pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
 def url(store, page_id=None, action=None) -> str:
     path = f"/api/stores/{store.id}/pages"
     if page_id is not None:

@@ -18,11 +18,6 @@ PAYMENT_KEYS = {"id", "amount", "fee", "net", "currency", "status", "amountRefun
                 "pageTitle", "lineItems", "customFields", "couponCode"}
 
 
-@pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
 def at(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
 

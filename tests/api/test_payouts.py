@@ -16,11 +16,6 @@ ACCOUNT = {"accountHolderName": "Ada Lovelace", "routingNumber": TEST_ROUTING_NU
 
 
 @pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
-@pytest.fixture
 def funded(db, store):
     add_ledger_entry(db, store, "USD", TransactionType.PAYMENT, 10_000)
     db.commit()

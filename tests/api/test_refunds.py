@@ -15,11 +15,6 @@ REFUND_KEYS = {"id", "paymentId", "amount", "currency", "reason", "status", "cre
 
 
 @pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
-@pytest.fixture
 def payment(db, store):
     payment = make_payment(db, store, amount=10_000)
     credit_payment(db, store, payment)

@@ -10,11 +10,6 @@ from tests.http import access_token_for, bearer
 STORE_KEYS = {"id", "name", "slug", "currency", "role", "notifyNewSale", "createdAt"}
 
 
-@pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
 def test_every_store_endpoint_needs_a_token(client, store):
     for method, url in [("get", "/api/stores"), ("post", "/api/stores"), ("get", f"/api/stores/{store.id}"),
                         ("patch", f"/api/stores/{store.id}"), ("delete", f"/api/stores/{store.id}"),

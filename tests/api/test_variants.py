@@ -11,11 +11,6 @@ from tests.http import access_token_for, bearer
 
 
 @pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
-@pytest.fixture
 def page(db, store):
     page = pages.create_page(db, store, title="T-shirt", amount=1000)
     db.commit()

@@ -26,11 +26,6 @@ ATTEMPT_KEYS = {"at", "statusCode", "durationMs", "responseExcerpt", "error"}
 
 
 @pytest.fixture
-def auth(app, user):
-    return bearer(access_token_for(app, user))
-
-
-@pytest.fixture
 def other_store(db):
     store = make_store(db, name="Other Shop", slug="other")
     db.commit()
