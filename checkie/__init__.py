@@ -56,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     web.init_web(app)
     metrics.init_metrics(app)  # after web's hooks: the request's timing is web's
     templating.init_templating(app)
+    wire_domains()
     register_blueprints(app)
     cli.init_cli(app)
     return app
@@ -63,6 +64,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 # A task that runs with no app bound or current builds one (checkie.tasks sits below this factory).
 set_app_factory(create_app)
+
+
+def wire_domains() -> None:
+    """Hooks a lower domain calls into a higher one it may not import: a subscription page's
+    checkout starts its subscription when payments completes it; renewals' tasks are known."""
+    from checkie.payments import outcomes
+    from checkie.subscriptions import renewals, services  # noqa: F401  (renewals: its tasks)
+
+    outcomes.on_checkout_completed("subscriptions", services.start_from_checkout)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -28,6 +28,7 @@ from checkie.payments.models import (
 )
 from checkie.providers.test_payouts import TestProviderPayout
 from checkie.stores.models import ApiKey, Store, StoreMember
+from checkie.subscriptions.models import Subscription, SubscriptionEvent, SubscriptionRenewal, TestClock
 from checkie.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "PayoutAccount", "Payout", "TestProviderPayout",
     "Page", "Variant", "VariantOption", "CustomField", "Coupon", "Embed", "PageStats",
     "User", "UserToken", "RefreshToken", "Store", "StoreMember", "ApiKey", "EmailMessage",
-    "WebhookEndpoint", "WebhookEvent", "WebhookDelivery", "WebhookAttempt"]
+    "WebhookEndpoint", "WebhookEvent", "WebhookDelivery", "WebhookAttempt",
+    "Subscription", "SubscriptionRenewal", "SubscriptionEvent", "TestClock"]

@@ -16,6 +16,7 @@ import checkie.checkout.tasks  # noqa: E402,F401
 import checkie.notifications.tasks  # noqa: E402,F401
 import checkie.payments.payouts  # noqa: E402,F401
 import checkie.payments.test_provider  # noqa: E402,F401  (the test provider's event outbox)
+import checkie.subscriptions.renewals  # noqa: E402,F401
 import checkie.webhooks.tasks  # noqa: E402,F401
 
 __all__ = ["huey", "app"]

@@ -18,7 +18,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent / "checkie"
 TESTS_ROOT = PACKAGE_ROOT.parent / "tests"
 
 #: The domain line: each package imports only those to its left.
-DOMAIN_ORDER = ("accounts", "stores", "webhooks", "catalog", "customers", "checkout", "payments")
+DOMAIN_ORDER = ("accounts", "stores", "webhooks", "catalog", "customers", "checkout", "payments", "subscriptions")
 #: Below every domain package: it records emails for all of them and imports none.
 NOTIFICATIONS = "notifications"
 #: A pure adapter for PSPs, below the domain packages: handed what it needs, it imports none.

@@ -8,10 +8,12 @@ from checkie.api.checkout_schemas import CheckoutSessionDetailSchema
 from checkie.api.checkout_sessions import checkout_detail
 from checkie.api.payment_schemas import CustomerSchema, PaymentSchema, RefundSchema
 from checkie.api.payout_schemas import payout_view
+from checkie.api.subscription_views import subscription_view
 from checkie.checkout.models import CheckoutSession
 from checkie.customers.models import Customer
 from checkie.payments.models import Payment, Payout
 from checkie.payments.refunds import RefundedPayment
+from checkie.subscriptions.models import Subscription
 from checkie.webhooks import views
 
 
@@ -21,5 +23,6 @@ def register_event_views() -> None:
         **PaymentSchema().dump(refunded.payment), "refund": RefundSchema().dump(refunded.refund),
     })
     views.register(Payout, payout_view)
+    views.register(Subscription, subscription_view)
     views.register(Customer, lambda customer: CustomerSchema().dump(customer))
     views.register(CheckoutSession, lambda checkout: CheckoutSessionDetailSchema().dump(checkout_detail(checkout)))

@@ -139,11 +139,6 @@ def _pricing_problems(pricing_type: PricingType, interval: Interval | None, tria
 def publish_problems(page: Page) -> dict[str, list[str]]:
     """Why shoppers could not buy this page, by field (empty when it can be published)."""
     problems = _pricing_problems(page.pricing_type, page.interval, page.trial_days, lowest_price(page.amount, page_deltas(page)))
-    if page.pricing_type is PricingType.SUBSCRIPTION:
-        # Renewals do not exist yet: a subscription page sold today would charge once and never again.
-        problems.setdefault("pricing_type", []).append(
-            "Subscriptions cannot be sold yet: switch to a one-time price to publish this page."
-        )
     empty = [f"“{v.name}” has no options: add one or delete the variant." for v in page.variants if not v.options]
     if empty:
         problems["variants"] = empty

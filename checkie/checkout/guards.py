@@ -41,13 +41,11 @@ def can_retry(checkout: CheckoutSession) -> bool:
 
 
 def is_amount_valid(checkout: CheckoutSession, amount: int | None, currency: str | None) -> bool:
-    """The PSP's amount (minor units) and currency equal the session's total exactly."""
-    return (
-        amount is not None
-        and currency is not None
-        and amount == checkout.total
-        and currency.upper() == checkout.currency.upper()
-    )
+    """The PSP's amount (minor units) and currency equal what the session asked for exactly:
+    its total, or nothing during a subscription's free trial (a saved card has no currency)."""
+    if amount is None or currency is None or amount != checkout.due_now:
+        return False
+    return amount == 0 or currency.upper() == checkout.currency.upper()
 
 
 def reads_page(guard: str) -> bool:

@@ -51,6 +51,9 @@ class CheckoutSession(Model):
     discount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     currency: Mapped[str] = mapped_column(sa.String(3))
+    #: A subscription page's free trial, as priced for this session: nothing is charged now (the
+    #: card is only saved) and `total` is the first charge, at the trial's end.
+    trial_days: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     attempt_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id", ondelete="SET NULL"))
@@ -61,6 +64,12 @@ class CheckoutSession(Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     page: Mapped[Page] = relationship()
+
+    @property
+    def due_now(self) -> int:
+        """What the PSP is asked for at checkout (minor units): the total, or 0 during a trial."""
+        return 0 if self.trial_days > 0 else self.total
+
     transitions: Mapped[list[CheckoutSessionTransition]] = relationship(
         back_populates="checkout", order_by="CheckoutSessionTransition.id", cascade="all, delete-orphan"
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from checkie.catalog.coupons import CouponEvaluation, CouponReason, evaluate_coupon
-from checkie.catalog.models import Coupon, Page
+from checkie.catalog.models import Coupon, Page, PricingType
 from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession
 from checkie.errors import ValidationFailed
@@ -137,5 +137,11 @@ def amounts_for(
     return Amounts(subtotal, evaluation.discount, evaluation.total)
 
 
-def apply_amounts(checkout: CheckoutSession, amounts: Amounts) -> None:
+def apply_amounts(checkout: CheckoutSession, amounts: Amounts, page: Page | PageView) -> None:
+    """Price the session; a subscription page's free trial is priced with it (nothing due now)."""
     checkout.subtotal, checkout.discount, checkout.total = amounts.subtotal, amounts.discount, amounts.total
+    checkout.trial_days = trial_days_of(page)
+
+
+def trial_days_of(page: Page | PageView) -> int:
+    return page.trial_days if page.pricing_type is PricingType.SUBSCRIPTION else 0

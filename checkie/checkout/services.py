@@ -88,7 +88,7 @@ def draft_checkout(db: Session, page: Page | PageView, *, variant_options: objec
     except ValueError:
         choice = pricing.default_variant_options(page)
     checkout = _new_session(page, session_id=None, client_info={}, variant_options=choice)
-    pricing.apply_amounts(checkout, pricing.amounts_for(db, page, choice, None))
+    pricing.apply_amounts(checkout, pricing.amounts_for(db, page, choice, None), page)
     return checkout
 
 
@@ -114,7 +114,7 @@ def _add_session(db: Session, page: Page | PageView, *, client_info: dict) -> Ch
     _refuse_unpublished(page)
     choice = pricing.default_variant_options(page)
     checkout = _new_session(page, session_id=new_checkout_id(), client_info=client_info, variant_options=choice)
-    pricing.apply_amounts(checkout, pricing.amounts_for(db, page, choice, None))
+    pricing.apply_amounts(checkout, pricing.amounts_for(db, page, choice, None), page)
     db.add(checkout)
     db.flush()
     return checkout
@@ -298,7 +298,7 @@ def change_checkout(
         raise error
     for attribute, value in changes.items():
         setattr(checkout, attribute, value)
-    pricing.apply_amounts(checkout, amounts)
+    pricing.apply_amounts(checkout, amounts, page)
     detail: dict[str, object] = {"changed": sorted(changes)}
     if removed is not None:
         detail["couponRemoved"] = {"code": removed.code, "reason": removed.reason.value}

@@ -24,7 +24,8 @@ from checkie.stores.models import Store
 
 def initiate_payment(db: Session, checkout: CheckoutSession, *, payment_method: str | None) -> PaymentAttempt:
     """Move an open checkout to processing and ask the store's provider for a payment intent
-    for the session's total (minor units). Reserves the coupon's redemption, counts the
+    for the session's total (minor units), or a setup intent that saves the card during a
+    subscription's free trial. Reserves the coupon's redemption, counts the
     attempt, then applies the provider's synchronous answer through payments.outcomes (the
     same functions webhook events call). ValidationFailed for a payment method the provider
     does not take (nothing written) or listing every reason the session cannot be paid yet;
@@ -45,15 +46,18 @@ def initiate_payment(db: Session, checkout: CheckoutSession, *, payment_method: 
     _reserve_coupon(db, checkout)
     checkout.attempt_count += 1
     attempt = PaymentAttempt(
-        session_id=checkout.id, number=checkout.attempt_count, provider=provider.name, amount=checkout.total,
+        session_id=checkout.id, number=checkout.attempt_count, provider=provider.name, amount=checkout.due_now,
         currency=checkout.currency, payment_method=payment_method,
     )
     db.add(attempt)
     apply_event(db, checkout, CheckoutEvent.INITIATE_PAYMENT, detail={"attempt": attempt.number})
     metadata = {"checkout_session_id": checkout.id, "store_id": str(store.id)}
-    result = provider.create_payment_intent(
-        amount=checkout.total, currency=checkout.currency.lower(), metadata=metadata, payment_method=payment_method,
-    )
+    if attempt.amount == 0:  # a free trial: the card is saved for the first charge, at the trial's end
+        result = provider.create_setup_intent(metadata=metadata, payment_method=payment_method)
+    else:
+        result = provider.create_payment_intent(
+            amount=attempt.amount, currency=checkout.currency.lower(), metadata=metadata, payment_method=payment_method,
+        )
     # Not flushed on its own: the outcome below changes the attempt again, and one UPDATE
     # carries both. Outcomes find the attempt through remember_new_attempt, not by a query.
     attempt.provider_intent_id = result.intent_id
@@ -84,6 +88,8 @@ def _apply_intent_result(db: Session, provider_name: str, attempt: PaymentAttemp
         outcomes.payment_failed(
             db, provider=provider_name, intent_id=intent_id, code=result.failure_code, message=result.failure_message
         )
+    elif result.status == "succeeded" and attempt.amount == 0:
+        outcomes.setup_succeeded(db, provider=provider_name, intent_id=intent_id, metadata=metadata)
     elif result.status == "succeeded":
         outcomes.payment_succeeded(
             db, provider=provider_name, intent_id=intent_id, amount=attempt.amount,

@@ -17,7 +17,14 @@ from checkie.payments import outcomes
 from checkie.payments.models import ProviderEvent
 from checkie.providers import by_name
 from checkie.providers.base import IntentEvent, ProviderNotConfigured
-from checkie.providers.stripe import PAYMENT_FAILED, SUCCEEDED, parse_event, read_intent_event
+from checkie.providers.stripe import (
+    PAYMENT_FAILED,
+    SETUP_FAILED,
+    SETUP_SUCCEEDED,
+    SUCCEEDED,
+    parse_event,
+    read_intent_event,
+)
 
 log = logging.getLogger("checkie.payments.intake")
 
@@ -86,13 +93,15 @@ def _store_once(db: Session, provider_name: str, event: dict) -> ProviderEvent |
 
 
 def dispatch(db: Session, provider_name: str, intent: IntentEvent) -> None:
-    """Apply what the event says about a payment intent through payments.outcomes."""
+    """Apply what the event says about a payment or setup intent through payments.outcomes."""
     if intent.type == SUCCEEDED:
         outcomes.payment_succeeded(
             db, provider=provider_name, intent_id=intent.intent_id, amount=intent.amount,
             currency=intent.currency, metadata=intent.metadata,
         )
-    elif intent.type == PAYMENT_FAILED:
+    elif intent.type == SETUP_SUCCEEDED:
+        outcomes.setup_succeeded(db, provider=provider_name, intent_id=intent.intent_id, metadata=intent.metadata)
+    elif intent.type in (PAYMENT_FAILED, SETUP_FAILED):
         outcomes.payment_failed(
             db, provider=provider_name, intent_id=intent.intent_id, code=intent.failure_code, message=intent.failure_message,
         )

@@ -75,6 +75,8 @@ class Payment(Model):
     session_id: Mapped[str | None] = mapped_column(sa.ForeignKey("checkout_sessions.id", ondelete="SET NULL"), index=True)
     page_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pages.id", ondelete="SET NULL"), index=True)
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    #: The subscription this pays a period of (its first checkout or a renewal).
+    subscription_id: Mapped[int | None] = mapped_column(sa.ForeignKey("subscriptions.id", ondelete="SET NULL"), index=True)
     #: Minor units of `currency`; fee is the platform's cut, net = amount − fee.
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     fee: Mapped[int] = mapped_column(sa.BigInteger)

@@ -17,6 +17,7 @@ credited, flagged `needs_review`, and the store owner is emailed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -43,6 +44,21 @@ from checkie.stores.models import Store
 from checkie.webhooks.services import record_event
 
 log = logging.getLogger("checkie.payments")
+
+#: What else happens, in the same transaction, when a checkout completes: `listener(db, checkout,
+#: attempt, payment)`, with `payment` None for a free trial's saved card. Domains above payments
+#: (subscriptions) register here when the app is created, since payments may not import them.
+_completion_listeners: dict[str, Callable[[Session, CheckoutSession, PaymentAttempt, Payment | None], object]] = {}
+
+
+def on_checkout_completed(name: str, listener: Callable[[Session, CheckoutSession, PaymentAttempt, Payment | None], object]) -> None:
+    """Run `listener` for every checkout that completes from now on (registering a name again replaces it)."""
+    _completion_listeners[name] = listener
+
+
+def _completed(db: Session, checkout: CheckoutSession, attempt: PaymentAttempt, payment: Payment | None) -> None:
+    for listener in _completion_listeners.values():
+        listener(db, checkout, attempt, payment)
 
 _IN_PAYMENT = (CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION)
 _NEW_ATTEMPT = "new_payment_attempt"
@@ -115,11 +131,42 @@ def _record_payment(
     store = db.get_one(Store, payment.store_id)
     if reason is not None:
         _flag_for_review(db, store, checkout, payment, reason)
+    else:
+        _completed(db, checkout, attempt, payment)
     _queue_receipt(db, store, checkout, payment)
     _queue_new_sale(db, store, payment)
     record_event(db, store.id, "payment.completed", payment)
     _credit(db, checkout, payment, converted=reason is None)
     return payment
+
+
+def setup_succeeded(db: Session, *, provider: str, intent_id: str, metadata: dict) -> None:
+    """The PSP saved the shopper's card for a subscription's free trial (a setup intent: no
+    money moved). The first such news completes the session (its total is due at the trial's
+    end) and starts the subscription; repeats, and news for a session that cannot complete any
+    more, change nothing (nothing was captured, so nothing is lost)."""
+    found = _locked(db, provider, intent_id)
+    if found is None:
+        return
+    checkout, attempt = found
+    _check_metadata_store(provider, intent_id, metadata, checkout.store_id)
+    if attempt.status in (AttemptStatus.SUCCEEDED, AttemptStatus.FAILED):
+        return
+    attempt.status = AttemptStatus.SUCCEEDED
+    attempt.next_action_url = None
+    if checkout.state not in _IN_PAYMENT:
+        log.warning("saved card %s/%s for a %s session %s: nothing to start", provider, intent_id,
+                    checkout.state.value, checkout.id)
+        db.flush()
+        return
+    _, checkout.customer_id = _customer_of(db, checkout)
+    checkout_services.apply_event(
+        db, checkout, CheckoutEvent.PAYMENT_SUCCEEDED, amount=0, currency=checkout.currency,
+        detail={"setupIntentId": intent_id},
+    )
+    _completed(db, checkout, attempt, None)
+    stats.record_conversion(db, checkout.page_id, revenue=0)
+    db.flush()
 
 
 def _credit(db: Session, checkout: CheckoutSession, payment: Payment, *, converted: bool) -> None:

@@ -113,3 +113,19 @@ class PaymentProvider(Protocol):
         """Pay `amount` minor units of `currency` to the bank account. A repeated
         `idempotency_key` answers the first call's result and pays nothing more."""
         ...
+
+    def create_setup_intent(self, *, metadata: dict, payment_method: str | None) -> IntentResult:
+        """Confirm `payment_method` for later charges without charging it (a subscription's free
+        trial). Answers like an intent of amount 0: succeeded, failed, or requires_action."""
+        ...
+
+    def create_customer(self, *, email: str, name: str | None, metadata: dict) -> str:
+        """The PSP's customer id for this buyer, whom saved cards and renewals belong to."""
+        ...
+
+    def charge_customer(self, *, customer_id: str, payment_method: str, amount: int, currency: str, metadata: dict,
+                        idempotency_key: str) -> IntentResult:
+        """Charge `amount` minor units of `currency` to a saved card without the customer present
+        (a renewal): succeeded or failed, never requires_action. A repeated `idempotency_key`
+        answers the first charge again and charges nothing more."""
+        ...

@@ -19,8 +19,13 @@ SIGNATURE_TOLERANCE = 300
 SUCCEEDED = "payment_intent.succeeded"
 PAYMENT_FAILED = "payment_intent.payment_failed"
 REQUIRES_ACTION = "payment_intent.requires_action"
+#: A setup intent saves a card without charging it (a subscription's free trial).
+SETUP_SUCCEEDED = "setup_intent.succeeded"
+SETUP_FAILED = "setup_intent.setup_failed"
+SETUP_REQUIRES_ACTION = "setup_intent.requires_action"
+SETUP_EVENTS = frozenset({SETUP_SUCCEEDED, SETUP_FAILED, SETUP_REQUIRES_ACTION})
 #: The event types Checkie acts on; any other is stored and ignored.
-INTENT_EVENTS = frozenset({SUCCEEDED, PAYMENT_FAILED, REQUIRES_ACTION})
+INTENT_EVENTS = frozenset({SUCCEEDED, PAYMENT_FAILED, REQUIRES_ACTION}) | SETUP_EVENTS
 
 
 def sign_payload(payload: bytes, secret: str, *, timestamp: int | None = None) -> str:
@@ -68,6 +73,8 @@ def read_intent_event(event: dict) -> IntentEvent | None:
     intent = data.get("object") if isinstance(data, dict) else None
     if not isinstance(intent, dict) or not _is_text(intent.get("id"), 255):
         raise _malformed(event, "carries no payment intent")
+    if event["type"] in SETUP_EVENTS:
+        return _setup_event(event, intent)
     amount, currency, metadata = intent.get("amount"), intent.get("currency"), intent.get("metadata") or {}
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= money.MAX_AMOUNT:
         raise _malformed(event, f"needs an amount in minor units from 1 to {money.MAX_AMOUNT}")
@@ -79,6 +86,20 @@ def read_intent_event(event: dict) -> IntentEvent | None:
     redirect = _object_or_none(event, _object_or_none(event, intent, "next_action"), "redirect_to_url")
     return IntentEvent(
         type=event["type"], intent_id=intent["id"], amount=amount, currency=currency.lower(), metadata=metadata,
+        failure_code=_text_or_none(event, error, "code"), failure_message=_text_or_none(event, error, "message"),
+        next_action_url=_text_or_none(event, redirect, "url"),
+    )
+
+
+def _setup_event(event: dict, intent: dict) -> IntentEvent:
+    """A setup intent's event: no money moves, so amount 0 and no currency."""
+    metadata = intent.get("metadata") or {}
+    if not isinstance(metadata, dict) or not all(_is_text(v, 500) for v in metadata.values()):
+        raise _malformed(event, "needs metadata whose values are strings")
+    error = _object_or_none(event, intent, "last_setup_error")
+    redirect = _object_or_none(event, _object_or_none(event, intent, "next_action"), "redirect_to_url")
+    return IntentEvent(
+        type=event["type"], intent_id=intent["id"], amount=0, currency="", metadata=metadata,
         failure_code=_text_or_none(event, error, "code"), failure_message=_text_or_none(event, error, "message"),
         next_action_url=_text_or_none(event, redirect, "url"),
     )

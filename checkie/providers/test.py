@@ -19,13 +19,24 @@ import requests
 from checkie import money
 from checkie.providers import test_payouts
 from checkie.providers.base import IntentResult, PayoutResult, RefundResult
-from checkie.providers.stripe import PAYMENT_FAILED, REQUIRES_ACTION, SUCCEEDED, parse_event, sign_payload
+from checkie.providers.stripe import (
+    PAYMENT_FAILED,
+    REQUIRES_ACTION,
+    SETUP_FAILED,
+    SETUP_REQUIRES_ACTION,
+    SETUP_SUCCEEDED,
+    SUCCEEDED,
+    parse_event,
+    sign_payload,
+)
 from checkie.security import new_token
 
 VISA = "pm_card_visa"
 DECLINED = "pm_card_chargeDeclined"
 INSUFFICIENT_FUNDS = "pm_card_insufficientFunds"
 THREE_D_SECURE = "pm_card_threeDSecureRequired"
+#: Pays the checkout, then declines every later charge of the customer (renewals), as in Stripe.
+CHARGE_CUSTOMER_FAIL = "pm_card_chargeCustomerFail"
 
 #: Stripe's test card numbers → the payment methods they stand for.
 TEST_CARDS = {
@@ -33,6 +44,7 @@ TEST_CARDS = {
     "4000000000000002": DECLINED,
     "4000000000009995": INSUFFICIENT_FUNDS,
     "4000002760003184": THREE_D_SECURE,
+    "4000000000000341": CHARGE_CUSTOMER_FAIL,
 }
 
 #: Methods that decline, with Stripe's code and message.
@@ -42,6 +54,8 @@ DECLINES = {
 }
 INVALID_METHOD = ("invalid_payment_method", "This payment method is not one of the test provider's test cards.")
 AUTHENTICATION_FAILED = ("authentication_failed", "The card's authentication failed.")
+#: A charge without the customer present cannot ask for 3-D Secure (Stripe's off-session answer).
+AUTHENTICATION_REQUIRED = ("authentication_required", "The card needs the customer to authenticate this payment.")
 
 #: Amounts above this many major units of any currency ask for authentication (3DS).
 AUTHENTICATION_THRESHOLD = Decimal(100)
@@ -106,6 +120,49 @@ class TestProvider:
         event = build_event(SUCCEEDED, **intent)
         return IntentResult(intent_id, "succeeded", client_secret=_client_secret(intent_id), events=(event,))
 
+    def create_setup_intent(self, *, metadata: dict, payment_method: str | None) -> IntentResult:
+        """Save the card for later charges without charging it (a free trial), as Stripe's
+        SetupIntent: a declining card fails, the 3DS card asks for authentication first."""
+        intent_id = "seti_test_" + secrets.token_hex(12)
+        intent: _Intent = {"intent_id": intent_id, "amount": 0, "currency": "", "metadata": metadata}
+        if payment_method in DECLINES or payment_method not in TEST_CARDS.values():
+            code, message = DECLINES.get(payment_method or "", INVALID_METHOD)
+            event = build_event(SETUP_FAILED, **intent, error=(code, message))
+            return IntentResult(intent_id, "failed", failure_code=code, failure_message=message, events=(event,))
+        if payment_method == THREE_D_SECURE:
+            token = new_token(ACTION_TOKEN_BYTES)
+            url = authentication_url(self.app_url, token)
+            event = build_event(SETUP_REQUIRES_ACTION, **intent, next_action_url=url)
+            return IntentResult(intent_id, "requires_action", client_secret=_client_secret(intent_id),
+                                next_action_url=url, action_token=token, events=(event,))
+        event = build_event(SETUP_SUCCEEDED, **intent)
+        return IntentResult(intent_id, "succeeded", client_secret=_client_secret(intent_id), events=(event,))
+
+    def create_customer(self, *, email: str, name: str | None, metadata: dict) -> str:
+        """A customer id that follows from the store and the address (the test provider keeps no state)."""
+        digest = hashlib.sha256(f"{metadata.get('store_id')}:{email}".encode()).hexdigest()[:24]
+        return "cus_test_" + digest
+
+    def charge_customer(self, *, customer_id: str, payment_method: str, amount: int, currency: str, metadata: dict,
+                        idempotency_key: str) -> IntentResult:
+        """Charge a saved card without the customer present (a renewal). The intent id follows
+        from the key, so a repeated key answers the same charge, as Stripe does. The outcome
+        follows from the card: `pm_card_chargeCustomerFail` and the declining cards decline, the
+        3DS card fails with `authentication_required`. No event is posted: the caller records
+        the synchronous answer itself."""
+        digest = hashlib.sha256(f"{customer_id}:{idempotency_key}".encode()).hexdigest()[:24]
+        intent_id = "pi_test_" + digest
+        if payment_method == CHARGE_CUSTOMER_FAIL:
+            code, message = DECLINES[DECLINED]
+            return IntentResult(intent_id, "failed", failure_code=code, failure_message=message)
+        if payment_method in DECLINES or payment_method not in TEST_CARDS.values():
+            code, message = DECLINES.get(payment_method, INVALID_METHOD)
+            return IntentResult(intent_id, "failed", failure_code=code, failure_message=message)
+        if payment_method == THREE_D_SECURE:
+            code, message = AUTHENTICATION_REQUIRED
+            return IntentResult(intent_id, "failed", failure_code=code, failure_message=message)
+        return IntentResult(intent_id, "succeeded")
+
     def accepts_payment_method(self, payment_method: str | None) -> bool:
         return payment_method in TEST_CARDS.values()
 
@@ -147,8 +204,25 @@ def build_event(
     error: tuple[str, str] | None = None,
     next_action_url: str | None = None,
 ) -> dict:
-    """A Stripe-shaped event about one payment intent (amount in minor units, currency lower case)."""
-    status = {SUCCEEDED: "succeeded", PAYMENT_FAILED: "requires_payment_method", REQUIRES_ACTION: "requires_action"}
+    """A Stripe-shaped event about one payment intent (amount in minor units, currency lower
+    case), or about a setup intent (`seti_…`: no amount, `last_setup_error`)."""
+    status = {
+        SUCCEEDED: "succeeded", PAYMENT_FAILED: "requires_payment_method", REQUIRES_ACTION: "requires_action",
+        SETUP_SUCCEEDED: "succeeded", SETUP_FAILED: "requires_payment_method", SETUP_REQUIRES_ACTION: "requires_action",
+    }
+    if intent_id.startswith("seti_"):
+        setup: dict = {
+            "id": intent_id,
+            "object": "setup_intent",
+            "status": status.get(event_type, "processing"),
+            "usage": "off_session",
+            "metadata": dict(metadata),
+            "last_setup_error": {"code": error[0], "message": error[1]} if error else None,
+            "next_action": (
+                {"type": "redirect_to_url", "redirect_to_url": {"url": next_action_url}} if next_action_url else None
+            ),
+        }
+        return _event(event_type, setup)
     intent: dict = {
         "id": intent_id,
         "object": "payment_intent",
@@ -161,13 +235,17 @@ def build_event(
             {"type": "redirect_to_url", "redirect_to_url": {"url": next_action_url}} if next_action_url else None
         ),
     }
+    return _event(event_type, intent)
+
+
+def _event(event_type: str, obj: dict) -> dict:
     return {
         "id": "evt_test_" + secrets.token_hex(12),
         "object": "event",
         "type": event_type,
         "created": int(time.time()),
         "livemode": False,
-        "data": {"object": intent},
+        "data": {"object": obj},
     }
 
 
@@ -175,8 +253,9 @@ def authentication_event(outcome: str, *, intent_id: str, amount: int, currency:
     """The event that reports the shopper's answer on the 3DS page: `complete` → the intent
     succeeds, `fail` → it fails with `authentication_failed`. Only the event says so, as with Stripe."""
     intent: _Intent = {"intent_id": intent_id, "amount": amount, "currency": currency, "metadata": metadata}
+    setup = intent_id.startswith("seti_")
     if outcome == "complete":
-        return build_event(SUCCEEDED, **intent)
+        return build_event(SETUP_SUCCEEDED if setup else SUCCEEDED, **intent)
     if outcome == "fail":
-        return build_event(PAYMENT_FAILED, **intent, error=AUTHENTICATION_FAILED)
+        return build_event(SETUP_FAILED if setup else PAYMENT_FAILED, **intent, error=AUTHENTICATION_FAILED)
     raise ValueError(f"unknown authentication outcome {outcome!r}")

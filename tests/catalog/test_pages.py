@@ -219,17 +219,12 @@ def test_publish_refuses_pages_that_cannot_be_bought(db, store, options, field, 
     assert page.status is PageStatus.DRAFT and page.published_at is None
 
 
-def test_a_subscription_page_is_not_sold_before_subscriptions_exist(db, store):
-    """Until renewals exist, a subscription page would be charged once as a one-time payment
-    (and a free trial would never end): it stays a draft, and says why."""
+def test_a_subscription_page_with_a_trial_is_published(db, store):
+    """Renewals exist: a subscription page is sold like any other once it names its interval."""
     page = new_page(db, store, amount=900, pricing_type="subscription", interval="month", trial_days=14)
-    assert pages.publish_problems(page) == {
-        "pricing_type": ["Subscriptions cannot be sold yet: switch to a one-time price to publish this page."],
-    }
-    with pytest.raises(ValidationFailed) as error:
-        pages.publish_page(db, page)
-    assert "Subscriptions cannot be sold yet" in error.value.message
-    assert page.status is PageStatus.DRAFT
+    assert pages.publish_problems(page) == {}
+    pages.publish_page(db, page)
+    assert page.status is PageStatus.PUBLISHED
 
 
 def test_a_zero_base_price_is_fine_when_every_option_costs_something(db, store):

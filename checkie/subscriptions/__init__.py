@@ -1,0 +1,1 @@
+"""Subscriptions: recurring charges of a subscription page, driven by durable renewal rows."""
