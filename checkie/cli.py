@@ -25,6 +25,7 @@ DEMO_NAME = "Demo Merchant"
 DEMO_STORE_NAME = "Demo Store"
 DEMO_CURRENCY = "USD"
 DEMO_PAGE_SLUG = "t-shirt"
+DEMO_SUBSCRIPTION_SLUG = "coffee-club"
 
 
 def seed_demo(session: Session) -> tuple[User, Store, bool]:
@@ -58,6 +59,13 @@ def seed_demo_page(session: Session, store: Store) -> None:
         variants.add_option(session, size, name=name, price_delta=delta)
     fields.create_field(session, page, label="Name to print on the back", type="text")
     pages.publish_page(session, page)
+    club = pages.create_page(
+        session, store, title="Coffee Club", slug=DEMO_SUBSCRIPTION_SLUG, amount=900, pricing_type="subscription",
+        interval="month", interval_count=1, trial_days=14,
+        description="A bag of fresh beans every month; the first 14 days are free. Move the store's test clock "
+                    "forward from the dashboard to see the renewals.",
+    )
+    pages.publish_page(session, club)
 
 
 @click.command("seed-demo")
@@ -76,6 +84,7 @@ def seed_demo_command() -> None:
     click.echo(f"  Password:  {DEMO_PASSWORD}")
     click.echo(f"  Store:     {store.name} ({store.currency}, slug {store.slug})")
     click.echo(f"  Try it:    {app_url}/c/{store.slug}/{DEMO_PAGE_SLUG} (test card 4242 4242 4242 4242)")
+    click.echo(f"  Subscribe: {app_url}/c/{store.slug}/{DEMO_SUBSCRIPTION_SLUG} (a monthly plan with a free trial)")
 
 
 def init_cli(app: Flask) -> None:
