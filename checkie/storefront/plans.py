@@ -20,12 +20,12 @@ from checkie.subscriptions.models import Subscription
 
 @dataclass(frozen=True)
 class Plan:
-    """A subscription checkout's terms. `first_charge_on`: the trial's end, or (no trial) when
+    """A subscription checkout's terms. `next_charge_on`: the trial's end, or (no trial) when
     the second period starts; `regular_amount`: what each period costs once a limited coupon
     has run out (minor units); `discount_terms`: the coupon's duration in words, if any."""
 
     trial_days: int
-    first_charge_on: str
+    next_charge_on: str
     regular_amount: int
     discount_terms: str | None
 
@@ -36,15 +36,15 @@ def plan_of(db: Session, checkout: CheckoutSession, page: PageView, coupon: Coup
         return None
     now = clock.now(db, page.store_id)
     if checkout.trial_days > 0:
-        first_charge = now + timedelta(days=checkout.trial_days)
+        next_charge = now + timedelta(days=checkout.trial_days)
     else:
-        first_charge = periods.period_after(now, page.interval, page.interval_count)
-    discounted = coupon is not None and checkout.discount > 0
-    forever = discounted and coupon.duration is CouponDuration.FOREVER
+        next_charge = periods.period_after(now, page.interval, page.interval_count)
+    applied = coupon if coupon is not None and checkout.discount > 0 else None
+    forever = applied is not None and applied.duration is CouponDuration.FOREVER
     return Plan(
-        trial_days=checkout.trial_days, first_charge_on=day_text(first_charge),
+        trial_days=checkout.trial_days, next_charge_on=day_text(next_charge),
         regular_amount=checkout.total if forever else checkout.subtotal,
-        discount_terms=discount_terms(coupon, checkout.currency) if discounted else None,
+        discount_terms=discount_terms(applied, checkout.currency) if applied else None,
     )
 
 
@@ -66,9 +66,10 @@ def next_steps(db: Session, checkout: CheckoutSession, payment: Payment | None) 
     subscription = services.subscription_of_checkout(db, checkout.id)
     if subscription is None:
         return None
-    if subscription.trial_end is not None and payment is None:
-        return f"Your trial ends on {day_text(subscription.trial_end)}, then {services.price_text(subscription)}."
-    paid = format_money(payment.amount, payment.currency) if payment else format_money(checkout.total, checkout.currency)
+    if payment is None:  # a free trial: the card was saved, nothing is paid until the trial ends
+        ends = subscription.trial_end or subscription.current_period_end
+        return f"Your trial ends on {day_text(ends)}, then {services.price_text(subscription)}."
+    paid = format_money(payment.amount, payment.currency)
     return f"You paid {paid}. Next payment of {_next_charge(subscription)} on {day_text(subscription.current_period_end)}."
 
 

@@ -138,11 +138,17 @@ def test_applying_a_coupon_with_htmx_swaps_its_terms_and_keeps_the_button(client
     assert re.search(r'id="checkout-pay"[^>]*hx-swap-oob="true"[^>]*>Start free trial<', html)
 
 
-def test_the_framed_checkout_words_the_trial_the_same(client, db, trial_page):
+def test_the_framed_checkout_words_the_trial_the_same_up_to_its_success_page(app, db, trial_page):
     embed = create_embed(db, trial_page, type="inline")
     db.commit()
-    page = text(client.get(f"/embed/{embed.public_id}"))
+    frame = app.test_client(use_cookies=False)  # a third-party frame: no cookie, no CSRF token
+    page = text(frame.get(f"/embed/{embed.public_id}"))
     assert "€9.00 / month" in page and "Due today €0.00" in page and "Start free trial" in page
+    paid = frame.post(f"/embed/{embed.public_id}/pay", data={
+        "email": "sam@example.com", "card_number": VISA, "card_expiry": "12/34", "card_cvc": "123"})
+    assert paid.status_code == 303 and paid.headers["Location"].startswith("/embed/s/")
+    trial_end = day_text(subscription_of(db).trial_end)
+    assert f"Your trial ends on {trial_end}, then €9.00 every month." in text(frame.get(paid.headers["Location"]))
 
 
 # ---------------------------------------------------------------- paying without JavaScript
