@@ -51,7 +51,7 @@ from checkie.payments.test_provider import (
     attempt_by_token,
     finish_authentication,
 )
-from checkie.storefront import flow
+from checkie.storefront import flow, plans
 from checkie.storefront.forms import CardForm, DetailsForm, variant_choices
 from checkie.storefront.layouts import HOSTED, Frame, Layout, OriginNotAllowed, brand_color, text_color_on
 from checkie.stores.models import Store
@@ -342,7 +342,8 @@ def _frame(embed: Embed) -> Frame:
 def _render_state(checkout: CheckoutSession, page: PageView, layout: Layout) -> Response:
     if checkout.state is CheckoutState.COMPLETED:
         payment = checkout_payment(db.session, checkout)
-        return render_page("storefront/success.html", payment=payment, **flow.context(checkout, page, layout))
+        return render_page("storefront/success.html", payment=payment,
+                           next_steps=plans.next_steps(db.session, checkout, payment), **flow.context(checkout, page, layout))
     if checkout.state in flow.ENDED:
         return render_page("storefront/expired.html", **flow.context(checkout, page, layout))
     details = DetailsForm(formdata=None, data={"email": checkout.email, "name": checkout.name}, meta=layout.form_meta)

@@ -22,6 +22,7 @@ from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page
 from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import AttemptStatus, PaymentAttempt
+from checkie.storefront import plans
 from checkie.storefront.forms import CardForm, DetailsForm
 from checkie.storefront.layouts import Layout
 from checkie.web import EXPIRED_FORM
@@ -208,9 +209,10 @@ def context(checkout: CheckoutSession, page: PageView, layout: Layout) -> dict:
     links = layout.links(checkout, page, attempt)
     decline = _decline_notice(attempt)
     attempts_left = max(MAX_ATTEMPTS - checkout.attempt_count, 0)
+    coupon = db.session.get(Coupon, checkout.coupon_id) if checkout.coupon_id else None
     return {
         "layout": layout, "checkout": checkout, "page": page, "store": page.store, "attempt": attempt, "links": links,
-        "coupon": db.session.get(Coupon, checkout.coupon_id) if checkout.coupon_id else None,
+        "coupon": coupon, "plan": plans.plan_of(db.session, checkout, page, coupon),
         "decline": decline, "chosen": pricing.chosen_options(page, checkout.variant_options),
         "attempts_left": attempts_left, "max_attempts": MAX_ATTEMPTS,
         # SPEC §4 can_retry: the last failure ended the session, not the clock

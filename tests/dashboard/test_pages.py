@@ -300,7 +300,7 @@ def test_the_preview_shows_the_page_as_shoppers_will_see_it(client, db, store, o
     response = client.get(page_url(store, page, "preview"))
     html = text(response)
     assert response.status_code == 200 and "This is a preview" in html and "<html" in html
-    assert "<h1" in html and "Club" in html and "$9.00" in html and "per month" in html and "14-day free trial" in html
+    assert "<h1" in html and "Club" in html and "$9.00 / month" in html and "14-day free trial" in html
     assert "Line one<br>line two" in html and "<p>Second paragraph</p>" in html
     assert "Plan" in html and "Pro" in html and "+$10.00" in html
     assert re.search(r'<input type="radio"[^>]*name="variant_%d"[^>]*checked disabled' % plan.id, html)
