@@ -174,7 +174,7 @@ def resume(db: Session, subscription: Subscription) -> Subscription:
     """The API's and the portal's resume: keep one set to cancel at its period's end, or resume
     a paused one, whose period goes on for what was left of it when it paused."""
     subscription = lock(db, subscription)
-    if subscription.cancel_at_period_end and subscription.status is not SubscriptionStatus.CANCELED:
+    if actions.move_for(subscription, Action.UNCANCEL) is not None:
         return uncancel(db, subscription)
     actions.check(subscription, Action.RESUME)
     now = clock.now(db, subscription.store_id)
