@@ -97,8 +97,8 @@ def _settle(db: Session, subscription: Subscription, renewal: SubscriptionRenewa
         services.end(db, subscription, reason=subscription.cancellation_reason or CancellationReason.REQUESTED_BY_MERCHANT,
                      at=renewal.period_start)
         return None
-    paid_before = db.scalar(sa.select(sa.func.count()).where(Payment.subscription_id == subscription.id)) or 0
-    amount = periods.charge_amount(subscription, period_start=renewal.period_start, payments_so_far=paid_before)
+    amount = periods.charge_amount(subscription, period_start=renewal.period_start,
+                                   payments_so_far=_charges_so_far(db, subscription))
     if amount == 0:  # a 100 % coupon: the period is renewed with nothing to charge
         _renewed(db, subscription, renewal, None, now)
         return None
@@ -116,6 +116,17 @@ def _settle(db: Session, subscription: Subscription, renewal: SubscriptionRenewa
         return payment
     _declined(db, store, subscription, renewal, customer, amount, result.failure_code or "card_declined", now)
     return None
+
+
+def _charges_so_far(db: Session, subscription: Subscription) -> int:
+    """Its payments, and the periods a 100 % coupon made free (settled with no Payment): a
+    `once` coupon that made the trial's first charge nothing must not make the next one free."""
+    payments = db.scalar(sa.select(sa.func.count()).where(Payment.subscription_id == subscription.id)) or 0
+    free = db.scalar(sa.select(sa.func.count()).where(
+        SubscriptionRenewal.subscription_id == subscription.id, SubscriptionRenewal.status == RenewalStatus.SUCCEEDED,
+        SubscriptionRenewal.payment_id.is_(None),
+    )) or 0
+    return payments + free
 
 
 def _record_payment(db: Session, store: Store, subscription: Subscription, renewal: SubscriptionRenewal,

@@ -68,3 +68,15 @@ def test_each_change_sends_its_event_with_the_subscription_view(db, store, recei
     assert [body["type"] for body in bodies] == SUBSCRIPTION_EVENTS
     assert [body["data"]["status"] for body in bodies] == ["active", "active", "paused", "active", "canceled"]
     assert [body["data"] for body in bodies] == json.loads(json.dumps(seen, default=str))
+
+
+
+def test_a_trials_free_first_charge_from_a_once_coupon_is_not_free_again(db, store):
+    """A 100 % `once` coupon makes the charge at the trial's end nothing (no Payment is
+    recorded): the periods after it cost the full price."""
+    make_coupon(db, store, code="FIRSTFREE", percent_off=100, duration="once")
+    subscription = subscribe(db, store, coupon_code="FIRSTFREE", trial_days=7)
+
+    assert renewals.advance_clock(db, store, days=7 + 14)[1] == 2
+
+    assert [payment.amount for payment in payments_of(db, subscription)] == [1000, 1000]
