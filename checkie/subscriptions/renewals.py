@@ -135,7 +135,7 @@ def _record_payment(db: Session, store: Store, subscription: Subscription, renew
     `payment` and `fee`, and the customer's receipt. The insert skips a payment the provider's
     idempotency already gave us (never two Payments for one intent)."""
     fee = ledger.fee_for(amount)
-    period_end = periods.period_after(renewal.period_start, subscription.interval, subscription.interval_count)
+    period_end = periods.next_period_end(subscription, renewal.period_start)
     title = services.title_of(db, subscription)
     discount = subscription.amount - amount
     line = {
@@ -173,7 +173,7 @@ def _record_payment(db: Session, store: Store, subscription: Subscription, renew
 def _renewed(db: Session, subscription: Subscription, renewal: SubscriptionRenewal, payment: Payment | None,
              now: datetime) -> None:
     """The period is paid: it becomes the current one, and the next is scheduled."""
-    period_end = periods.period_after(renewal.period_start, subscription.interval, subscription.interval_count)
+    period_end = periods.next_period_end(subscription, renewal.period_start)
     renewal.status = RenewalStatus.SUCCEEDED
     renewal.payment_id = payment.id if payment else None
     trial_ended = subscription.status is SubscriptionStatus.TRIALING

@@ -70,7 +70,7 @@ def start_from_checkout(db: Session, checkout: CheckoutSession, attempt: Payment
                         if coupon and coupon.duration is CouponDuration.REPEATING else None),
         coupon_code=coupon.code if coupon else None, provider=provider.name,
         payment_method=attempt.payment_method or "", trial_end=trial_end, current_period_start=now,
-        current_period_end=period_end, cancel_at_period_end=False, started_at=now,
+        current_period_end=period_end, billing_anchor=trial_end or now, cancel_at_period_end=False, started_at=now,
     )
     db.add(subscription)
     db.flush()
@@ -181,6 +181,7 @@ def resume(db: Session, subscription: Subscription) -> Subscription:
     left = periods.remaining(subscription, subscription.paused_at or now)
     subscription.status = SubscriptionStatus.ACTIVE
     subscription.current_period_end = now + left
+    subscription.billing_anchor = subscription.current_period_end
     subscription.paused_at = None
     schedule_renewal(db, subscription, subscription.current_period_end)
     add_event(db, subscription, "resumed", now, periodEnd=_iso(subscription.current_period_end))
