@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from checkie import money, providers
 from checkie.customers.models import Customer
 from checkie.database import dialect_insert, utcnow
+from checkie.errors import ValidationFailed
 from checkie.extensions import db as _db
 from checkie.notifications.services import queue_email
 from checkie.payments import ledger
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 RETRY_DAYS = (3, 5, 7)
 #: Statuses whose renewals are charged.
 BILLABLE = (SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+#: The most one advance of a test clock moves it: ten years of renewals is already a long run.
+MAX_ADVANCE_DAYS = 3650
 
 
 def process_renewal(db: Session, renewal_id: int, *, now: datetime | None = None) -> Payment | None:
@@ -238,7 +241,11 @@ def advance_clock(db: Session, store: Store, *, days: int) -> tuple[datetime, in
     """Move the store's test clock `days` forward and settle everything that falls due, in
     order of due time, each at its own time (a trial's end, a renewal, a dunning retry that the
     previous decline scheduled inside the window). Commits. Returns the new present and how many
-    renewal charges succeeded."""
+    renewal charges succeeded. ValidationFailed on `days` unless it is a whole number of days
+    from 1 to MAX_ADVANCE_DAYS: a clock never goes back (settled periods would fall due again
+    in its past), and a far jump would overflow the calendar."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_ADVANCE_DAYS:
+        raise ValidationFailed.on("days", f"Enter a whole number of days from 1 to {MAX_ADVANCE_DAYS}.")
     target = clock.advance(db, store.id, timedelta(days=days))
     db.commit()
     renewed = 0

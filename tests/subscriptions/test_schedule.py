@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from checkie.database import utcnow
-from checkie.subscriptions import renewals
+from checkie.errors import ValidationFailed
+from checkie.subscriptions import clock, renewals
 from checkie.subscriptions.models import RenewalStatus
 from tests.factories import make_store, make_user
 from tests.subscriptions.helpers import DAY, move_clock, open_renewal, payments_of, renewals_of, subscribe
@@ -52,3 +55,16 @@ def test_advance_clock_settles_in_due_order_and_counts_successful_charges(db, st
     assert first.id < second.id and first.created_at == sooner.trial_end and second.created_at == later.trial_end
     assert open_renewal(db, declined).failures == 1
     assert now >= later.trial_end + DAY
+
+
+@pytest.mark.parametrize("days", [0, -3, True, 1.5, "2", renewals.MAX_ADVANCE_DAYS + 1, 10**9])
+def test_the_clock_only_moves_forward_by_a_sensible_whole_number_of_days(db, store, days):
+    subscription = subscribe(db, store)
+
+    with pytest.raises(ValidationFailed) as refused:
+        renewals.advance_clock(db, store, days=days)
+
+    assert list(refused.value.fields) == ["days"]
+    db.rollback()
+    assert clock.offset(db, store.id) == timedelta(0)
+    assert len(payments_of(db, subscription)) == 1
