@@ -149,3 +149,16 @@ def test_the_table_leaves_canceled_and_incomplete_with_no_move():
     assert not [move for move in actions.TABLE
                 if move.source in (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE)]
     assert len(ILLEGAL) + len(LEGAL) == len(SubscriptionStatus) * len(Action) * 2
+
+
+def test_a_trial_set_to_cancel_ends_at_the_trials_end_without_a_charge(db, store):
+    subscription = subscribe(db, store, trial_days=5)
+    services.cancel(db, subscription, at_period_end=True)
+    db.commit()
+
+    assert renewals.advance_clock(db, store, days=30)[1] == 0
+
+    db.refresh(subscription)
+    assert subscription.status is SubscriptionStatus.CANCELED and subscription.canceled_at == subscription.trial_end
+    assert subscription.cancellation_reason is CancellationReason.REQUESTED_BY_MERCHANT
+    assert payments_of(db, subscription) == []

@@ -164,3 +164,22 @@ def test_a_card_that_declines_renewals_is_retried_3_5_and_7_days_after_the_first
     assert ended.to_address == "sam@example.com"
     assert renewals.advance_clock(db, store, days=30)[1] == 0
     assert len(renewals_of(db, subscription)) == 1
+
+
+def test_a_retry_that_goes_through_ends_dunning_and_keeps_the_periods_dates(db, store):
+    subscription = subscribe(db, store, card="pm_card_chargeCustomerFail")
+    first_due = open_renewal(db, subscription).due_at
+    renewals.advance_clock(db, store, days=7)
+    db.refresh(subscription)
+    subscription.payment_method = "pm_card_visa"  # set-up: the customer's card now pays
+    db.commit()
+
+    assert renewals.advance_clock(db, store, days=3)[1] == 1
+
+    db.refresh(subscription)
+    [_, recovered] = payments_of(db, subscription)
+    assert subscription.status is SubscriptionStatus.ACTIVE
+    assert (subscription.current_period_start, recovered.created_at) == (first_due, first_due + 3 * DAY)
+    assert subscription.current_period_end == first_due + 7 * DAY
+    assert services.timeline(db, subscription)[-1].detail["afterFailures"] == 1
+    assert len(emails(db, "subscription_payment_failed")) == 1
