@@ -110,3 +110,24 @@ def test_existing_payments_get_their_line_from_their_session(scratch_app):
                                "items": [], "answers": [], "coupon": None, "subtotal": 3000, "discount": 0,
                                "total": 3000, "currency": "USD"}
         assert db.session.get(Store, store_id).notify_new_sale is True
+
+
+BEFORE_SUBSCRIPTIONS = "0012_payouts"
+SUBSCRIPTION_TABLES = {"subscriptions", "subscription_renewals", "subscription_events", "test_clocks"}
+
+
+def _tables() -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names())
+
+
+def test_0013_adds_the_subscription_tables_and_takes_them_back(scratch_app):
+    with scratch_app.app_context():
+        upgrade()
+        assert SUBSCRIPTION_TABLES <= _tables()
+        assert "subscription_id" in {c["name"] for c in sa.inspect(db.engine).get_columns("payments")}
+        downgrade(revision=BEFORE_SUBSCRIPTIONS)
+        assert not SUBSCRIPTION_TABLES & _tables()
+        assert "subscription_id" not in {c["name"] for c in sa.inspect(db.engine).get_columns("payments")}
+        assert "trial_days" not in {c["name"] for c in sa.inspect(db.engine).get_columns("checkout_sessions")}
+        upgrade()
+        assert SUBSCRIPTION_TABLES <= _tables()

@@ -79,6 +79,9 @@ class Subscription(Model):
     trial_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     current_period_start: Mapped[datetime] = mapped_column(UTCDateTime)
     current_period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Where its periods are counted from (the first charge: the start or the trial's end; a
+    #: resume's new period end), so a month keeps its day: Jan 31, Feb 28, Mar 31.
+    billing_anchor: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_at_period_end: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     #: Given with a cancellation at period end and kept until it happens.
     cancellation_reason: Mapped[CancellationReason | None] = mapped_column(str_enum(CancellationReason, "cancellation_reason"))

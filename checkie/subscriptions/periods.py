@@ -16,9 +16,20 @@ _STEPS = {
 }
 
 
-def period_after(start: datetime, interval: Interval, count: int) -> datetime:
-    """Where a period that starts at `start` ends: a month from Jan 31 ends on Feb 28 (or 29)."""
-    return start + _STEPS[interval](count)
+def period_after(start: datetime, interval: Interval, count: int, *, anchor: datetime | None = None) -> datetime:
+    """Where a period that starts at `start` ends: a month from Jan 31 ends on Feb 28 (or 29).
+    With `anchor`, months and years end on the anchor's day where the month has it, so a
+    period that starts on a shortened Feb 28 of a Jan 31 anchor ends on Mar 31, not Mar 28."""
+    step = _STEPS[interval](count)
+    if anchor is not None and interval in (Interval.MONTH, Interval.YEAR):
+        step += relativedelta(day=anchor.day)  # relativedelta clamps the day to the month's last
+    return start + step
+
+
+def next_period_end(subscription: Subscription, period_start: datetime) -> datetime:
+    """The end of the subscription's period that starts at `period_start`, on its billing anchor's day."""
+    anchor = subscription.billing_anchor or subscription.trial_end or subscription.started_at
+    return period_after(period_start, subscription.interval, subscription.interval_count, anchor=anchor)
 
 
 def discount_until(first_charge_at: datetime, months: int | None) -> datetime | None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from checkie import money, providers
 from checkie.customers.models import Customer
 from checkie.database import dialect_insert, utcnow
+from checkie.errors import ValidationFailed
 from checkie.extensions import db as _db
 from checkie.notifications.services import queue_email
 from checkie.payments import ledger
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 RETRY_DAYS = (3, 5, 7)
 #: Statuses whose renewals are charged.
 BILLABLE = (SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+#: The most one advance of a test clock moves it: ten years of renewals is already a long run.
+MAX_ADVANCE_DAYS = 3650
 
 
 def process_renewal(db: Session, renewal_id: int, *, now: datetime | None = None) -> Payment | None:
@@ -97,8 +100,8 @@ def _settle(db: Session, subscription: Subscription, renewal: SubscriptionRenewa
         services.end(db, subscription, reason=subscription.cancellation_reason or CancellationReason.REQUESTED_BY_MERCHANT,
                      at=renewal.period_start)
         return None
-    paid_before = db.scalar(sa.select(sa.func.count()).where(Payment.subscription_id == subscription.id)) or 0
-    amount = periods.charge_amount(subscription, period_start=renewal.period_start, payments_so_far=paid_before)
+    amount = periods.charge_amount(subscription, period_start=renewal.period_start,
+                                   payments_so_far=_charges_so_far(db, subscription))
     if amount == 0:  # a 100 % coupon: the period is renewed with nothing to charge
         _renewed(db, subscription, renewal, None, now)
         return None
@@ -118,13 +121,24 @@ def _settle(db: Session, subscription: Subscription, renewal: SubscriptionRenewa
     return None
 
 
+def _charges_so_far(db: Session, subscription: Subscription) -> int:
+    """Its payments, and the periods a 100 % coupon made free (settled with no Payment): a
+    `once` coupon that made the trial's first charge nothing must not make the next one free."""
+    payments = db.scalar(sa.select(sa.func.count()).where(Payment.subscription_id == subscription.id)) or 0
+    free = db.scalar(sa.select(sa.func.count()).where(
+        SubscriptionRenewal.subscription_id == subscription.id, SubscriptionRenewal.status == RenewalStatus.SUCCEEDED,
+        SubscriptionRenewal.payment_id.is_(None),
+    )) or 0
+    return payments + free
+
+
 def _record_payment(db: Session, store: Store, subscription: Subscription, renewal: SubscriptionRenewal,
                     customer: Customer, amount: int, intent_id: str, now: datetime) -> Payment:
     """The captured renewal: a Payment (its line names the page and the period), its ledger rows
     `payment` and `fee`, and the customer's receipt. The insert skips a payment the provider's
     idempotency already gave us (never two Payments for one intent)."""
     fee = ledger.fee_for(amount)
-    period_end = periods.period_after(renewal.period_start, subscription.interval, subscription.interval_count)
+    period_end = periods.next_period_end(subscription, renewal.period_start)
     title = services.title_of(db, subscription)
     discount = subscription.amount - amount
     line = {
@@ -162,7 +176,7 @@ def _record_payment(db: Session, store: Store, subscription: Subscription, renew
 def _renewed(db: Session, subscription: Subscription, renewal: SubscriptionRenewal, payment: Payment | None,
              now: datetime) -> None:
     """The period is paid: it becomes the current one, and the next is scheduled."""
-    period_end = periods.period_after(renewal.period_start, subscription.interval, subscription.interval_count)
+    period_end = periods.next_period_end(subscription, renewal.period_start)
     renewal.status = RenewalStatus.SUCCEEDED
     renewal.payment_id = payment.id if payment else None
     trial_ended = subscription.status is SubscriptionStatus.TRIALING
@@ -227,7 +241,11 @@ def advance_clock(db: Session, store: Store, *, days: int) -> tuple[datetime, in
     """Move the store's test clock `days` forward and settle everything that falls due, in
     order of due time, each at its own time (a trial's end, a renewal, a dunning retry that the
     previous decline scheduled inside the window). Commits. Returns the new present and how many
-    renewal charges succeeded."""
+    renewal charges succeeded. ValidationFailed on `days` unless it is a whole number of days
+    from 1 to MAX_ADVANCE_DAYS: a clock never goes back (settled periods would fall due again
+    in its past), and a far jump would overflow the calendar."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_ADVANCE_DAYS:
+        raise ValidationFailed.on("days", f"Enter a whole number of days from 1 to {MAX_ADVANCE_DAYS}.")
     target = clock.advance(db, store.id, timedelta(days=days))
     db.commit()
     renewed = 0

@@ -70,7 +70,7 @@ def start_from_checkout(db: Session, checkout: CheckoutSession, attempt: Payment
                         if coupon and coupon.duration is CouponDuration.REPEATING else None),
         coupon_code=coupon.code if coupon else None, provider=provider.name,
         payment_method=attempt.payment_method or "", trial_end=trial_end, current_period_start=now,
-        current_period_end=period_end, cancel_at_period_end=False, started_at=now,
+        current_period_end=period_end, billing_anchor=trial_end or now, cancel_at_period_end=False, started_at=now,
     )
     db.add(subscription)
     db.flush()
@@ -174,13 +174,14 @@ def resume(db: Session, subscription: Subscription) -> Subscription:
     """The API's and the portal's resume: keep one set to cancel at its period's end, or resume
     a paused one, whose period goes on for what was left of it when it paused."""
     subscription = lock(db, subscription)
-    if subscription.cancel_at_period_end and subscription.status is not SubscriptionStatus.CANCELED:
+    if actions.move_for(subscription, Action.UNCANCEL) is not None:
         return uncancel(db, subscription)
     actions.check(subscription, Action.RESUME)
     now = clock.now(db, subscription.store_id)
     left = periods.remaining(subscription, subscription.paused_at or now)
     subscription.status = SubscriptionStatus.ACTIVE
     subscription.current_period_end = now + left
+    subscription.billing_anchor = subscription.current_period_end
     subscription.paused_at = None
     schedule_renewal(db, subscription, subscription.current_period_end)
     add_event(db, subscription, "resumed", now, periodEnd=_iso(subscription.current_period_end))

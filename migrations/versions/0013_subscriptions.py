@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('trial_end', TIME, nullable=True),
     sa.Column('current_period_start', TIME, nullable=False),
     sa.Column('current_period_end', TIME, nullable=False),
+    sa.Column('billing_anchor', TIME, nullable=True),
     sa.Column('cancel_at_period_end', sa.Boolean(), nullable=False),
     sa.Column('cancellation_reason', _enum('cancellation_reason', 'requested_by_customer', 'requested_by_merchant', 'duplicate', 'fraudulent', 'other', 'payment_failed'), nullable=True),
     sa.Column('canceled_at', TIME, nullable=True),
