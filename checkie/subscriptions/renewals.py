@@ -164,6 +164,7 @@ def _record_payment(db: Session, store: Store, subscription: Subscription, renew
         db, to=customer.email, template="receipt", subject=f"Your receipt from {store.name}",
         store_name=store.name, page_title=title, options=[], answers=[], coupon_code=subscription.coupon_code if discount else None,
         amount=formatted, payment_id=payment.id, name=customer.name, paid_at=now,
+        period_start=renewal.period_start, period_end=period_end,
     )
     record_event(db, store.id, "payment.completed", payment)
     ledger.post_entries(db, store.id, subscription.currency, [
@@ -263,8 +264,10 @@ def advance_clock(db: Session, store: Store, *, days: int) -> tuple[datetime, in
         if payment is not None:
             renewed += 1
         elif _still_due(db, due.id):
-            # Held by a worker that is settling it right now: wait for its commit, then go on.
-            db.scalar(sa.select(SubscriptionRenewal.id).where(SubscriptionRenewal.id == due.id).with_for_update())
+            # Its subscription is locked by a worker settling it, or by an action under way:
+            # wait for that commit on the same lock (not in a loop of skipped claims), then go on.
+            db.scalar(sa.select(Subscription.id).join(SubscriptionRenewal, SubscriptionRenewal.subscription_id == Subscription.id)
+                      .where(SubscriptionRenewal.id == due.id).with_for_update(of=Subscription))
             db.rollback()
 
 

@@ -105,10 +105,13 @@ def test_a_renewal_receipt_names_the_period_it_pays_for(app, db, store):
     assert f"<td>{day(start)} to {day(end)}</td>" in message.html_body
 
 
-def test_the_renewal_receipt_as_queued_today_reads_as_a_receipt(app, db, store):
-    subscribe(db, store)
+def test_the_renewal_task_sends_a_receipt_that_names_the_period(app, db, store):
+    subscription = subscribe(db, store)
+    start = subscription.current_period_end
     renewals.advance_clock(db, store, days=32)
     first, renewal = emails_to(db, SHOPPER, "receipt")
-    assert "Thank you for your purchase from Acme Goods" in renewal.text_body
-    assert "Club" in renewal.text_body and "Amount paid: €9.00" in renewal.text_body
-    assert "Period:" not in renewal.text_body and "<td>Club</td>" in renewal.html_body
+    db.refresh(subscription)
+    text = " ".join(renewal.text_body.split())
+    assert "Your subscription to Club from Acme Goods was renewed." in text
+    assert f"Period: {day(start)} to {day(subscription.current_period_end)} Amount paid: €9.00" in text
+    assert "Period:" not in first.text_body and "<td>Club</td>" in renewal.html_body
