@@ -23,6 +23,7 @@ from checkie.catalog.pages import publish_page
 from checkie.providers.stripe import sign_payload
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
+from tests.api.subscribing import subscribe
 from tests.factories import add_member, make_catalog, make_user
 from tests.http import access_token_for, csrf_token, login
 
@@ -298,6 +299,7 @@ def owned(db, user, store):
     page, embed = db.get(Page, ids["page_id"]), db.get(Embed, ids["embed_id"])
     publish_page(db, page)
     db.commit()
+    ids["subscription_id"] = subscribe(db, store).id
     return {**ids, "store_slug": store.slug, "page_slug": page.slug, "public_id": embed.public_id,
             "embed_id:text": embed.public_id}
 
@@ -321,10 +323,11 @@ def test_no_signed_in_html_route_answers_hostile_input_with_a_5xx(app, client, u
 
 def test_the_walk_has_a_real_id_for_every_api_path_argument(app, owned):
     """Otherwise the walk's probe of a route is a 404 and its body is never attacked (a webhook
-    endpoint and its delivery come from make_catalog, like every other object)."""
+    endpoint and its delivery come from make_catalog, like every other object; a subscription is
+    started by a real checkout)."""
     arguments = {name for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/") for name in rule.arguments}
     assert arguments - set(owned) == set()
-    assert {"endpoint_id", "delivery_id", "payout_id"} <= arguments
+    assert {"endpoint_id", "delivery_id", "payout_id", "subscription_id"} <= arguments
 
 
 @pytest.mark.usefixtures("no_propagation")

@@ -19,8 +19,11 @@ from checkie.payments.models import BalanceTransaction, Payment, Payout, PayoutA
 from checkie.stores import api_keys, members
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
+from checkie.subscriptions import clock
+from checkie.subscriptions.models import Subscription
 from checkie.webhooks import services as webhook_services
 from checkie.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from tests.api.subscribing import subscribe
 from tests.factories import add_member, make_catalog, make_store, make_user
 from tests.http import access_token_for, bearer, csrf_token, login_as
 
@@ -49,6 +52,8 @@ API_BODIES = {
     ("api_webhooks.WebhookEndpointById", "PATCH"): {"url": "http://127.0.0.1:9/hijacked", "enabled": False},
     ("api_webhooks.WebhookReplay", "POST"): {"since": "2000-01-01T00:00:00Z"},
     ("api_refunds.PaymentRefund", "POST"): {"amount": 100, "reason": "fraudulent"},
+    ("api_subscriptions.SubscriptionCancel", "POST"): {"atPeriodEnd": False, "reason": "fraudulent"},
+    ("api_subscriptions.StoreClockAdvance", "POST"): {"days": 30},
 }
 DASHBOARD_FORMS = {
     "stores.update": {"name": "Hijacked", "slug": "hijacked", "currency": "USD"},
@@ -77,18 +82,22 @@ OWN_API_ENDPOINTS = {
     "api_webhooks.WebhookDeliveryResend", "api_webhooks.WebhookReplay",
     "api_refunds.PaymentRefund", "api_refunds.Refunds", "api_refunds.RefundById",
     "api_payouts.PayoutAccount", "api_payouts.Payouts", "api_payouts.PayoutById",
+    "api_subscriptions.Subscriptions", "api_subscriptions.SubscriptionById", "api_subscriptions.SubscriptionCancel",
+    "api_subscriptions.SubscriptionPause", "api_subscriptions.SubscriptionResume", "api_subscriptions.StoreClock",
+    "api_subscriptions.StoreClockAdvance",
 }
 #: Path arguments that name an object inside a store (everything but the store itself).
 OBJECT_ARGUMENTS = {
     "member_id", "key_id", "page_id", "variant_id", "option_id", "field_id", "embed_id", "coupon_id",
     "payment_id", "session_id", "customer_id", "refund_id", "endpoint_id", "delivery_id", "payout_id",
+    "subscription_id",
 }
 
 
 @pytest.fixture
 def tenants(db, app):
-    """Alice owns store A (with a key and a catalog); Bob owns store B with a member, a key and a
-    catalog of its own."""
+    """Alice owns store A (with a key and a catalog); Bob owns store B with a member, a key, a
+    catalog and a subscription of its own."""
     alice, bob = make_user(db, email="alice@example.com"), make_user(db, email="bob@example.com")
     store_a = make_store(db, owner=alice, name="Store A", slug="store-a")
     store_b = make_store(db, owner=bob, name="Store B", slug="store-b")
@@ -97,6 +106,7 @@ def tenants(db, app):
     key_b, _ = create_api_key(db, store_b, name="B's key", created_by=bob)
     catalog_a, catalog_b = make_catalog(db, store_a), make_catalog(db, store_b)
     db.commit()
+    catalog_b["subscription_id"] = subscribe(db, store_b).id
     return {
         "alice": alice, "store_a": store_a, "store_b": store_b, "raw_key_a": raw_a,
         "ids_b": {"member_id": member_b.id, "key_id": key_b.id, **catalog_b},
@@ -130,6 +140,7 @@ def snapshot(db, tenants) -> tuple:
         _webhook_rows(db, store_b.id),
         _money_rows(db, store_b.id),
         _payout_rows(db, store_b.id),
+        _subscription_rows(db, store_b.id),
     )
 
 
@@ -172,6 +183,13 @@ def _payout_rows(db, store_id: int) -> list:
     payouts = db.scalars(sa.select(Payout).where(Payout.store_id == store_id).order_by(Payout.id)).all()
     return [account and (account.holder_name, account.account_number_encrypted),
             [(p.amount, p.currency, p.status.value) for p in payouts]]
+
+
+def _subscription_rows(db, store_id: int) -> list:
+    """Store B's subscriptions and how far its test clock ran ahead."""
+    subscriptions = db.scalars(sa.select(Subscription).where(Subscription.store_id == store_id).order_by(Subscription.id)).all()
+    return [[(s.status.value, s.cancel_at_period_end, s.paused_at, s.canceled_at) for s in subscriptions],
+            clock.offset(db, store_id)]
 
 
 def test_the_walk_covers_every_store_route_this_area_defines(app):

@@ -14,6 +14,8 @@ class SessionAmountSchema(CamelSchema):
     discount = fields.Integer(required=True)
     total = fields.Integer(required=True)
     currency = fields.String(required=True)
+    due_now = fields.Integer(required=True, metadata={
+        "description": "Minor units charged at checkout: the total, or 0 while a subscription's free trial runs."})
 
 
 class TransitionSchema(CamelSchema):
@@ -44,6 +46,8 @@ class CheckoutSessionSchema(CamelSchema):
 
 
 class CheckoutSessionDetailSchema(CheckoutSessionSchema):
+    subscription_id = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The subscription a completed checkout of a subscription page started; null otherwise."})
     transitions = fields.List(fields.Nested(TransitionSchema), required=True)
     attempts = fields.List(fields.Nested(AttemptSchema), required=True)
     line_items = fields.List(fields.Nested(LineItemSchema), required=True, metadata={
@@ -66,15 +70,16 @@ class SessionListArgsSchema(CamelSchema):
     state = fields.Enum(CheckoutState, by_value=True)
 
 
-def checkout_view(checkout, *, attempts: list | None = None, line: dict | None = None) -> dict:
+def checkout_view(checkout, *, attempts: list | None = None, line: dict | None = None,
+                  subscription_id: int | None = None) -> dict:
     """The merchant's view of a session; with `attempts` and its `line` (checkout.lines), the
-    detail (transitions, attempts, line items and answers)."""
+    detail (transitions, attempts, line items and answers, and the subscription it started)."""
     view = {
         "id": checkout.id, "state": checkout.state, "page_id": checkout.page_id, "email": checkout.email,
         "name": checkout.name, "attempt_count": checkout.attempt_count, "expires_at": checkout.expires_at,
         "created_at": checkout.created_at, "completed_at": checkout.completed_at,
         "amount": {"subtotal": checkout.subtotal, "discount": checkout.discount, "total": checkout.total,
-                   "currency": checkout.currency},
+                   "currency": checkout.currency, "due_now": checkout.due_now},
     }
     if attempts is not None:
         view["transitions"] = list(checkout.transitions)
@@ -82,4 +87,5 @@ def checkout_view(checkout, *, attempts: list | None = None, line: dict | None =
         view["line_items"] = (line or {}).get("items", [])
         view["custom_fields"] = (line or {}).get("answers", [])
         view["coupon_code"] = ((line or {}).get("coupon") or {}).get("code")
+        view["subscription_id"] = subscription_id
     return view

@@ -18,6 +18,7 @@ from checkie.checkout.models import CheckoutSession
 from checkie.extensions import db
 from checkie.pagination import decode_text_cursor
 from checkie.payments import reports
+from checkie.subscriptions.services import subscription_of_checkout
 
 blp = ApiBlueprint(
     "api_checkout_sessions", __name__, url_prefix="/api/stores",
@@ -54,7 +55,9 @@ class CheckoutSessionById(MethodView):
 
 
 def checkout_detail(checkout: CheckoutSession) -> dict:
-    """The session with its transitions, attempts and line: this answer, and the `data` of the
-    session's webhook events."""
+    """The session with its transitions, attempts, line and subscription: this answer, and the
+    `data` of the session's webhook events."""
     line = reports.checkout_line(db.session, checkout, reports.checkout_payment(db.session, checkout))
-    return checkout_view(checkout, attempts=reports.checkout_attempts(db.session, checkout.id), line=line)
+    subscription = subscription_of_checkout(db.session, checkout.id)
+    return checkout_view(checkout, attempts=reports.checkout_attempts(db.session, checkout.id), line=line,
+                         subscription_id=subscription.id if subscription else None)

@@ -1,31 +1,19 @@
-"""The JSON view of a subscription (SPEC §6.6), shared by the merchant API and webhook events."""
+"""The JSON view of a subscription (SPEC §6.6), shared by the merchant API and webhook events:
+one schema (subscription_schemas), so the OpenAPI document describes what events carry too."""
 from __future__ import annotations
 
-from datetime import datetime
-
+from checkie.api.subscription_schemas import SubscriptionSchema
+from checkie.payments.models import Payment
 from checkie.subscriptions.models import Subscription
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
 def subscription_view(subscription: Subscription) -> dict:
-    return {
-        "id": subscription.id,
-        "status": subscription.status.value,
-        "customerId": subscription.customer_id,
-        "pageId": subscription.page_id,
-        "amount": subscription.amount,
-        "currency": subscription.currency,
-        "interval": subscription.interval.value,
-        "intervalCount": subscription.interval_count,
-        "currentPeriodStart": _iso(subscription.current_period_start),
-        "currentPeriodEnd": _iso(subscription.current_period_end),
-        "trialEnd": _iso(subscription.trial_end),
-        "cancelAtPeriodEnd": subscription.cancel_at_period_end,
-        "canceledAt": _iso(subscription.canceled_at),
-        "cancellationReason": subscription.cancellation_reason.value if subscription.cancellation_reason else None,
-        "pausedAt": _iso(subscription.paused_at),
-        "createdAt": _iso(subscription.started_at),
-    }
+    """The subscription as the API lists it and its webhook events carry it."""
+    return SubscriptionSchema().dump(subscription)
+
+
+def subscription_detail(subscription: Subscription, payments: list[Payment]) -> dict:
+    """What SubscriptionDetailSchema dumps: the subscription's own members and its payments."""
+    own = {field.attribute or name: getattr(subscription, field.attribute or name)
+           for name, field in SubscriptionSchema().fields.items()}
+    return {**own, "payments": payments}

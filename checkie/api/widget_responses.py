@@ -17,6 +17,7 @@ from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.errors import NotFound
 from checkie.payments.models import AttemptStatus, Payment, PaymentAttempt
+from checkie.subscriptions.services import subscription_of_checkout
 
 #: The one kind of next action the widget knows: send the shopper to the PSP's page (3DS).
 REDIRECT_TO_URL = "redirect_to_url"
@@ -51,6 +52,15 @@ def checkout_payment(db: Session, checkout: CheckoutSession) -> Payment | None:
     return db.scalar(sa.select(Payment).where(Payment.session_id == checkout.id).order_by(Payment.id))
 
 
+def checkout_subscription_id(db: Session, checkout: CheckoutSession) -> int | None:
+    """The subscription a completed checkout started; None for a one-time page's (and before
+    completion, when there is none yet to look for)."""
+    if checkout.state is not CheckoutState.COMPLETED:
+        return None
+    subscription = subscription_of_checkout(db, checkout.id)
+    return subscription.id if subscription else None
+
+
 # ---------- shapes ----------
 
 def _iso(moment: datetime | None) -> str | None:
@@ -66,7 +76,9 @@ def amount_view(subtotal: int, discount: int, total: int, currency: str) -> dict
 
 
 def checkout_amount(checkout: CheckoutSession) -> dict:
-    return amount_view(checkout.subtotal, checkout.discount, checkout.total, checkout.currency)
+    """The session's amounts, and what is charged at checkout: nothing during a free trial."""
+    return {**amount_view(checkout.subtotal, checkout.discount, checkout.total, checkout.currency),
+            "dueNow": checkout.due_now}
 
 
 def coupon_view(coupon: Coupon | None) -> dict | None:
@@ -114,6 +126,7 @@ def checkout_view(db: Session, checkout: CheckoutSession) -> dict:
         "sessionId": checkout.id, "status": _enum_value(checkout.state), "email": checkout.email,
         "amount": checkout_amount(checkout), "customFields": dict(checkout.custom_fields or {}),
         "variantOptions": dict(checkout.variant_options or {}), "coupon": coupon_view(coupon),
+        "subscriptionId": checkout_subscription_id(db, checkout),
     }
 
 
@@ -150,7 +163,8 @@ def payment_started_view(checkout: CheckoutSession, attempt: PaymentAttempt) -> 
 
 
 def status_view(db: Session, checkout: CheckoutSession) -> dict:
-    view: dict = {"sessionId": checkout.id, "status": _enum_value(checkout.state), "attempts": checkout.attempt_count}
+    view: dict = {"sessionId": checkout.id, "status": _enum_value(checkout.state), "attempts": checkout.attempt_count,
+                  "subscriptionId": checkout_subscription_id(db, checkout)}
     if checkout.state is CheckoutState.COMPLETED:
         payment = checkout_payment(db, checkout)
         if payment is not None:

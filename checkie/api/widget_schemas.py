@@ -30,6 +30,11 @@ class WidgetAmountSchema(CamelSchema):
     currency = fields.String(required=True)
 
 
+class WidgetSessionAmountSchema(WidgetAmountSchema):
+    due_now = fields.Integer(required=True, metadata={
+        "description": "Minor units charged at checkout: the total, or 0 while a subscription's free trial runs."})
+
+
 class WidgetStoreSchema(CamelSchema):
     name = fields.String(required=True)
     slug = fields.String(required=True)
@@ -83,7 +88,7 @@ class OpenedCheckoutSchema(CamelSchema):
     expires_at = fields.DateTime(required=True, allow_none=True)
     store = fields.Nested(WidgetStoreSchema, required=True)
     page = fields.Nested(WidgetPageSchema, required=True)
-    amount = fields.Nested(WidgetAmountSchema, required=True)
+    amount = fields.Nested(WidgetSessionAmountSchema, required=True)
 
 
 class WidgetCouponSchema(CamelSchema):
@@ -97,13 +102,15 @@ class WidgetSessionSchema(CamelSchema):
     session_id = fields.String(required=True)
     status = _status(required=True)
     email = fields.String(required=True, allow_none=True)
-    amount = fields.Nested(WidgetAmountSchema, required=True)
+    amount = fields.Nested(WidgetSessionAmountSchema, required=True)
     custom_fields = fields.Dict(keys=fields.String(), required=True, metadata={"description": "Answers by field key."})
     variant_options = fields.Dict(
         keys=fields.String(), values=fields.Integer(), required=True,
         metadata={"description": "The chosen option id by variant id."},
     )
     coupon = fields.Nested(WidgetCouponSchema, required=True, allow_none=True)
+    subscription_id = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The subscription a completed checkout of a subscription page started; null otherwise."})
 
 
 class CouponCheckSchema(CamelSchema):
@@ -140,7 +147,9 @@ class CheckoutStatusSchema(CamelSchema):
     session_id = fields.String(required=True)
     status = _status(required=True)
     attempts = fields.Integer(required=True, metadata={"description": "Payment attempts so far."})
-    payment_id = fields.Integer(metadata={"description": "Once `completed`."})
+    payment_id = fields.Integer(metadata={"description": "Once `completed` (not after a free trial's checkout: nothing was paid)."})
+    subscription_id = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The subscription a completed checkout of a subscription page started; null otherwise."})
     next_action = fields.Nested(NextActionSchema, metadata={"description": "While `awaiting_action`."})
 
 

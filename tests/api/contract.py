@@ -28,7 +28,9 @@ from checkie.extensions import db as _db
 from checkie.payments.models import Payment, Refund
 from checkie.stores import access, api_keys, members
 from checkie.stores.models import ApiKey, Role, Store, StoreMember
+from checkie.subscriptions.models import Subscription, SubscriptionStatus
 from checkie.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from tests.api.subscribing import subscribe
 from tests.factories import make_payment, make_refund, make_store, make_user, make_webhook_delivery, make_webhook_endpoint
 from tests.http import access_token_for
 
@@ -66,7 +68,7 @@ class ApiWorld:
     #: How many rows of each kind were (re)created: names stay unique, and the run can show it.
     created: dict = field(default_factory=lambda: dict.fromkeys(
         ("user", "store", "member", "key", "page", "variant", "option", "field", "embed", "coupon",
-         "published page", "checkout", "endpoint", "delivery", "payment", "refund"), 0))
+         "published page", "checkout", "endpoint", "delivery", "payment", "refund", "subscription"), 0))
 
     def ensure(self) -> str:
         """Make the user, their store and one of each object in it exist (recreating what earlier
@@ -86,6 +88,7 @@ class ApiWorld:
                 "option_id": self._option(session, variant), "field_id": self._field(session, page),
                 "embed_id": self._embed(session, store, page), "coupon_id": self._coupon(session, store),
                 **self._webhook_ids(session, store), **self._payment_ids(session, store),
+                "subscription_id": self._subscription(session, store),
             }
             self.widget_ids = self._widget_ids(session, store)
             session.commit()
@@ -239,6 +242,18 @@ class ApiWorld:
             self._next("refund")
             refund = make_refund(session, payment)
         return {"payment_id": payment.id, "refund_id": refund.id}
+
+    def _subscription(self, session, store: Store) -> int:
+        """A subscription that is not canceled yet (cases cancel, pause and resume it), started
+        by a real checkout of a subscription page."""
+        subscription = session.scalar(
+            sa.select(Subscription).where(Subscription.store_id == store.id, Subscription.status != SubscriptionStatus.CANCELED)
+            .order_by(Subscription.id).limit(1)
+        )
+        if subscription is None:
+            self._next("subscription")
+            subscription = subscribe(session, store)
+        return subscription.id
 
     def _webhook_ids(self, session, store: Store) -> dict:
         """An enabled endpoint (on a closed loopback port: a test event or a resend fails at once,

@@ -22,8 +22,9 @@ def test_detail_has_transitions_and_attempts(client, db, store, auth):
     make_attempt(db, checkout, status=AttemptStatus.FAILED, intent_id="pi_one", failure_code="card_declined")
     db.commit()
     body = client.get(f"/api/stores/{store.id}/checkout-sessions/{checkout.id}", headers=auth).json
-    assert set(body) == LIST_KEYS | {"transitions", "attempts", "lineItems", "customFields", "couponCode"}
-    assert body["amount"] == {"subtotal": 3000, "discount": 0, "total": 3000, "currency": "USD"}
+    assert set(body) == LIST_KEYS | {"transitions", "attempts", "lineItems", "customFields", "couponCode",
+                                     "subscriptionId"}
+    assert body["amount"] == {"subtotal": 3000, "discount": 0, "total": 3000, "currency": "USD", "dueNow": 3000}
     assert (body["id"], body["state"], body["pageId"], body["attemptCount"]) == (checkout.id, "open", checkout.page_id, 1)
     assert [(t["from"], t["event"], t["to"]) for t in body["transitions"]] == [
         ("open", "INITIATE_PAYMENT", "processing"), ("processing", "PAYMENT_FAILED", "open")]

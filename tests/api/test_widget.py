@@ -15,7 +15,7 @@ from tests.factories import make_coupon, make_embed, make_shop
 from tests.widget import WIDGET, WIDGET_SHOP, fill_in, open_checkout, patch_session, status
 
 PAGE_KEYS = {"id", "slug", "title", "description", "pricing", "variants", "customFields", "allowCoupons"}
-SESSION_KEYS = {"sessionId", "status", "email", "amount", "customFields", "variantOptions", "coupon"}
+SESSION_KEYS = {"sessionId", "status", "email", "amount", "customFields", "variantOptions", "coupon", "subscriptionId"}
 
 
 @pytest.fixture
@@ -32,6 +32,11 @@ def opened(client, store, shop) -> dict:
 
 def amount(subtotal: int, discount: int = 0, currency: str = "USD") -> dict:
     return {"subtotal": subtotal, "discount": discount, "total": subtotal - discount, "currency": currency}
+
+
+def session_amount(subtotal: int, discount: int = 0) -> dict:
+    """A session's amounts: a one-time page's total is all due now."""
+    return {**amount(subtotal, discount), "dueNow": subtotal - discount}
 
 
 # ---------- open ----------
@@ -54,7 +59,7 @@ def test_open_answers_the_session_the_store_the_page_and_the_amount(client, stor
     assert [(f["key"], f["label"], f["type"], f["required"], f["options"]) for f in page["customFields"]] == [
         ("company", "Company", "text", True, None), ("color", "Color", "select", False, ["Red", "Blue"])]
     assert all(set(f) == {"id", "key", "label", "type", "required", "options"} for f in page["customFields"])
-    assert body["amount"] == amount(2500)  # the first option of every variant is preselected
+    assert body["amount"] == session_amount(2500)  # the first option of every variant is preselected
 
 
 def test_open_counts_a_view_and_a_session_each_time(client, db, store, shop):
@@ -103,7 +108,7 @@ def test_patch_answers_the_session_view(client, db, store, shop, opened):
     assert body["variantOptions"] == {str(shop.size): shop.large}
     assert body["customFields"] == {"company": "Initech", "color": "Blue"}
     assert body["coupon"] == {"code": "SAVE10", "percentOff": 10, "amountOff": None, "currency": None}
-    assert body["amount"] == amount(3000, 300)
+    assert body["amount"] == session_amount(3000, 300)
 
 
 def test_patch_that_takes_the_order_below_the_coupons_minimum_is_saved_without_the_coupon(client, db, store, shop, opened):
@@ -111,10 +116,10 @@ def test_patch_that_takes_the_order_below_the_coupons_minimum_is_saved_without_t
     make_coupon(db, store, code="BIG5", amount_off=500, minimum_amount=3000, currency="USD")
     db.commit()
     large = {"variantOptions": {str(shop.size): shop.large}, "couponCode": "BIG5"}
-    assert patch_session(client, opened["sessionId"], large).json["amount"] == amount(3000, 500)
+    assert patch_session(client, opened["sessionId"], large).json["amount"] == session_amount(3000, 500)
     response = patch_session(client, opened["sessionId"], {"variantOptions": {str(shop.size): shop.small}})
     assert response.status_code == 200, response.json
-    assert response.json["coupon"] is None and response.json["amount"] == amount(2500)
+    assert response.json["coupon"] is None and response.json["amount"] == session_amount(2500)
     assert response.json["variantOptions"] == {str(shop.size): shop.small}
 
 
@@ -122,12 +127,12 @@ def test_patch_keeps_what_is_not_sent(client, shop, opened):
     fill_in(client, opened["sessionId"])
     body = patch_session(client, opened["sessionId"], {"variantOptions": {str(shop.size): shop.large}}).json
     assert body["email"] == "shopper@example.com" and body["customFields"] == {"company": "Initech"}
-    assert body["amount"] == amount(3000)
+    assert body["amount"] == session_amount(3000)
 
 
 def test_patch_with_an_empty_body_changes_nothing(client, opened):
     response = client.patch(f"{WIDGET}/sessions/{opened['sessionId']}")
-    assert response.status_code == 200 and response.json["amount"] == amount(2500)
+    assert response.status_code == 200 and response.json["amount"] == session_amount(2500)
 
 
 @pytest.mark.parametrize("body, field", [
@@ -251,7 +256,8 @@ def test_validate_coupon_needs_a_session_and_a_code(client, opened):
 # ---------- status and abandon ----------
 
 def test_status_of_an_open_session(client, opened):
-    assert status(client, opened["sessionId"]) == {"sessionId": opened["sessionId"], "status": "open", "attempts": 0}
+    assert status(client, opened["sessionId"]) == {
+        "sessionId": opened["sessionId"], "status": "open", "attempts": 0, "subscriptionId": None}
 
 
 def test_abandon_ends_the_session_once(client, opened):

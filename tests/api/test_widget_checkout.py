@@ -48,6 +48,7 @@ def test_one_time_checkout_end_to_end(client, db, store, shop, session_id):
     assert payment is not None
     assert status(client, session_id) == {
         "sessionId": session_id, "status": "completed", "attempts": 1, "paymentId": payment.id,
+        "subscriptionId": None,
     }
     assert (payment.store_id, payment.amount, payment.currency.upper(), payment.email) == (
         store.id, 3000, "USD", "shopper@example.com")
@@ -112,7 +113,8 @@ def test_checkout_refuses_an_unpayable_session_with_its_reasons(client, store, s
     error = response.json["error"]
     assert error["code"] == "validation_error"
     assert set(error["fields"]) == {"email", "customFields.company"}  # every failing field at once (issue 10, item 6)
-    assert status(client, session_id) == {"sessionId": session_id, "status": "open", "attempts": 0}
+    assert status(client, session_id) == {"sessionId": session_id, "status": "open", "attempts": 0,
+                                          "subscriptionId": None}
 
 
 def test_checkout_needs_a_session_id(client):
@@ -124,7 +126,8 @@ def test_a_coupon_discounts_what_is_charged(client, db, store, session_id):
     make_coupon(db, store, code="SAVE10", max_redemptions=5)
     db.commit()
     patched = client.patch(f"{WIDGET}/sessions/{session_id}", json={"couponCode": "SAVE10"}).json
-    assert patched["amount"] == {"subtotal": 3000, "discount": 300, "total": 2700, "currency": "USD"}
+    assert patched["amount"] == {"subtotal": 3000, "discount": 300, "total": 2700, "currency": "USD",
+                                 "dueNow": 2700}
     assert pay(client, session_id).json["status"] == "completed"
     payment = db.scalar(sa.select(Payment).where(Payment.session_id == session_id))
     assert payment.amount == 2700
@@ -164,7 +167,8 @@ def test_keys_are_scoped_to_their_session(client, db, store, shop, session_id):
 def test_failed_authentication_reopens_the_session(client, db, session_id):
     url = pay(client, session_id, "pm_card_threeDSecureRequired").json["nextAction"]["url"]
     assert post_form(client, url.removeprefix("http://localhost"), {"outcome": "fail"}).status_code == 303
-    assert status(client, session_id) == {"sessionId": session_id, "status": "open", "attempts": 1}
+    assert status(client, session_id) == {"sessionId": session_id, "status": "open", "attempts": 1,
+                                          "subscriptionId": None}
     assert pay(client, session_id).json["status"] == "completed"
 
 
@@ -194,7 +198,8 @@ def test_an_unknown_payment_method_is_refused_before_anything_is_written(client,
                            headers={"Idempotency-Key": "card-number"})
     assert response.status_code == 422
     assert "pm_card_visa" in response.json["error"]["fields"]["paymentMethod"][0]
-    assert status(client, session_id) == {"sessionId": session_id, "status": "open", "attempts": 0}
+    assert status(client, session_id) == {"sessionId": session_id, "status": "open", "attempts": 0,
+                                          "subscriptionId": None}
     assert db.scalar(sa.select(sa.func.count()).select_from(PaymentAttempt)) == 0
     assert _tables_mentioning(db, session_id) == before
     assert method == "" or _tables_mentioning(db, method) == []
