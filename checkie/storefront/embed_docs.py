@@ -41,9 +41,11 @@ EVENT_DATA = {
                       "GET /api/stores/<storeId>/checkout-sessions/<id> answers it.",
     "payment.refunded": "A refund of a payment succeeded, in full or in part. The payment (its status and "
                         "amountRefunded moved), with the refund under refund, as GET …/refunds/<id> answers it.",
-    "subscription.created": "A subscription started. The subscription.",
-    "subscription.renewed": "A subscription's period was paid again. The subscription.",
-    "subscription.cancelled": "A subscription was cancelled. The subscription.",
+    "subscription.created": "A subscription started: trialing after a free trial's checkout, active after a paid one. "
+                            "The subscription.",
+    "subscription.renewed": "A subscription's next period was paid (a trial's end included). The subscription.",
+    "subscription.cancelled": "A subscription ended: cancelled now, at the end of its period, or after its last "
+                              "declined retry (cancellationReason payment_failed). The subscription.",
     "subscription.paused": "A subscription was paused. The subscription.",
     "subscription.resumed": "A paused subscription was resumed. The subscription.",
     "customer.created": "A shopper became a customer of the store. The customer.",
