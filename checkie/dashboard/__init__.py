@@ -15,7 +15,9 @@ from checkie.dashboard import (
     payments,
     payouts,
     stores,
+    subscriptions,
     team,
+    test_clock,
     webhooks,
 )
 from checkie.dashboard.context import template_context
@@ -35,6 +37,8 @@ BLUEPRINTS = (
     checkouts.bp,
     payments.bp,
     customers.bp,
+    subscriptions.bp,
+    test_clock.bp,
     balance.bp,
     payouts.bp,
     mailbox.bp,
