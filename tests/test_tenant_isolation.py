@@ -19,10 +19,12 @@ from checkie.payments.models import BalanceTransaction, Payment, Payout, PayoutA
 from checkie.stores import api_keys, members
 from checkie.stores.api_keys import create_api_key
 from checkie.stores.models import Role
+from checkie.subscriptions.models import Subscription
 from checkie.webhooks import services as webhook_services
 from checkie.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.factories import add_member, make_catalog, make_store, make_user
 from tests.http import access_token_for, bearer, csrf_token, login_as
+from tests.subscription_factories import make_subscription
 
 #: Bodies that would succeed on the caller's own store, so only the tenant check can refuse them.
 API_BODIES = {
@@ -82,7 +84,10 @@ OWN_API_ENDPOINTS = {
 OBJECT_ARGUMENTS = {
     "member_id", "key_id", "page_id", "variant_id", "option_id", "field_id", "embed_id", "coupon_id",
     "payment_id", "session_id", "customer_id", "refund_id", "endpoint_id", "delivery_id", "payout_id",
+    "subscription_id",
 }
+#: Path arguments that name no object (an action of a subscription), with a value that works.
+NAME_ARGUMENTS = {"action_name": "cancel_now"}
 
 
 @pytest.fixture
@@ -96,6 +101,7 @@ def tenants(db, app):
     key_a, raw_a = create_api_key(db, store_a, name="A's key", created_by=alice)
     key_b, _ = create_api_key(db, store_b, name="B's key", created_by=bob)
     catalog_a, catalog_b = make_catalog(db, store_a), make_catalog(db, store_b)
+    catalog_b["subscription_id"] = make_subscription(db, store_b).id
     db.commit()
     return {
         "alice": alice, "store_a": store_a, "store_b": store_b, "raw_key_a": raw_a,
@@ -113,7 +119,7 @@ def store_scoped_rules(app, prefix: str) -> list[tuple[Rule, str]]:
 
 def build(app, rule: Rule, store_id: int, ids: dict) -> str:
     """The rule's URL for `store_id`; other ids from `ids` (another store's member/key), else 1."""
-    values = {name: ids.get(name, 1) for name in rule.arguments} | {"store_id": store_id}
+    values = {name: ids.get(name, NAME_ARGUMENTS.get(name, 1)) for name in rule.arguments} | {"store_id": store_id}
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
 
@@ -130,6 +136,7 @@ def snapshot(db, tenants) -> tuple:
         _webhook_rows(db, store_b.id),
         _money_rows(db, store_b.id),
         _payout_rows(db, store_b.id),
+        _subscription_rows(db, store_b.id),
     )
 
 
@@ -174,6 +181,12 @@ def _payout_rows(db, store_id: int) -> list:
             [(p.amount, p.currency, p.status.value) for p in payouts]]
 
 
+def _subscription_rows(db, store_id: int) -> list:
+    """Store B's subscriptions as an action would change them."""
+    rows = db.scalars(sa.select(Subscription).where(Subscription.store_id == store_id).order_by(Subscription.id)).all()
+    return [(s.status.value, s.cancel_at_period_end, s.paused_at) for s in rows]
+
+
 def test_the_walk_covers_every_store_route_this_area_defines(app):
     dashboard = {rule.endpoint for rule, _ in store_scoped_rules(app, "/dashboard/")}
     api = {rule.endpoint for rule, _ in store_scoped_rules(app, "/api/")}
@@ -185,7 +198,7 @@ def test_the_walk_covers_every_store_route_this_area_defines(app):
             "coupons.index", "webhooks.index", "webhooks.show", "webhooks.update", "webhooks.rotate",
             "webhooks.delivery", "webhooks.resend", "webhooks.replay"} <= dashboard
     arguments = {name for rule, _ in store_scoped_rules(app, "/") for name in rule.arguments}
-    assert arguments - {"store_id"} <= OBJECT_ARGUMENTS, "a new kind of object id: add it to the tenants fixture"
+    assert arguments - {"store_id"} - set(NAME_ARGUMENTS) <= OBJECT_ARGUMENTS, "a new kind of object id: add it to the tenants fixture"
 
 
 def test_dashboard_routes_of_another_store_are_404(app, client, db, tenants):
