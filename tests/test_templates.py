@@ -76,7 +76,8 @@ def _catalog(session, store) -> dict:
     failed_payout.failure_code = "no_account"
     subscription = make_subscription(session, store, email=customer.email, page_id=page.id, discount=500,
                                      discount_duration="forever", cancel_at_period_end=True)
-    return {"subscription_id": subscription.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id, "payout_id": failed_payout.id,
+    return {"subscription_id": subscription.id,
+            "endpoint_id": endpoint.id, "delivery_id": delivery.id, "payout_id": failed_payout.id,
             "action_token": attempt.action_token, "public_id": embed.public_id,
             "page_id": page.id, "field_id": field.id, "coupon_id": coupon.id, "session_id": checkout.id,
             "payment_id": payment.id, "customer_id": customer.id, "store_slug": store.slug, "page_slug": page.slug}

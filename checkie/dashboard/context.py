@@ -6,8 +6,8 @@ from flask import g
 from flask_login import current_user
 
 from checkie.catalog import fields
-from checkie.dashboard.forms.catalog_fields import NEW_PREFIX, CustomFieldForm
 from checkie.dashboard import test_clock
+from checkie.dashboard.forms.catalog_fields import NEW_PREFIX, CustomFieldForm
 from checkie.dashboard.guards import can_edit
 from checkie.extensions import db
 from checkie.stores import access

@@ -61,8 +61,9 @@ def new():
 @bp.get("/dashboard/stores/<int:store_id>")
 @store_required(Role.VIEWER)
 def show(store: Store):
-    """The overview: totals, subscriptions (MRR, how many, churn on the store's clock), and gross revenue per day over the last 30 days as an inline SVG
-    chart with a round y-axis, in the store's currency (or, without payments in it, the first currency it has)."""
+    """The overview: totals, subscriptions (MRR, how many, churn on the store's clock), and gross
+    revenue per day over the last 30 days as an inline SVG chart with a round y-axis, in the
+    store's currency (or, without payments in it, the first currency it has)."""
     stats = reports.store_overview(db.session, store)
     currency = stats.revenue[0]["currency"] if stats.revenue else store.currency
     chart = reports.revenue_by_day(db.session, store.id, currency, days=30)

@@ -55,8 +55,8 @@ def render_index(store: Store, *, status: int = 200):
                                            limit=PAGE_SIZE)
     _load_customers(rows)
     return render_page(
-        "dashboard/subscriptions/index.html", block="subscription_list", status=status, store=store, subscriptions=rows, more=more,
-        paged=bool(before), args=args, filtered=any(args.values()), statuses=STATUSES,
+        "dashboard/subscriptions/index.html", block="subscription_list", status=status, store=store,
+        subscriptions=rows, more=more, paged=bool(before), args=args, filtered=any(args.values()), statuses=STATUSES,
         titles={row.id: services.title_of(db.session, row) for row in rows}, price_text=services.price_text,
     )
 
