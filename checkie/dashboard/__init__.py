@@ -17,7 +17,6 @@ from checkie.dashboard import (
     stores,
     subscriptions,
     team,
-    test_clock,
     webhooks,
 )
 from checkie.dashboard.context import template_context
@@ -38,7 +37,6 @@ BLUEPRINTS = (
     payments.bp,
     customers.bp,
     subscriptions.bp,
-    test_clock.bp,
     balance.bp,
     payouts.bp,
     mailbox.bp,

@@ -6,7 +6,7 @@ from flask import g
 from flask_login import current_user
 
 from checkie.catalog import fields
-from checkie.dashboard import test_clock
+from checkie.dashboard import test_mode
 from checkie.dashboard.forms.catalog_fields import NEW_PREFIX, CustomFieldForm
 from checkie.dashboard.guards import can_edit
 from checkie.extensions import db
@@ -28,6 +28,6 @@ def template_context() -> dict:
         "custom_field_form": lambda: CustomFieldForm(formdata=None, prefix=NEW_PREFIX),
         "custom_fields_locked": fields.keys_locked,
         # The layout's test-mode bar: the store's clock (None outside test mode) and its form.
-        "test_clock_now": test_clock.bar_clock,
-        "test_clock_form": test_clock.bar_form,
+        "test_clock_now": test_mode.bar_clock,
+        "test_clock_form": test_mode.bar_form,
     }

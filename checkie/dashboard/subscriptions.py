@@ -1,6 +1,7 @@
 """Dashboard: a store's subscriptions — the list (status filter, email search, keyset pages,
-newest first), one subscription with its payments and timeline, and the actions the table of
-checkie.subscriptions.actions allows it now.
+newest first), one subscription with its payments and timeline, the actions the table of
+checkie.subscriptions.actions allows it now, and the test-mode bar's button that moves the
+store's clock (checkie.dashboard.test_mode renders the bar).
 
 Viewers see everything and change nothing; owners and admins act. Each action is a POST to
 `/<subscription_id>/<action>`, then post/redirect/get with a flash; a move the table refuses
@@ -13,8 +14,9 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, url_for
 
 from checkie.customers.models import Customer
+from checkie.dashboard import test_mode
 from checkie.dashboard.forms import ActionForm
-from checkie.dashboard.forms.subscriptions import CancelSubscriptionForm
+from checkie.dashboard.forms.subscriptions import AdvanceClockForm, CancelSubscriptionForm
 from checkie.dashboard.guards import store_required
 from checkie.errors import ValidationFailed
 from checkie.extensions import db
@@ -22,11 +24,11 @@ from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page, request, see_other
 from checkie.pagination import id_or_none
 from checkie.stores.models import Role, Store
-from checkie.subscriptions import actions, services
+from checkie.subscriptions import actions, renewals, services
 from checkie.subscriptions.actions import Action
 from checkie.subscriptions.models import Subscription, SubscriptionEvent, SubscriptionStatus
 
-bp = Blueprint("subscriptions", __name__, url_prefix="/dashboard/stores/<int:store_id>/subscriptions")
+bp = Blueprint("subscriptions", __name__, url_prefix="/dashboard/stores/<int:store_id>")
 PAGE_SIZE = 50
 STATUSES = [(s.value, s.value.replace("_", " ").capitalize()) for s in SubscriptionStatus]
 #: The actions that end a subscription (now or at its period's end): they carry a reason.
@@ -41,14 +43,14 @@ def current_filters() -> tuple[SubscriptionStatus | None, str | None, dict]:
     return status, email, {"status": status.value if status else None, "q": email}
 
 
-@bp.get("")
+@bp.get("/subscriptions")
 @store_required(Role.VIEWER)
 def index(store: Store):
     return render_index(store)
 
 
 def render_index(store: Store, *, status: int = 200):
-    """The list as the query string filters it (also where a refused test-clock advance shows its error)."""
+    """The list as the query string filters it (and where a refused clock advance shows its error)."""
     wanted, email, args = current_filters()
     before = id_or_none(request.args.get("before", type=int))
     rows, more = services.subscriptions_of(db.session, store, status=wanted, email=email, before_id=before,
@@ -68,14 +70,14 @@ def _load_customers(rows: list[Subscription]) -> None:
         db.session.scalars(sa.select(Customer).where(Customer.id.in_(ids))).all()
 
 
-@bp.get("/<int:subscription_id>")
+@bp.get("/subscriptions/<int:subscription_id>")
 @store_required(Role.VIEWER)
 def show(store: Store, subscription_id: int):
     subscription = services.subscription_of(db.session, store, subscription_id)
     return _render_subscription(store, subscription)
 
 
-@bp.post("/<int:subscription_id>/<action_name>")
+@bp.post("/subscriptions/<int:subscription_id>/<action_name>")
 @store_required(Role.ADMIN)
 def act(store: Store, subscription_id: int, action_name: str):
     action = _action_named(action_name)
@@ -129,6 +131,35 @@ def _render_subscription(store: Store, subscription: Subscription, *, cancel_for
         allowed=actions.allowed(subscription), cancel_form=cancel_form or CancelSubscriptionForm(formdata=None),
         refusal=refusal,
     )
+
+
+# ---------------------------------------------------------------- the test clock
+
+
+@bp.post("/test-clock/advance")
+@store_required(Role.ADMIN)
+def advance_clock(store: Store):
+    """Move a test-mode store's clock and charge what falls due (the service commits as it goes),
+    then go back to the page the button was on. Outside test mode there is no clock to move."""
+    if not test_mode.in_test_mode(store):
+        abort(404)
+    form = AdvanceClockForm()
+    if not form.validate_on_submit():
+        test_mode.refused(form)  # the bar is on every page: its error shows on the list
+        return render_index(store, status=422)
+    now, renewed = renewals.advance_clock(db.session, store, days=form.days.data)
+    flash(f"Clock moved to {now:%d %b %Y, %H:%M}; {renewed} renewal{'' if renewed == 1 else 's'} charged.", "success")
+    return see_other(_back_to(form.next.data, store))
+
+
+def _back_to(target: str | None, store: Store) -> str:
+    """Where the button was pressed, when that is one of this store's dashboard pages (a path
+    here, never another site's address); else the subscriptions list."""
+    target = target or ""
+    own_page = target == f"/dashboard/stores/{store.id}" or target.startswith(f"/dashboard/stores/{store.id}/")
+    if own_page and "\\" not in target and target.isprintable():
+        return target
+    return url_for("subscriptions.index", store_id=store.id)
 
 
 # ---------------------------------------------------------------- the timeline in plain words
