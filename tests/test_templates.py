@@ -35,6 +35,7 @@ from tests.factories import (
     make_user,
 )
 from tests.http import login, post_form
+from tests.subscription_factories import make_subscription
 
 _EMAILED_PATH = re.compile(r"https?://[^/\s]+(/\S+)")
 
@@ -53,7 +54,7 @@ def _emailed_path(session, to: str, kind_hint: str) -> str:
 
 def _catalog(session, store) -> dict:
     """A published page with a custom field and an embed, a coupon, a paid checkout session with
-    its customer and payment, and a session waiting for the shopper's 3DS step."""
+    its customer and payment, a session waiting for the shopper's 3DS step, and a subscription."""
     page = make_page(session, store, title="Linen tote bag", amount=2400, description="Hand-stitched.", publish=True)
     field = make_field(session, page, label="Gift note")
     embed = make_embed(session, page)
@@ -73,7 +74,10 @@ def _catalog(session, store) -> dict:
     session.add(WebhookAttempt(delivery_id=delivery.id, status_code=500, duration_ms=12, response_excerpt="oops"))
     failed_payout = make_payout(session, store, status=PayoutStatus.FAILED)
     failed_payout.failure_code = "no_account"
-    return {"endpoint_id": endpoint.id, "delivery_id": delivery.id, "payout_id": failed_payout.id,
+    subscription = make_subscription(session, store, email=customer.email, page_id=page.id, discount=500,
+                                     discount_duration="forever", cancel_at_period_end=True)
+    return {"subscription_id": subscription.id,
+            "endpoint_id": endpoint.id, "delivery_id": delivery.id, "payout_id": failed_payout.id,
             "action_token": attempt.action_token, "public_id": embed.public_id,
             "page_id": page.id, "field_id": field.id, "coupon_id": coupon.id, "session_id": checkout.id,
             "payment_id": payment.id, "customer_id": customer.id, "store_slug": store.slug, "page_slug": page.slug}

@@ -15,6 +15,7 @@ from checkie.dashboard import (
     payments,
     payouts,
     stores,
+    subscriptions,
     team,
     webhooks,
 )
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     checkouts.bp,
     payments.bp,
     customers.bp,
+    subscriptions.bp,
     balance.bp,
     payouts.bp,
     mailbox.bp,

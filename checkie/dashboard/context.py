@@ -1,11 +1,12 @@
-"""Template context for dashboard pages: the store switcher, the current store, and what the
-custom-field editor's partial needs when the page editor includes it."""
+"""Template context for dashboard pages: the store switcher, the current store, the test-mode
+bar, and what the custom-field editor's partial needs when the page editor includes it."""
 from __future__ import annotations
 
 from flask import g
 from flask_login import current_user
 
 from checkie.catalog import fields
+from checkie.dashboard import test_mode
 from checkie.dashboard.forms.catalog_fields import NEW_PREFIX, CustomFieldForm
 from checkie.dashboard.guards import can_edit
 from checkie.extensions import db
@@ -26,4 +27,7 @@ def template_context() -> dict:
         # `_custom_fields.html`, included by the page editor with just `page` and `store`:
         "custom_field_form": lambda: CustomFieldForm(formdata=None, prefix=NEW_PREFIX),
         "custom_fields_locked": fields.keys_locked,
+        # The layout's test-mode bar: the store's clock (None outside test mode) and its form.
+        "test_clock_now": test_mode.bar_clock,
+        "test_clock_form": test_mode.bar_form,
     }

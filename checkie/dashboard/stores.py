@@ -15,6 +15,7 @@ from checkie.payments import reports, setup
 from checkie.payments.services import delete_store
 from checkie.stores import access, services
 from checkie.stores.models import Role, Store
+from checkie.subscriptions import clock, metrics
 
 bp = Blueprint("stores", __name__)
 
@@ -60,15 +61,18 @@ def new():
 @bp.get("/dashboard/stores/<int:store_id>")
 @store_required(Role.VIEWER)
 def show(store: Store):
-    """The overview: totals, and gross revenue per day over the last 30 days as an inline SVG
-    chart with a round y-axis, in the store's currency (or, without payments in it, the first currency it has)."""
+    """The overview: totals, subscriptions (MRR, how many, churn on the store's clock), and gross
+    revenue per day over the last 30 days as an inline SVG chart with a round y-axis, in the
+    store's currency (or, without payments in it, the first currency it has)."""
     stats = reports.store_overview(db.session, store)
     currency = stats.revenue[0]["currency"] if stats.revenue else store.currency
     chart = reports.revenue_by_day(db.session, store.id, currency, days=30)
     axis = charts.revenue_axis(max(point.amount for point in chart))
+    now = clock.now(db.session, store.id)
     return render_page(
         "dashboard/stores/show.html", store=store, stats=stats, chart=chart, chart_currency=currency, axis=axis,
-        setup=setup.setup_progress(db.session, store.id),
+        setup=setup.setup_progress(db.session, store.id), mrr=metrics.mrr(db.session, store, now=now),
+        subscription_counts=metrics.counts(db.session, store), churn=metrics.churn(db.session, store, now=now),
     )
 
 

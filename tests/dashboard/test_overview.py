@@ -1,5 +1,5 @@
-"""Dashboard: the store overview — revenue, payments, conversions and rate, and the revenue
-chart drawn on the server as inline SVG."""
+"""Dashboard: the store overview — revenue, payments, conversions and rate, the revenue chart
+drawn on the server as inline SVG, and the subscriptions' MRR, counts and churn."""
 from __future__ import annotations
 
 import re
@@ -10,6 +10,7 @@ from checkie.database import utcnow
 from checkie.payments.models import PayoutStatus
 from tests.factories import credit_payment, make_page, make_payment, make_payout, make_refund, make_store
 from tests.http import login_as
+from tests.subscription_factories import make_subscription
 
 
 def test_overview_numbers_and_chart(client, db, user, store):
@@ -80,3 +81,40 @@ def test_overview_counts_refunds_and_payouts_in_the_store_currency(client, db, u
     html = client.get(f"/dashboard/stores/{store.id}").get_data(as_text=True)
     assert re.search(r"Refunded</span>\s*<span class=\"stat-value\">\$15.00<", html)
     assert re.search(r"Paid out</span>\s*<span class=\"stat-value\">\$27.00<", html)
+
+
+def test_overview_shows_mrr_per_currency_active_subscriptions_and_churn(client, db, user, store):
+    old = utcnow() - timedelta(days=90)
+    make_subscription(db, store, amount=1000, started_at=old)
+    make_subscription(db, store, amount=12000, interval="year", status="past_due", started_at=old)
+    make_subscription(db, store, amount=2000, currency="EUR", interval="week", interval_count=2)
+    make_subscription(db, store, amount=5000, status="trialing", started_at=old)
+    make_subscription(db, store, status="canceled", started_at=old, canceled_at=utcnow() - timedelta(days=4))
+    db.commit()
+    login_as(client, user)
+
+    html = client.get(f"/dashboard/stores/{store.id}").get_data(as_text=True)
+
+    assert re.search(r"MRR</span>\s*<span class=\"stat-value\">\$20.00<", html)
+    assert re.search(r"MRR</span>\s*<span class=\"stat-value\">€43.33<", html)  # 2000 × 52 / 24
+    assert re.search(r"Active subscriptions</span>\s*<span class=\"stat-value\">3<", html)
+    assert re.search(r"Trialing</span>\s*<span class=\"stat-value\">1<", html)
+    assert re.search(r"Churn, last 30 days</span>\s*<span class=\"stat-value\">1 of 4 \(25.0 %\)<", html)
+
+
+def test_overview_without_subscriptions_shows_no_subscription_figures(client, db, user, store):
+    login_as(client, user)
+
+    html = client.get(f"/dashboard/stores/{store.id}").get_data(as_text=True)
+
+    assert "MRR" not in html and 'id="subscription-numbers"' not in html
+
+
+def test_churn_without_live_subscriptions_a_month_ago_is_a_dash(client, db, user, store):
+    make_subscription(db, store, amount=1000)  # started yesterday
+    db.commit()
+    login_as(client, user)
+
+    html = client.get(f"/dashboard/stores/{store.id}").get_data(as_text=True)
+
+    assert re.search(r"Churn, last 30 days</span>\s*<span class=\"stat-value\">—<", html)
