@@ -12,8 +12,9 @@ from checkie.customers.models import Customer
 from checkie.database import utcnow
 from checkie.payments.initiation import initiate_payment
 from checkie.stores.models import Store
+from checkie.subscriptions import services
 from checkie.subscriptions.models import Subscription, SubscriptionStatus
-from tests.factories import make_customer, make_page, payable_checkout
+from tests.factories import make_customer, make_page, open_checkout
 
 
 def make_subscription(db, store: Store, *, email: str = "sub@example.com", status: str = "active", amount: int = 900,
@@ -39,11 +40,16 @@ def make_subscription(db, store: Store, *, email: str = "sub@example.com", statu
 
 
 def subscribe(db, store: Store, *, trial_days: int = 0, card: str = "pm_card_visa", amount: int = 900,
-              title: str = "Coffee club") -> Subscription:
-    """A shopper's checkout of a monthly subscription page, committed: trialing with `trial_days`,
-    else active with its first payment."""
-    page = make_page(db, store, title=title, amount=amount, pricing_type="subscription", interval="month",
-                     trial_days=trial_days, publish=True)
-    initiate_payment(db, payable_checkout(db, page), payment_method=card)
+              title: str = "Coffee club", slug: str | None = None, interval: str = "month", interval_count: int = 1,
+              coupon_code: str | None = None, email: str = "shopper@example.com") -> Subscription:
+    """A shopper's checkout of a new subscription page (every `interval_count` × `interval`),
+    committed: trialing with `trial_days`, else active with its first payment."""
+    page = make_page(db, store, title=title, slug=slug, amount=amount, pricing_type="subscription", interval=interval,
+                     interval_count=interval_count, trial_days=trial_days, publish=True)
+    updates = {"email": email, "name": "Sam Shopper"} | ({"coupon_code": coupon_code} if coupon_code else {})
+    checkout = open_checkout(db, page, **updates)
+    initiate_payment(db, checkout, payment_method=card)
     db.commit()
-    return db.scalars(sa.select(Subscription).order_by(Subscription.id.desc()).limit(1)).one()
+    subscription = services.subscription_of_checkout(db, checkout.id)
+    assert subscription is not None, "the checkout did not start a subscription"
+    return subscription

@@ -147,7 +147,8 @@ class CheckoutStatusSchema(CamelSchema):
     session_id = fields.String(required=True)
     status = _status(required=True)
     attempts = fields.Integer(required=True, metadata={"description": "Payment attempts so far."})
-    payment_id = fields.Integer(metadata={"description": "Once `completed` (not after a free trial's checkout: nothing was paid)."})
+    payment_id = fields.Integer(metadata={
+        "description": "Once `completed` (not after a free trial's checkout: nothing was paid)."})
     subscription_id = fields.Integer(required=True, allow_none=True, metadata={
         "description": "The subscription a completed checkout of a subscription page started; null otherwise."})
     next_action = fields.Nested(NextActionSchema, metadata={"description": "While `awaiting_action`."})

@@ -48,10 +48,11 @@ log = logging.getLogger("checkie.payments")
 #: What else happens, in the same transaction, when a checkout completes: `listener(db, checkout,
 #: attempt, payment)`, with `payment` None for a free trial's saved card. Domains above payments
 #: (subscriptions) register here when the app is created, since payments may not import them.
-_completion_listeners: dict[str, Callable[[Session, CheckoutSession, PaymentAttempt, Payment | None], object]] = {}
+CompletionListener = Callable[[Session, CheckoutSession, PaymentAttempt, "Payment | None"], object]
+_completion_listeners: dict[str, CompletionListener] = {}
 
 
-def on_checkout_completed(name: str, listener: Callable[[Session, CheckoutSession, PaymentAttempt, Payment | None], object]) -> None:
+def on_checkout_completed(name: str, listener: CompletionListener) -> None:
     """Run `listener` for every checkout that completes from now on (registering a name again replaces it)."""
     _completion_listeners[name] = listener
 

@@ -162,7 +162,8 @@ def _record_payment(db: Session, store: Store, subscription: Subscription, renew
     formatted = money.format_money(amount, subscription.currency)
     queue_email(
         db, to=customer.email, template="receipt", subject=f"Your receipt from {store.name}",
-        store_name=store.name, page_title=title, options=[], answers=[], coupon_code=subscription.coupon_code if discount else None,
+        store_name=store.name, page_title=title, options=[], answers=[],
+        coupon_code=subscription.coupon_code if discount else None,
         amount=formatted, payment_id=payment.id, name=customer.name, paid_at=now,
         period_start=renewal.period_start, period_end=period_end,
     )
@@ -211,7 +212,8 @@ def _declined(db: Session, store: Store, subscription: Subscription, renewal: Su
     queue_email(
         db, to=customer.email, template="subscription_payment_failed",
         subject=f"Your payment to {store.name} failed", store_name=store.name,
-        page_title=services.title_of(db, subscription), amount=money.format_money(amount, subscription.currency), code=code, retry_at=retry_at, attempt=renewal.failures, retries=len(RETRY_DAYS),
+        page_title=services.title_of(db, subscription), amount=money.format_money(amount, subscription.currency),
+        code=code, retry_at=retry_at, attempt=renewal.failures, retries=len(RETRY_DAYS),
     )
     db.flush()
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from checkie.payments.initiation import initiate_payment
 from checkie.stores.models import Store
-from checkie.subscriptions import services
 from checkie.subscriptions.models import Subscription
-from tests.factories import make_page, open_checkout
+from tests import subscription_factories
 
 #: The test card that pays the checkout but declines every renewal (SPEC §5).
 DECLINES_RENEWALS = "pm_card_chargeCustomerFail"
@@ -17,13 +15,7 @@ _PLANS = itertools.count(1)
 
 def subscribe(db, store: Store, *, trial_days: int = 0, card: str = "pm_card_visa", email: str = "shopper@example.com",
               amount: int = 900, interval: str = "month") -> Subscription:
-    """A subscription to a new $9.00-a-month page (`trial_days` free first), committed."""
+    """A subscription to a new page "Plan <n>" ($9.00 a month unless said otherwise, `trial_days` free first)."""
     plan = next(_PLANS)
-    page = make_page(db, store, title=f"Plan {plan}", slug=f"plan-{plan}", amount=amount, pricing_type="subscription",
-                     interval=interval, trial_days=trial_days, publish=True)
-    checkout = open_checkout(db, page, email=email, name="Sam Shopper")
-    initiate_payment(db, checkout, payment_method=card)
-    db.commit()
-    subscription = services.subscription_of_checkout(db, checkout.id)
-    assert subscription is not None, "the checkout did not start a subscription"
-    return subscription
+    return subscription_factories.subscribe(db, store, title=f"Plan {plan}", slug=f"plan-{plan}", amount=amount,
+                                            interval=interval, trial_days=trial_days, card=card, email=email)

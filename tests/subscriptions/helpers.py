@@ -6,12 +6,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from checkie.notifications.models import EmailMessage
-from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import Payment
 from checkie.providers.test import TestProvider
-from checkie.subscriptions import clock, services
+from checkie.subscriptions import clock
 from checkie.subscriptions.models import SubscriptionRenewal
-from tests.factories import make_page, open_checkout
+from tests import subscription_factories
 
 DAY = timedelta(days=1)
 
@@ -19,18 +18,11 @@ DAY = timedelta(days=1)
 def subscribe(db, store, *, amount: int = 1000, interval: str = "week", interval_count: int = 1, trial_days: int = 0,
               card: str = "pm_card_visa", coupon_code: str | None = None, email: str = "sam@example.com",
               slug: str | None = None):
-    """A shopper buys a subscription page through checkout (committed); its subscription."""
-    page = make_page(db, store, title="Coffee club", amount=amount, pricing_type="subscription", interval=interval,
-                     interval_count=interval_count, trial_days=trial_days, publish=True, slug=slug)
-    updates = {"email": email, "name": "Sam Shopper"}
-    if coupon_code:
-        updates["coupon_code"] = coupon_code
-    checkout = open_checkout(db, page, **updates)
-    initiate_payment(db, checkout, payment_method=card)
-    db.commit()
-    subscription = services.subscription_of_checkout(db, checkout.id)
-    assert subscription is not None
-    return subscription
+    """A shopper buys a weekly subscription page through checkout (committed); its subscription."""
+    return subscription_factories.subscribe(
+        db, store, amount=amount, interval=interval, interval_count=interval_count, trial_days=trial_days, card=card,
+        coupon_code=coupon_code, email=email, slug=slug,
+    )
 
 
 def payments_of(db, subscription) -> list[Payment]:
