@@ -14,7 +14,7 @@ from checkie.checkout.models import (
     CheckoutSessionTransition,
     IdempotencyKey,
 )
-from checkie.customers.models import Customer
+from checkie.customers.models import Customer, PortalLink, PortalSession
 from checkie.notifications.models import EmailMessage
 from checkie.payments.models import (
     BalanceTransaction,
@@ -32,7 +32,7 @@ from checkie.subscriptions.models import Subscription, SubscriptionEvent, Subscr
 from checkie.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
-    "CheckoutSession", "CheckoutSessionTransition", "IdempotencyKey", "Customer",
+    "CheckoutSession", "CheckoutSessionTransition", "IdempotencyKey", "Customer", "PortalLink", "PortalSession",
     "Payment", "PaymentAttempt", "ProviderEvent", "StoreBalance", "BalanceTransaction", "TestProviderEvent",
     "PayoutAccount", "Payout", "TestProviderPayout",
     "Page", "Variant", "VariantOption", "CustomField", "Coupon", "Embed", "PageStats",

@@ -41,6 +41,12 @@ class Store(Model):
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     #: "Email me about each new sale": the owner gets a "new sale" email with every payment.
     notify_new_sale: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    #: The customer portal's brand colour (`#rrggbb`), or the default look.
+    brand_color: Mapped[str | None] = mapped_column(sa.String(7))
+    #: What customers may do to their subscriptions in the portal (SPEC §6.4): cancel (at the
+    #: period's end) and take that back; pause and resume.
+    portal_allow_cancel: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    portal_allow_pause: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
