@@ -13,7 +13,7 @@ from checkie.customers.models import PortalLink, PortalLinkKind
 from checkie.database import utcnow
 from checkie.notifications.models import EmailMessage
 from tests.factories import make_customer, make_store, make_user
-from tests.http import post_form, without_volatile
+from tests.http import login, post_form, without_volatile
 from tests.portal.inbox import portal_link
 from tests.portal.signing import sign_in_client
 
@@ -148,8 +148,6 @@ def test_signing_in_again_ends_the_previous_portal_session(app, client, db, cust
 
 
 def test_signing_in_to_the_portal_keeps_a_merchants_dashboard_login(client, db, user, store, customer):
-    from tests.http import login
-
     login(client, user)
     assert client.get(f"/dashboard/stores/{store.id}").status_code == 200
     sign_in_client(client, db, customer)
