@@ -12,6 +12,7 @@ from checkie.customers.models import Customer, PortalLinkKind, PortalSession
 from checkie.payments.models import Payment, PaymentStatus
 from checkie.subscriptions.models import CancellationReason, Subscription, SubscriptionStatus
 from checkie.web import EXPIRED_FORM
+from tests.csp_audit import audit
 from tests.factories import make_customer, make_payment, make_store, make_user
 from tests.http import csrf_token, post_form
 from tests.portal.signing import sign_in_client
@@ -199,3 +200,25 @@ def test_the_store_brand_colour_is_a_stylesheet_of_its_own(client, db, store):
 def test_a_csrf_token_from_the_sign_in_page_works(client, store):
     token = csrf_token(client, "/portal/acme/")
     assert client.post("/portal/acme/", data={"email": "x@example.com", "csrf_token": token}).status_code == 200
+
+
+def test_every_portal_page_keeps_to_the_csp(client, db, store, subscriber):
+    """The pages tests/test_templates.py cannot reach without a customer: signed in, a live link,
+    the answer to a request, the errors."""
+    store.brand_color = "#336699"
+    sam = customer_named(db, store, "shopper@example.com")
+    (payment,) = db.scalars(sa.select(Payment).where(Payment.customer_id == sam.id)).all()
+    _, token = portal.issue_link(db, make_customer(db, store, email="bea@example.com"), kind=PortalLinkKind.REQUESTED)
+    db.commit()
+    pages = {
+        path: client.get(path) for path in (
+            "/portal/acme/home", f"/portal/acme/subscriptions/{subscriber.id}", f"/portal/acme/purchases/{payment.id}/receipt",
+            f"/portal/verify/{token}", "/portal/acme/purchases/999999/receipt",
+        )
+    }
+    pages["sent"] = post_form(client, "/portal/acme/", {"email": "bea@example.com"})
+    pages["refused"] = act(client, store, subscriber, "uncancel")
+    problems = [f"{path} [{r.status_code}]: {problem}" for path, r in pages.items()
+                for problem in audit(r.get_data(as_text=True), full_page=True, path=path)]
+    assert problems == []
+    assert [r.status_code for r in pages.values()] == [200, 200, 200, 200, 404, 200, 409]
