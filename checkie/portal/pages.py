@@ -190,8 +190,6 @@ def _render_subscription(store: Store, chosen: Subscription, *, cancel_form: Can
 def _outcome(action: Action, chosen: Subscription) -> str:
     """The flash after an action, in the customer's words, saying what happens next."""
     period_end = chosen.current_period_end.strftime("%d %b %Y")
-    if action is Action.RESUME and chosen.paused_at is None and not chosen.cancel_at_period_end:
-        return f"Your subscription is active again; it renews on {period_end}."
     return {
         Action.CANCEL_AT_PERIOD_END: f"Your subscription is cancelled: it runs until {period_end} and is not renewed.",
         Action.UNCANCEL: f"Your subscription is kept; it renews on {period_end}.",
