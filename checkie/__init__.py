@@ -78,9 +78,9 @@ def wire_domains() -> None:
 def register_blueprints(app: Flask) -> None:
     """Every audience's blueprints, in the order each package lists them; the API's go into one
     OpenAPI document."""
-    from checkie import api, dashboard, ops, storefront
+    from checkie import api, dashboard, ops, portal, storefront
 
-    for blueprint in (*ops.BLUEPRINTS, *dashboard.BLUEPRINTS, *storefront.BLUEPRINTS):
+    for blueprint in (*ops.BLUEPRINTS, *dashboard.BLUEPRINTS, *storefront.BLUEPRINTS, *portal.BLUEPRINTS):
         app.register_blueprint(blueprint)
     app.context_processor(dashboard.template_context)
     api.init_api(app)
