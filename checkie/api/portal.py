@@ -172,7 +172,7 @@ def _own_subscription(subscription_id: int) -> Subscription:
 
 @blp.route("/subscriptions/<int:subscription_id>/cancel", methods=["POST"])
 @portal_auth_required
-@blp.arguments(PortalCancelBodySchema)
+@blp.arguments(PortalCancelBodySchema, required=False)
 @blp.response(200, PortalSubscriptionSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
