@@ -1,8 +1,8 @@
 """Hostile input is a 4xx, never a 5xx (issue 8): every route in the URL map, every method, gets
 the whole corpus — JSON nested far too deep, NUL bytes and lone surrogates in path, query, form
 and JSON strings, ids past BIGINT, 5,000-digit numbers, a body over MAX_CONTENT_LENGTH, wrong
-content types and JSON that is not an object — anonymously, signed in to the dashboard, and
-with an API bearer token.
+content types and JSON that is not an object — anonymously, signed in to the dashboard, with
+an API bearer token, and with a customer portal's bearer token.
 
 The routes, their query parameters and their JSON bodies are read from the app (URL map and
 OpenAPI document) when the test runs, so a new route is attacked the moment it exists. A valid
@@ -15,14 +15,19 @@ import json
 import re
 
 import pytest
+import sqlalchemy as sa
 from werkzeug import Response
 from werkzeug.routing import Rule
 
 from checkie.catalog.models import Embed, Page
 from checkie.catalog.pages import publish_page
+from checkie.customers import portal
+from checkie.customers.models import Customer, PortalLinkKind
+from checkie.payments.models import Payment
 from checkie.providers.stripe import sign_payload
 from checkie.stores.api_keys import create_api_key
-from checkie.stores.models import Role
+from checkie.stores.models import Role, Store
+from checkie.subscriptions.models import Subscription
 from tests.api.subscribing import subscribe
 from tests.factories import add_member, make_catalog, make_user
 from tests.http import access_token_for, csrf_token, login
@@ -214,7 +219,8 @@ def reached(response) -> bool:
 
 def destructive(rule: Rule, method: str) -> tuple[bool, bool]:
     """Sort key: what may end the session or delete the store goes last, the account last of all."""
-    ends_account = rule.endpoint in {"auth.logout", "account.delete", "api_users.Me", "account.change_password"}
+    ends_account = rule.endpoint in {"auth.logout", "account.delete", "api_users.Me", "account.change_password",
+                                     "api_portal.sign_out"}
     words = ("delete", "remove", "leave", "revoke", "logout", "archive", "password")
     return ends_account and method != "GET", method == "DELETE" or any(w in rule.endpoint.lower() for w in words)
 
@@ -299,7 +305,10 @@ def owned(db, user, store):
     page, embed = db.get(Page, ids["page_id"]), db.get(Embed, ids["embed_id"])
     publish_page(db, page)
     db.commit()
-    ids["subscription_id"] = subscribe(db, store).id
+    subscription = subscribe(db, store)
+    ids["subscription_id"] = subscription.id
+    _, ids["token"] = portal.issue_link(db, db.get_one(Customer, subscription.customer_id), kind=PortalLinkKind.REQUESTED)
+    db.commit()
     return {**ids, "store_slug": store.slug, "page_slug": page.slug, "public_id": embed.public_id,
             "embed_id:text": embed.public_id}
 
@@ -335,6 +344,23 @@ def test_no_api_route_answers_hostile_input_with_a_5xx_to_a_bearer(app, client, 
     caller = Caller(client, headers={"Authorization": f"Bearer {access_token_for(app, user)}"})
     sent, failures = walk(app, caller, ("/api/",), owned, public=anonymous(app.test_client()))
     assert sent > 1500, "the walk no longer reaches the views"
+    assert not failures, report(failures)
+
+
+@pytest.mark.usefixtures("no_propagation")
+def test_no_portal_route_answers_hostile_input_with_a_5xx_to_a_portal_bearer(app, client, db, owned):
+    """As the subscription's customer, with their own payment as `payment_id` and every portal
+    action allowed (so the probes get through to the input handling); the link in `owned` is
+    theirs, used up by the sign-in here. Signing out goes last."""
+    subscription = db.get_one(Subscription, owned["subscription_id"])
+    db.get_one(Store, subscription.store_id).portal_allow_pause = True
+    _, raw = portal.sign_in(db, owned["token"])
+    db.commit()
+    payment = db.scalar(sa.select(Payment.id).where(Payment.customer_id == subscription.customer_id).limit(1))
+    caller = Caller(client, headers={"Authorization": f"Bearer {raw}"})
+    sent, failures = walk(app, caller, ("/api/portal/",), {**owned, "payment_id": payment},
+                          public=anonymous(app.test_client()))
+    assert sent > 150, "the walk no longer reaches the views"
     assert not failures, report(failures)
 
 

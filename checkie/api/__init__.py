@@ -1,8 +1,8 @@
-"""The JSON APIs (SPEC §6.2, §6.3, §6.6): flask-smorest blueprints, one module per area, in one
+"""The JSON APIs (SPEC §6.2, §6.3, §6.4, §6.6): flask-smorest blueprints, one module per area, in one
 OpenAPI document, and the browsable docs page that reads it.
 
-Requests are authenticated by a bearer token, a widget session id or a PSP signature, never
-by the session cookie, so these blueprints are exempt from CSRF.
+Requests are authenticated by a bearer token (a merchant's or a portal customer's), a widget
+session id or a PSP signature, never by the session cookie, so these blueprints are exempt from CSRF.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from checkie.api import (
     pages,
     payments,
     payouts,
+    portal,
     psp_webhooks,
     refunds,
     stores,
@@ -56,6 +57,7 @@ BLUEPRINTS = (
     payouts.blp,
     subscriptions.blp,
     webhooks.blp,
+    portal.blp,
     widget.bp,
     psp_webhooks.bp,
 )
@@ -75,8 +77,9 @@ def init_api(app: Flask) -> CheckieApi:
         app,
         spec_kwargs={
             "info": {"description": (
-                "Checkie's merchant API (bearer token), the public widget API that shoppers' browsers "
-                "call (`/api/widget/…`) and the payment providers' webhooks (`/api/webhooks/…`). "
+                "Checkie's merchant API (bearer token), the customer portal's API (`/api/portal/…`, a "
+                "portal bearer token), the public widget API that shoppers' browsers call (`/api/widget/…`) "
+                "and the payment providers' webhooks (`/api/webhooks/…`). "
                 "Amounts are integers in minor units."
             )},
         },
@@ -84,6 +87,12 @@ def init_api(app: Flask) -> CheckieApi:
     api.spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "A user access token (JWT) or a store API key (ck_…)."},
+    )
+    api.spec.components.security_scheme(
+        "portalBearer",
+        {"type": "http", "scheme": "bearer", "description": (
+            "A customer's portal token from `GET /api/portal/verify/<token>`: one customer of one store, 24 hours."
+        )},
     )
     for blp in BLUEPRINTS:
         csrf.exempt(blp)

@@ -24,6 +24,8 @@ from checkie.catalog.models import (
 )
 from checkie.checkout import services as checkout_services
 from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.customers import portal
+from checkie.customers.models import Customer, PortalLinkKind
 from checkie.extensions import db as _db
 from checkie.payments.models import Payment, Refund
 from checkie.stores import access, api_keys, members
@@ -61,6 +63,10 @@ class ApiWorld:
     ids: dict = field(default_factory=dict)
     #: The widget's string path parameters (`{store_slug}`, `{session_id}`, the public `{embed_id}`).
     widget_ids: dict = field(default_factory=dict)
+    #: The portal's path ids: the subscription's customer's own payment and subscription.
+    portal_ids: dict = field(default_factory=dict)
+    #: The bearer token of that customer's portal session (`/api/portal/…`), live or minted again.
+    portal_token: str | None = None
     #: The access token for the user's current session, and whether the last case may have
     #: changed the world (a write that succeeded), so the next one checks it again.
     token: str | None = None
@@ -91,6 +97,8 @@ class ApiWorld:
                 "subscription_id": self._subscription(session, store),
             }
             self.widget_ids = self._widget_ids(session, store)
+            self.portal_ids = self._portal_ids(session, self.ids["subscription_id"])
+            self.portal_token = self._portal_token(session, self.ids["subscription_id"])
             session.commit()
             self.token = access_token_for(self.app, user)
             session.remove()
@@ -106,10 +114,12 @@ class ApiWorld:
 
     def point_ids(self, case) -> None:
         """Point path ids (and the widget body's `sessionId`) at the world's rows; an odd
-        generated id (an odd-length string) is kept, so "not found" answers are exercised too."""
+        generated id (an odd-length string) is kept, so "not found" answers are exercised too.
+        The portal's ids are its customer's own."""
+        ids = {**self.ids, **self.portal_ids} if case.path.startswith("/api/portal/") else self.ids
         for name, value in (case.path_parameters or {}).items():
-            if name in self.ids and isinstance(value, int) and value % 2 == 0:
-                case.path_parameters[name] = self.ids[name]
+            if name in ids and isinstance(value, int) and value % 2 == 0:
+                case.path_parameters[name] = ids[name]
             elif name in self.widget_ids and isinstance(value, str) and len(value) % 2 == 0:
                 case.path_parameters[name] = self.widget_ids[name]
         body = case.body if isinstance(case.body, dict) else {}
@@ -255,6 +265,25 @@ class ApiWorld:
             subscription = subscribe(session, store)
         return subscription.id
 
+    def _portal_ids(self, session, subscription_id: int) -> dict:
+        """The subscription's customer's first payment (its checkout's), for the portal's receipts."""
+        subscription = session.get(Subscription, subscription_id)
+        payment = session.scalar(sa.select(Payment.id).where(Payment.customer_id == subscription.customer_id)
+                                 .order_by(Payment.id).limit(1))
+        return {"subscription_id": subscription_id, "payment_id": payment}
+
+    def _portal_token(self, session, subscription_id: int) -> str:
+        """The subscription's customer's portal token, signed in again after a case ended it
+        (sign-out) or the customer changed (a new subscription)."""
+        customer_id = session.get(Subscription, subscription_id).customer_id
+        live = portal.session_for(session, self.portal_token) if self.portal_token else None
+        if live is not None and live.customer_id == customer_id:
+            return self.portal_token
+        customer = session.get(Customer, customer_id)
+        _, link_token = portal.issue_link(session, customer, kind=PortalLinkKind.REQUESTED)
+        _, raw = portal.sign_in(session, link_token)
+        return raw
+
     def _webhook_ids(self, session, store: Store) -> dict:
         """An enabled endpoint (on a closed loopback port: a test event or a resend fails at once,
         on this machine) with a failed delivery to resend and replay."""
@@ -275,7 +304,8 @@ class ApiWorld:
 
 
 #: What the auth provider puts on a case; each case swaps it for a token minted just before it
-#: runs. (Some cases are built at collection time, before there is a database to mint from.)
+#: runs (a portal token on the portal's paths). (Some cases are built at collection time,
+#: before there is a database to mint from.)
 USER_TOKEN = "Bearer <user access token>"
 
 

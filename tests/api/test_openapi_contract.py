@@ -8,8 +8,9 @@ and with a bad token itself). Requests go to the WSGI app in process and carry a
 access token; path ids point at real rows of a store the user owns (a member, an API key, a
 page with a variant, an option and a custom field, an embed, a coupon; for the widget, a
 published page, an open checkout session and an embed of that page; a webhook endpoint on a
-closed loopback port with a failed delivery; a subscription that is not canceled) most of the time, so the happy paths run as well as
-the 404s. Host names do not resolve here and only loopback connects, so no generated webhook
+closed loopback port with a failed delivery; a subscription that is not canceled; for the customer
+portal, that subscription's customer's portal token, payment and subscription) most of the time,
+so the happy paths run as well as the 404s. Host names do not resolve here and only loopback connects, so no generated webhook
 endpoint is ever posted to outside the machine. The PSP webhooks answer every generated event
 with a 400 (nobody can sign it), which is what their document promises for it.
 
@@ -55,6 +56,8 @@ def api_world(app, monkeypatch):
 )
 def test_api_matches_its_openapi_document(case, api_world):
     token = api_world.ensure()
+    if case.path.startswith("/api/portal/"):
+        token = api_world.portal_token
     if case.headers and case.headers.get("Authorization") == USER_TOKEN:
         case.headers["Authorization"] = f"Bearer {token}"
     api_world.point_ids(case)
