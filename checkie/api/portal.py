@@ -45,8 +45,6 @@ blp = ApiBlueprint(
 )
 
 ACCESS_REQUESTED = "If this email bought from the store, a sign-in link is on its way."
-#: Per-email counter of access requests, shared by every IP (Flask-Limiter `shared_limit` scope).
-ACCESS_EMAIL_SCOPE = "portal-access-email"
 
 
 def _submitted_email() -> str:
@@ -96,7 +94,7 @@ def _subscription_view(store: Store, subscription: Subscription) -> dict:
 
 @blp.route("/request-access", methods=["POST"])
 @limiter.limit(limits.PER_IP)
-@limiter.shared_limit(limits.PER_EMAIL, ACCESS_EMAIL_SCOPE, key_func=_submitted_email)
+@limiter.shared_limit(limits.PER_EMAIL, portal.ACCESS_EMAIL_SCOPE, key_func=_submitted_email)
 @blp.arguments(RequestAccessSchema)
 @blp.response(202, MessageSchema)
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")

@@ -27,6 +27,9 @@ LINK_LIFETIME = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=24)
 #: 192 bits: SPEC asks for at least 128.
 TOKEN_BYTES = 24
+#: The per-address rate limit's scope (Flask-Limiter `shared_limit`): one counter for the portal's
+#: page and its JSON API, and separate from an account's password-reset allowance.
+ACCESS_EMAIL_SCOPE = "portal-access-email"
 
 
 class LinkProblem(str, enum.Enum):

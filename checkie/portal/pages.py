@@ -44,9 +44,6 @@ from checkie.web import handle_csrf_error
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
-#: The per-address limit's own scope: asking for portal links does not use up an account's
-#: password-reset allowance of the same address, nor the reverse.
-ACCESS_EMAIL_SCOPE = "portal-access-email"
 _BRAND_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 #: The URL's action name → the self-service call and the table's action it is.
 ACTIONS = {
@@ -91,7 +88,7 @@ def _submitted_email() -> str:
 
 @bp.route("/<store_slug>/", methods=["GET", "POST"])
 @limiter.limit(limits.PER_IP, methods=["POST"])
-@limiter.shared_limit(limits.PER_EMAIL, ACCESS_EMAIL_SCOPE, key_func=_submitted_email, methods=["POST"])
+@limiter.shared_limit(limits.PER_EMAIL, portal.ACCESS_EMAIL_SCOPE, key_func=_submitted_email, methods=["POST"])
 def sign_in(store_slug: str):
     """Ask for a sign-in link: the same answer for every address (SPEC §9)."""
     store = store_by_slug(store_slug)
