@@ -43,7 +43,8 @@ class Customers(MethodView):
         """Newest first; `email` matches part of the email, `search` part of the email or the name."""
         store = load_store(store_id)
         email = args.get("email")
-        stmt = reports.customers_query(store.id, search=args.get("search") if email is None else email, email_only=email is not None)
+        search = args.get("search") if email is None else email
+        stmt = reports.customers_query(store.id, search=search, email_only=email is not None)
         page = keyset_page(db.session, stmt, Customer.id, after=decode_cursor(args["cursor"]), limit=args["limit"])
         totals = reports.customer_totals(db.session, store.id, [customer.id for customer in page.rows])
         return listing(page, lambda customer: customer_view(customer, totals[customer.id]))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from checkie.customers.models import Customer, PortalLink, PortalLinkKind, PortalSession
 from checkie.customers.services import find_customer
-from checkie.database import utcnow
+from checkie.database import rows_changed, utcnow
 from checkie.errors import DomainError, NotFound
 from checkie.notifications.services import queue_email
 from checkie.security import hash_token, new_token
@@ -121,7 +121,7 @@ def sign_in(db: Session, token: object, *, now: datetime | None = None) -> tuple
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if consumed.rowcount != 1:
+    if rows_changed(consumed) != 1:
         raise LinkRefused(LinkProblem.USED)
     raw = new_token()
     session = PortalSession(id=hash_token(raw), store_id=link.store_id, customer_id=link.customer_id, link_id=link.id,

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -174,7 +175,7 @@ def customers_query(store_id: int, *, search: str | None = None, email_only: boo
     if search:
         escaped = search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
-        matches = Customer.email.like(pattern, escape="\\")
+        matches: sa.ColumnElement[bool] = Customer.email.like(pattern, escape="\\")
         if not email_only:
             matches = sa.or_(matches, sa.func.lower(Customer.name).like(pattern, escape="\\"))
         stmt = stmt.where(matches)
@@ -212,8 +213,9 @@ def customer_totals(db: Session, store_id: int, customer_ids: list[int]) -> dict
     counts: dict[int, int] = {}
     spent: dict[int, list[dict]] = {}
     for customer_id, currency, count, amount in rows:
-        counts[customer_id] = counts.get(customer_id, 0) + count
-        spent.setdefault(customer_id, []).append({"currency": currency, "amount": int(amount)})
+        owner = cast(int, customer_id)  # never NULL: the IN above
+        counts[owner] = counts.get(owner, 0) + count
+        spent.setdefault(owner, []).append({"currency": currency, "amount": int(amount)})
     return {customer_id: CustomerTotals(counts.get(customer_id, 0), spent.get(customer_id, []))
             for customer_id in customer_ids}
 
