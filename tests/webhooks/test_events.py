@@ -143,7 +143,7 @@ def test_payment_failed_carries_the_session_with_the_declined_attempt(db, store,
 def test_customer_created_only_for_a_new_customer(db, store, user, receiver, client, app):
     endpoint_for(db, store, receiver, ["customer.created"])
 
-    customer = find_or_create_customer(db, store.id, email="New@Example.com", name="Nia New")
+    find_or_create_customer(db, store.id, email="New@Example.com", name="Nia New")
     db.commit()
     find_or_create_customer(db, store.id, email="new@example.com", name=None)
     db.commit()
