@@ -15,6 +15,7 @@ from flask import url_for
 from werkzeug.routing import Rule
 
 from checkie.catalog.models import Coupon, Embed, Page
+from checkie.customers.models import PortalLink
 from checkie.payments.models import BalanceTransaction, Payment, Payout, PayoutAccount, Refund
 from checkie.stores import api_keys, members
 from checkie.stores.api_keys import create_api_key
@@ -84,7 +85,8 @@ OWN_API_ENDPOINTS = {
     "api_payouts.PayoutAccount", "api_payouts.Payouts", "api_payouts.PayoutById",
     "api_subscriptions.Subscriptions", "api_subscriptions.SubscriptionById", "api_subscriptions.SubscriptionCancel",
     "api_subscriptions.SubscriptionPause", "api_subscriptions.SubscriptionResume", "api_subscriptions.StoreClock",
-    "api_subscriptions.StoreClockAdvance",
+    "api_subscriptions.StoreClockAdvance", "api_customers.Customers", "api_customers.CustomerById",
+    "api_customers.CustomerPayments", "api_customers.CustomerPortalLink",
 }
 #: Path arguments that name an object inside a store (everything but the store itself).
 OBJECT_ARGUMENTS = {
@@ -143,6 +145,7 @@ def snapshot(db, tenants) -> tuple:
         _money_rows(db, store_b.id),
         _payout_rows(db, store_b.id),
         _subscription_rows(db, store_b.id),
+        db.scalars(sa.select(PortalLink.id).where(PortalLink.store_id == store_b.id)).all(),
     )
 
 
@@ -203,7 +206,8 @@ def test_the_walk_covers_every_store_route_this_area_defines(app):
     assert OWN_API_ENDPOINTS <= api
     assert {"pages.show", "pages.update", "pages.add_option", "custom_fields.update", "embeds.delete",
             "coupons.index", "webhooks.index", "webhooks.show", "webhooks.update", "webhooks.rotate",
-            "webhooks.delivery", "webhooks.resend", "webhooks.replay"} <= dashboard
+            "webhooks.delivery", "webhooks.resend", "webhooks.replay", "customers.index", "customers.show",
+            "customers.send_portal_link"} <= dashboard
     arguments = {name for rule, _ in store_scoped_rules(app, "/") for name in rule.arguments}
     new_ids = arguments - {"store_id"} - set(NAME_ARGUMENTS) - OBJECT_ARGUMENTS
     assert not new_ids, "a new kind of object id: add it to the tenants fixture"

@@ -102,17 +102,29 @@ class PaymentListArgsSchema(PageArgsSchema, PaymentFilterArgsSchema):
     pass
 
 
+class SpentSchema(CamelSchema):
+    currency = fields.String(required=True)
+    amount = _minor("Captured minus refunded, in minor units.")
+
+
 class CustomerSchema(CamelSchema):
+    """A customer with what they paid. A bare Customer row (the `customer.created` event, before
+    its first payment is written) dumps as no payments and nothing spent."""
+
     id = fields.Integer(required=True)
     email = fields.String(required=True)
     name = fields.String(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
+    payment_count = fields.Integer(required=True, dump_default=0, metadata={"description": "Every payment, refunded or not."})
+    total_spent = fields.List(fields.Nested(SpentSchema), required=True, dump_default=list, metadata={
+        "description": "Per currency: the amount captured minus the amount refunded (net of refunds, before fees)."})
 
 
 CustomerListSchema = list_schema(CustomerSchema, "CustomerList")
 
 
 class CustomerListArgsSchema(PageArgsSchema):
+    email = fields.String(validate=validate.Length(max=254), metadata={"description": "Part of the email address."})
     search = fields.String(validate=validate.Length(max=200), metadata={"description": "Part of an email or name."})
 
 

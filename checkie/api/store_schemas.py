@@ -26,6 +26,13 @@ class StoreSchema(CamelSchema):
     notify_new_sale = fields.Boolean(
         required=True, metadata={"description": "Email me about each new sale: the owner gets an email with every payment."},
     )
+    portal_allow_cancel = fields.Boolean(
+        required=True, metadata={"description": "Customers may cancel their subscriptions (at period end) in the portal."},
+    )
+    portal_allow_pause = fields.Boolean(required=True, metadata={"description": "Customers may pause and resume in the portal."})
+    brand_color = fields.String(
+        required=True, allow_none=True, metadata={"description": "The portal's colour as `#rrggbb`; null for the default look."},
+    )
     created_at = fields.DateTime(required=True)
 
 
@@ -43,6 +50,12 @@ class StoreUpdateSchema(CamelSchema):
     slug = fields.String(validate=validate.Length(min=1, max=60))
     currency = fields.String(validate=validate.OneOf(CURRENCIES))
     notify_new_sale = StrictBoolean(metadata={"description": "Email the owner about each new sale (on by default)."})
+    portal_allow_cancel = StrictBoolean(metadata={"description": "Customers may cancel in the portal (on by default)."})
+    portal_allow_pause = StrictBoolean(metadata={"description": "Customers may pause and resume in the portal (off by default)."})
+    brand_color = fields.String(
+        allow_none=True, validate=validate.Length(max=20),
+        metadata={"description": "`#rrggbb`; null or \"\" for the default look. Anything else is a 422."},
+    )
 
 
 class RevenueSchema(CamelSchema):
@@ -108,8 +121,20 @@ def store_view(store, role: Role) -> dict:
     """A store as the caller sees it: StoreSchema needs the caller's role beside the row."""
     return {
         "id": store.id, "name": store.name, "slug": store.slug, "currency": store.currency,
-        "role": role, "notify_new_sale": store.notify_new_sale, "created_at": store.created_at,
+        "role": role, "notify_new_sale": store.notify_new_sale, "portal_allow_cancel": store.portal_allow_cancel,
+        "portal_allow_pause": store.portal_allow_pause, "brand_color": store.brand_color,
+        "created_at": store.created_at,
     }
+
+
+def store_changes(data: dict) -> dict:
+    """A PATCH body as `update_store` takes it: absent fields are None (left alone); a null
+    colour is "" (cleared)."""
+    changes = {name: data.get(name) for name in (
+        "name", "slug", "currency", "notify_new_sale", "portal_allow_cancel", "portal_allow_pause")}
+    if "brand_color" in data:
+        changes["brand_color"] = data["brand_color"] or ""
+    return changes
 
 
 def created_key_view(key, raw_key: str) -> dict:

@@ -14,6 +14,7 @@ from checkie.api.store_schemas import (
     StoreListSchema,
     StoreSchema,
     StoreUpdateSchema,
+    store_changes,
     store_view,
 )
 from checkie.extensions import db
@@ -83,10 +84,10 @@ class StoreById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def patch(self, data, store_id: int):
-        """Change name, slug, currency or `notifyNewSale` (admins and owners; API keys act as admin)."""
+        """Change name, slug, currency, `notifyNewSale` or the portal settings (admins and owners; API
+        keys act as admin). A bad `brandColor` is a 422."""
         store, role = access.store_for_principal(db.session, current_principal(), store_id, required=Role.ADMIN)
-        services.update_store(db.session, store, name=data.get("name"), slug=data.get("slug"),
-                              currency=data.get("currency"), notify_new_sale=data.get("notify_new_sale"))
+        services.update_store(db.session, store, **store_changes(data))
         db.session.commit()
         return store_view(store, role)
 

@@ -86,11 +86,18 @@ def request_access(db: Session, store: Store, email: object, *, app_url: str) ->
     customer = find_customer(db, store.id, email)
     if customer is None:
         return
-    _, token = issue_link(db, customer, kind=PortalLinkKind.REQUESTED)
+    email_link(db, store, customer, kind=PortalLinkKind.REQUESTED, app_url=app_url)
+
+
+def email_link(db: Session, store: Store, customer: Customer, *, kind: PortalLinkKind, app_url: str) -> PortalLink:
+    """Issue a link (replacing the customer's older ones) and queue the `portal_link` email
+    carrying it through the outbox: the customer asking for one, or the merchant sending one."""
+    link, token = issue_link(db, customer, kind=kind)
     queue_email(
         db, to=customer.email, template="portal_link", subject=f"Your sign-in link for {store.name}",
         store_name=store.name, url=portal_url(app_url, token), minutes=int(LINK_LIFETIME.total_seconds() // 60),
     )
+    return link
 
 
 def link_for_token(db: Session, token: object, *, now: datetime | None = None) -> PortalLink:

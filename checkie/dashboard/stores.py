@@ -97,7 +97,8 @@ def update(store: Store):
     if form.validate_on_submit():
         try:
             services.update_store(db.session, store, name=form.name.data, slug=form.slug.data,
-                                  currency=form.currency.data, notify_new_sale=form.notify_new_sale.data)
+                                  currency=form.currency.data, notify_new_sale=form.notify_new_sale.data,
+                                  **form.portal_settings())
         except ValidationFailed as error:
             copy_errors(form, error)
         else:

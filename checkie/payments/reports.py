@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -168,14 +169,16 @@ def list_checkouts(db: Session, store_id: int, *, state: CheckoutState | None = 
 
 # ---------------------------------------------------------------- customers
 
-def customers_query(store_id: int, *, search: str | None = None) -> sa.Select[Customer]:
+def customers_query(store_id: int, *, search: str | None = None, email_only: bool = False) -> sa.Select[Customer]:
+    """The store's customers whose email (or, unless `email_only`, name) contains `search`."""
     stmt = sa.select(Customer).where(Customer.store_id == store_id)
     if search:
         escaped = search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
-        stmt = stmt.where(sa.or_(
-            Customer.email.like(pattern, escape="\\"), sa.func.lower(Customer.name).like(pattern, escape="\\"),
-        ))
+        matches: sa.ColumnElement[bool] = Customer.email.like(pattern, escape="\\")
+        if not email_only:
+            matches = sa.or_(matches, sa.func.lower(Customer.name).like(pattern, escape="\\"))
+        stmt = stmt.where(matches)
     return stmt
 
 
@@ -188,6 +191,33 @@ def get_customer(db: Session, store_id: int, customer_id: int) -> Customer:
 
 def customer_payments_query(customer: Customer) -> sa.Select[Payment]:
     return sa.select(Payment).where(Payment.store_id == customer.store_id, Payment.customer_id == customer.id)
+
+
+@dataclass(frozen=True)
+class CustomerTotals:
+    """What a customer paid the store: how many payments, and per currency the captured amount
+    minus what was refunded (minor units; refunded payments count, at what is left of them)."""
+
+    payment_count: int = 0
+    total_spent: list[dict] = field(default_factory=list)
+
+
+def customer_totals(db: Session, store_id: int, customer_ids: list[int]) -> dict[int, CustomerTotals]:
+    """Totals for one page of customers in one grouped query (the payments' customer_id index);
+    a customer without payments gets zeros."""
+    rows = db.execute(
+        sa.select(Payment.customer_id, Payment.currency, sa.func.count(), sa.func.sum(Payment.amount - Payment.amount_refunded))
+        .where(Payment.store_id == store_id, Payment.customer_id.in_(customer_ids))
+        .group_by(Payment.customer_id, Payment.currency).order_by(Payment.customer_id, Payment.currency)
+    ).all() if customer_ids else []
+    counts: dict[int, int] = {}
+    spent: dict[int, list[dict]] = {}
+    for customer_id, currency, count, amount in rows:
+        owner = cast(int, customer_id)  # never NULL: the IN above
+        counts[owner] = counts.get(owner, 0) + count
+        spent.setdefault(owner, []).append({"currency": currency, "amount": int(amount)})
+    return {customer_id: CustomerTotals(counts.get(customer_id, 0), spent.get(customer_id, []))
+            for customer_id in customer_ids}
 
 
 # ---------------------------------------------------------------- balance and ledger

@@ -27,6 +27,7 @@ STORE_SLUGS = slugs.SlugKind(
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BRAND_COLOR = re.compile(r"#[0-9a-f]{6}")
 
 
 def clean_label(value: str | None, *, field: str, max_length: int) -> str:
@@ -72,13 +73,26 @@ def create_store(db: Session, *, owner: User, name: str, currency: str, slug: st
     return store
 
 
+def check_brand_color(color: str) -> str | None:
+    """`#rrggbb` (lower-cased), or None for "" (the portal's default look). The colour ends up in
+    a style the portal renders, so nothing but the six hex digits gets through."""
+    color = (color or "").strip().lower()
+    if not color:
+        return None
+    if not _BRAND_COLOR.fullmatch(color):
+        raise ValidationFailed.on("brand_color", "Enter a colour as #rrggbb, e.g. #4f46e5, or leave it empty.")
+    return color
+
+
 def update_store(
     db: Session, store: Store, *, name: str | None = None, slug: str | None = None, currency: str | None = None,
-    notify_new_sale: bool | None = None,
+    notify_new_sale: bool | None = None, portal_allow_cancel: bool | None = None, portal_allow_pause: bool | None = None,
+    brand_color: str | None = None,
 ) -> Store:
-    """Change any of name, slug, currency and the owner's new-sale email (None leaves a value
-    alone) with the rules of `create_store`. A new slug changes the store's public checkout URLs."""
-    changes: dict[str, str | bool] = {}
+    """Change any of name, slug, currency, the owner's new-sale email, what customers may do in
+    the portal and its brand colour ("" clears it) — None leaves a value alone — with the rules
+    of `create_store`. A new slug changes the store's public checkout and portal URLs."""
+    changes: dict[str, str | bool | None] = {}
     if name is not None:
         changes["name"] = check_name(name)
     if slug is not None and slug.strip().lower() != store.slug:
@@ -87,6 +101,12 @@ def update_store(
         changes["currency"] = check_currency(currency)
     if notify_new_sale is not None:
         changes["notify_new_sale"] = bool(notify_new_sale)
+    if portal_allow_cancel is not None:
+        changes["portal_allow_cancel"] = bool(portal_allow_cancel)
+    if portal_allow_pause is not None:
+        changes["portal_allow_pause"] = bool(portal_allow_pause)
+    if brand_color is not None:
+        changes["brand_color"] = check_brand_color(brand_color)
 
     def apply() -> None:
         for attribute, value in changes.items():

@@ -7,7 +7,9 @@ from checkie.stores.models import Role, Store
 from tests.factories import add_member, make_payment, make_store, make_user
 from tests.http import access_token_for, bearer
 
-STORE_KEYS = {"id", "name", "slug", "currency", "role", "notifyNewSale", "createdAt"}
+STORE_KEYS = {
+    "id", "name", "slug", "currency", "role", "notifyNewSale", "portalAllowCancel", "portalAllowPause", "brandColor", "createdAt",
+}
 
 
 def test_every_store_endpoint_needs_a_token(client, store):
@@ -154,3 +156,32 @@ def test_a_store_that_has_taken_payments_cannot_be_deleted(client, db, store, au
     response = client.delete(f"/api/stores/{store.id}", headers=auth)
     assert response.status_code == 409 and response.json["error"]["code"] == "conflict"
     assert client.get(f"/api/stores/{store.id}", headers=auth).status_code == 200
+
+
+def test_portal_settings_default_change_and_clear(client, db, store, auth):
+    url = f"/api/stores/{store.id}"
+    defaults = client.get(url, headers=auth).json
+    assert (defaults["portalAllowCancel"], defaults["portalAllowPause"], defaults["brandColor"]) == (True, False, None)
+    changed = client.patch(url, json={"portalAllowCancel": False, "portalAllowPause": True, "brandColor": "#4F46E5"},
+                           headers=auth)
+    assert changed.status_code == 200
+    assert (changed.json["portalAllowCancel"], changed.json["portalAllowPause"], changed.json["brandColor"]) == (
+        False, True, "#4f46e5")
+    renamed = client.patch(url, json={"name": "Acme Again"}, headers=auth).json
+    assert renamed["brandColor"] == "#4f46e5" and renamed["portalAllowPause"] is True
+    assert client.patch(url, json={"brandColor": None}, headers=auth).json["brandColor"] is None
+    db.expire_all()
+    assert (store.portal_allow_cancel, store.portal_allow_pause, store.brand_color) == (False, True, None)
+
+
+@pytest.mark.parametrize("color", ["red", "#12345", "#1234567", "#gggggg", "4f46e5", "#4f46e5;x", 5])
+def test_a_bad_brand_colour_is_a_422_on_the_field(client, db, store, auth, color):
+    response = client.patch(f"/api/stores/{store.id}", json={"brandColor": color}, headers=auth)
+    assert response.status_code == 422 and "brandColor" in response.json["error"]["fields"]
+    db.expire_all()
+    assert store.brand_color is None
+
+
+def test_portal_permissions_must_be_booleans(client, store, auth):
+    response = client.patch(f"/api/stores/{store.id}", json={"portalAllowPause": "yes"}, headers=auth)
+    assert response.status_code == 422 and "portalAllowPause" in response.json["error"]["fields"]

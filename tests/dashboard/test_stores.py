@@ -128,13 +128,39 @@ def test_invalid_settings_are_a_422_fragment_for_htmx(client, db, user, store):
     assert store.slug == "acme"
 
 
+def test_settings_choose_the_portal_options_and_colour(client, db, user, store):
+    login_as(client, user)
+    page = client.get(settings_url(store)).get_data(as_text=True)
+    assert 'href="/portal/acme/"' in page and "Customers may pause and resume" in page
+    response = post_form(client, settings_url(store), {
+        "name": "Acme", "slug": "acme", "currency": "USD", "portal_allow_pause": "y", "brand_color": " #4F46E5 ",
+    })
+    assert response.status_code == 303
+    db.expire_all()
+    assert (store.portal_allow_cancel, store.portal_allow_pause, store.brand_color) == (False, True, "#4f46e5")
+    post_form(client, settings_url(store), {"name": "Acme", "slug": "acme", "currency": "USD", "portal_allow_cancel": "y"})
+    db.expire_all()
+    assert (store.portal_allow_cancel, store.portal_allow_pause, store.brand_color) == (True, False, None)
+
+
+def test_a_bad_brand_colour_is_a_422_beside_the_field(client, db, user, store):
+    login_as(client, user)
+    response = post_form(client, settings_url(store), {
+        "name": "Acme", "slug": "acme", "currency": "USD", "brand_color": "red; background:url(x)"}, headers=HX)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in body and 'id="brand_color-error"' in body
+    assert "#rrggbb" in body
+    db.expire_all()
+    assert store.brand_color is None and store.portal_allow_cancel is True
+
+
 def test_viewer_sees_settings_read_only(client, db, store):
     viewer = make_user(db)
     add_member(db, store, viewer, role=Role.VIEWER)
     db.commit()
     login_as(client, viewer)
     page = client.get(settings_url(store)).get_data(as_text=True)
-    assert "/c/acme" in page and "USD" in page
+    assert "/c/acme" in page and "USD" in page and 'href="/portal/acme/"' in page
     assert 'action="/dashboard/stores/%d/settings"' % store.id not in page
     assert "Delete store" not in page and "can see its settings but not change them" in page
 

@@ -1,6 +1,8 @@
 """Forms for stores, team members and API keys."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -24,9 +26,18 @@ class StoreForm(FlaskForm):
 
 
 class StoreSettingsForm(StoreForm):
-    """The settings page: the store's fields and the owner's notifications."""
+    """The settings page: the store's fields, the owner's notifications and the customer portal.
+    The colour's format is checked by the service (a 422 beside the field)."""
 
     notify_new_sale = BooleanField("Email me about each new sale")
+    portal_allow_cancel = BooleanField("Customers may cancel their subscriptions in the portal")
+    portal_allow_pause = BooleanField("Customers may pause and resume")
+    brand_color = StringField("Brand colour", validators=[Optional(), Length(max=20)])
+
+    def portal_settings(self) -> dict[str, Any]:
+        """The portal fields as `update_store` takes them: an empty colour means the default look."""
+        return {"portal_allow_cancel": self.portal_allow_cancel.data, "portal_allow_pause": self.portal_allow_pause.data,
+                "brand_color": self.brand_color.data or ""}
 
 
 class DeleteStoreForm(FlaskForm):
