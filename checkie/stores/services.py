@@ -21,8 +21,8 @@ NAME_MAX_LENGTH = 100
 STORE_SLUGS = slugs.SlugKind(
     column=Store.slug, id_column=Store.id, constraint="uq_stores_slug", max_length=SLUG_MAX_LENGTH,
     fallback="store", example="my-shop", taken_message="This address is already taken.",
-    # Slugs that would shadow fixed URLs under /c/ (e.g. /c/s/<session>) or read as platform pages.
-    reserved=frozenset({"s", "api", "admin", "dashboard", "embed", "portal", "static", "new", "checkie"}),
+    # Slugs that would shadow fixed URLs (/c/s/<session>, /portal/verify/<token>) or read as platform pages.
+    reserved=frozenset({"s", "api", "admin", "dashboard", "embed", "portal", "static", "new", "checkie", "verify"}),
 )
 
 
