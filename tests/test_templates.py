@@ -15,6 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from checkie.checkout.models import CheckoutState
+from checkie.customers import portal
+from checkie.customers.models import PortalLinkKind
 from checkie.extensions import db as _db
 from checkie.notifications.models import EmailMessage
 from checkie.payments.models import AttemptStatus, PayoutStatus
@@ -76,7 +78,8 @@ def _catalog(session, store) -> dict:
     failed_payout.failure_code = "no_account"
     subscription = make_subscription(session, store, email=customer.email, page_id=page.id, discount=500,
                                      discount_duration="forever", cancel_at_period_end=True)
-    return {"subscription_id": subscription.id,
+    _, portal_token = portal.issue_link(session, customer, kind=PortalLinkKind.MERCHANT)
+    return {"subscription_id": subscription.id, "portal_token": portal_token,
             "endpoint_id": endpoint.id, "delivery_id": delivery.id, "payout_id": failed_payout.id,
             "action_token": attempt.action_token, "public_id": embed.public_id,
             "page_id": page.id, "field_id": field.id, "coupon_id": coupon.id, "session_id": checkout.id,
@@ -121,6 +124,7 @@ def world(app):
                 "auth.verify_email": _emailed_path(session, "new@example.com", "/verify-email/").rsplit("/", 1)[1],
                 "auth.reset_password": _emailed_path(session, owner_email, "/reset-password/").rsplit("/", 1)[1],
                 "team.accept": _emailed_path(session, "invitee@example.com", "/invitations/").rsplit("/", 1)[1],
+                "portal.verify": catalog["portal_token"],
             },
         }
         session.remove()
