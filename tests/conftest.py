@@ -38,7 +38,7 @@ from checkie.extensions import limiter  # noqa: E402
 from tests.apps import TEST_APP_SETTINGS, admin_sql  # noqa: E402
 from tests.webhooks.receiver import Receiver  # noqa: E402
 
-pytest_plugins = ["tests.fixtures", "tests.consumers"]
+pytest_plugins = ["tests.fixtures", "tests.consumers", "tests.providers.localstripe"]
 
 
 @pytest.fixture(scope="session")

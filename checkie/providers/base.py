@@ -34,6 +34,14 @@ class ProviderNotConfigured(DomainError):
     code = "provider_not_configured"
 
 
+class ProviderError(DomainError):
+    """The PSP refused a request for a reason other than the card (bad keys, a parameter it does
+    not take, an outage): Checkie's or the platform's problem, never the shopper's decline."""
+
+    status = 502
+    code = "provider_error"
+
+
 @dataclass(frozen=True)
 class IntentEvent:
     """What a PSP event says about one payment intent, checked for shape before anything is stored."""

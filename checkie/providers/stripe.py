@@ -1,16 +1,41 @@
 """The Stripe seam: the only module that imports `stripe` (STYLE).
 
-For now it holds Stripe's webhook signing scheme, which the test provider uses too:
-`Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the secret>`."""
+It holds Stripe's webhook signing scheme, which the test provider uses too
+(`Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the secret>`),
+and `StripeProvider`, the payment provider protocol (checkie.providers.base) over the official
+SDK: one `stripe.StripeClient` per provider, so no key or API base is ever set globally."""
 from __future__ import annotations
 
+import hashlib
+import re
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, cast
 
 import stripe
 
 from checkie import money
 from checkie.inputs import loads_json
-from checkie.providers.base import IntentEvent, InvalidPayload, InvalidSignature
+from checkie.providers.base import (
+    IntentEvent,
+    IntentResult,
+    InvalidPayload,
+    InvalidSignature,
+    PayoutResult,
+    ProviderError,
+    RefundResult,
+)
+
+if TYPE_CHECKING:
+    from stripe.params import (
+        CustomerCreateParams,
+        PaymentIntentCreateParams,
+        PayoutCreateParams,
+        RefundCreateParams,
+        SetupIntentCreateParams,
+    )
 
 #: Seconds a signature stays acceptable (Stripe's default tolerance), in both directions: a
 #: timestamp this far ahead of our clock is no more trustworthy than one this old.
@@ -125,3 +150,198 @@ def _is_text(value: object, max_length: int) -> bool:
 
 def _malformed(event: dict, problem: str) -> InvalidPayload:
     return InvalidPayload(f"The {event['type']} event {problem}.")
+
+
+#: Stripe PaymentMethod ids (`pm_…`, Stripe's test ones included): a card number never reaches Checkie.
+PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{1,250}")
+#: (connect, read) seconds: a checkout waits on Stripe inside a web request, never for minutes.
+REQUEST_TIMEOUT = (5.0, 30.0)
+#: The Stripe API version every request names. Not the SDK's own pin: from 2026-09-30.endive on,
+#: Stripe refuses `payment_method_types` (`payment_method_types_no_longer_supported`) in favour of
+#: `allowed_payment_method_types`, which localstripe does not know; this version takes the former,
+#: so the same requests work against Stripe and its local fake. Responses are read as plain dicts,
+#: never through the SDK's typed attributes, which follow the SDK's newer version.
+STRIPE_API_VERSION = "2025-10-29.clover"
+#: Stripe's answer to an off-session charge of a card that needs the customer to authenticate.
+AUTHENTICATION_REQUIRED = ("authentication_required", "The card needs the customer to authenticate this payment.")
+
+
+class StripeProvider:
+    """`PaymentProvider` over Stripe's API (or a fake of it at `api_base`, such as localstripe).
+
+    Intents are created with `payment_method_types=["card"]` and confirmed in a second call, so
+    the intent's id is known even when the confirmation is a decline. Without a payment method
+    the intent is only created: the browser confirms it with Stripe.js (`confirmCardPayment`),
+    which the answer's `client_secret` is for. Every mutating call sends an idempotency key."""
+
+    name = "stripe"
+    payment_method_hint = (
+        "Send a Stripe PaymentMethod id (pm_…), or none and confirm the payment in the browser with Stripe.js."
+    )
+
+    def __init__(self, secret_key: str, webhook_secret: str, api_base: str | None = None, *,
+                 http_client: stripe.HTTPClient | None = None):
+        """`http_client` replaces the SDK's HTTP layer (tests replay recorded Stripe answers with it)."""
+        self.webhook_secret = webhook_secret
+        self.client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": api_base.rstrip("/")} if api_base else {},
+            stripe_version=STRIPE_API_VERSION,
+            http_client=http_client or stripe.RequestsClient(timeout=REQUEST_TIMEOUT),
+        )
+
+    def accepts_payment_method(self, payment_method: str | None) -> bool:
+        return payment_method is None or bool(PAYMENT_METHOD_ID.fullmatch(payment_method))
+
+    def create_payment_intent(self, *, amount: int, currency: str, metadata: dict, payment_method: str | None) -> IntentResult:
+        """Create the intent, then confirm it with `payment_method`: succeeded, requires_action
+        (3-D Secure; or no payment method yet, for Stripe.js), or failed with Stripe's decline code."""
+        key = intent_idempotency_key("payment_intent", metadata)
+        params: dict = {"amount": amount, "currency": currency.lower(), "payment_method_types": ["card"],
+                        "metadata": dict(metadata)}
+        if payment_method is not None:
+            params["payment_method"] = payment_method
+        with _provider_errors():
+            intent = self.client.v1.payment_intents.create(
+                params=cast("PaymentIntentCreateParams", params), options={"idempotency_key": key + ":create"},
+            )
+            if payment_method is None:
+                return _intent_result(intent.to_dict())
+            try:
+                confirmed = self.client.v1.payment_intents.confirm(intent.id, options={"idempotency_key": key + ":confirm"})
+            except stripe.CardError as exc:
+                return _declined(intent.id, exc)
+        return _intent_result(confirmed.to_dict())
+
+    def create_setup_intent(self, *, metadata: dict, payment_method: str | None) -> IntentResult:
+        """Save `payment_method` for off-session charges without charging it (a free trial):
+        a SetupIntent with `usage="off_session"`, created then confirmed like a payment intent."""
+        key = intent_idempotency_key("setup_intent", metadata)
+        params = {"usage": "off_session", "payment_method_types": ["card"], "metadata": dict(metadata)}
+        with _provider_errors():
+            setup = self.client.v1.setup_intents.create(
+                params=cast("SetupIntentCreateParams", params), options={"idempotency_key": key + ":create"},
+            )
+            if payment_method is None:
+                return _intent_result(setup.to_dict())
+            try:
+                confirmed = self.client.v1.setup_intents.confirm(
+                    setup.id, params={"payment_method": payment_method}, options={"idempotency_key": key + ":confirm"},
+                )
+            except stripe.CardError as exc:
+                return _declined(setup.id, exc)
+        return _intent_result(confirmed.to_dict())
+
+    def create_customer(self, *, email: str, name: str | None, metadata: dict) -> str:
+        """A Stripe Customer. The key follows from the store and the buyer (hashed: no address in
+        a header), so a transaction retried within Stripe's 24 hours finds the same customer."""
+        digest = hashlib.sha256(f"{metadata.get('store_id')}:{email}:{name or ''}".encode()).hexdigest()[:32]
+        params: CustomerCreateParams = {"email": email, "metadata": dict(metadata)}
+        if name:
+            params["name"] = name
+        with _provider_errors():
+            customer = self.client.v1.customers.create(params=params, options={"idempotency_key": f"checkie-customer-{digest}"})
+        return customer.id
+
+    def charge_customer(self, *, customer_id: str, payment_method: str, amount: int, currency: str, metadata: dict,
+                        idempotency_key: str) -> IntentResult:
+        """An off-session PaymentIntent, created and confirmed at once, for the saved card. A card
+        that asks for authentication fails with `authentication_required`: no one is there to answer."""
+        params = {
+            "amount": amount, "currency": currency.lower(), "customer": customer_id, "payment_method": payment_method,
+            "payment_method_types": ["card"], "metadata": dict(metadata), "confirm": True, "off_session": True,
+        }
+        with _provider_errors():
+            try:
+                intent = self.client.v1.payment_intents.create(
+                    params=cast("PaymentIntentCreateParams", params), options={"idempotency_key": idempotency_key},
+                )
+            except stripe.CardError as exc:
+                return _declined(_error_intent_id(exc), exc)
+        result = _intent_result(intent.to_dict())
+        if result.status == "requires_action":
+            code, message = AUTHENTICATION_REQUIRED
+            return IntentResult(result.intent_id, "failed", failure_code=code, failure_message=message)
+        return result
+
+    def verify_webhook(self, payload: bytes, signature_header: str) -> dict:
+        """Stripe's signature check (`stripe.WebhookSignature`, what `stripe.Webhook.construct_event`
+        runs), then the same shape checks as every PSP event (parse_event)."""
+        return parse_event(payload, signature_header, self.webhook_secret)
+
+    def refund(self, *, payment_intent_id: str, amount: int, currency: str, idempotency_key: str) -> RefundResult:
+        """A Refund of `amount` minor units of the intent's charge (Stripe refunds in the charge's
+        currency). `pending` counts as made: Stripe reports a later failure as `refund.failed`."""
+        params: RefundCreateParams = {"payment_intent": payment_intent_id, "amount": amount}
+        with _provider_errors():
+            refund = self.client.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key}).to_dict()
+        if refund.get("status") in ("failed", "canceled"):
+            return RefundResult(refund["id"], "failed", failure_code=refund.get("failure_reason") or refund.get("status"))
+        return RefundResult(refund["id"], "succeeded")
+
+    def create_payout(self, *, amount: int, currency: str, routing_number: str, account_number: str,
+                      idempotency_key: str) -> PayoutResult:
+        """A Payout to the Stripe account's bank account. Stripe pays the account registered with it,
+        so the numbers are not sent (only the account's last four digits, in metadata, for people
+        reading Stripe's dashboard). A payout Stripe accepted (pending, in transit) counts as paid:
+        the protocol has no pending state, and Stripe reports a later failure as `payout.failed`."""
+        params: PayoutCreateParams = {
+            "amount": amount, "currency": currency.lower(), "metadata": {"account_last4": account_number[-4:]},
+        }
+        with _provider_errors():
+            payout = self.client.v1.payouts.create(params=params, options={"idempotency_key": idempotency_key}).to_dict()
+        if payout.get("status") in ("failed", "canceled"):
+            return PayoutResult(payout["id"], "failed", failure_code=payout.get("failure_code") or payout.get("status"))
+        return PayoutResult(payout["id"], "paid")
+
+
+def intent_idempotency_key(kind: str, metadata: dict) -> str:
+    """`checkie-<kind>-<checkout session id>-<attempt>` when the metadata names both, so a request
+    Checkie repeats for the same attempt creates one intent, while the next attempt (a retry
+    after a decline) gets a new one. Without them, a fresh key: the SDK's own network retries
+    still resend it, which is all an unnamed request can be protected by."""
+    session, attempt = metadata.get("checkout_session_id"), metadata.get("attempt")
+    if session and attempt:
+        return f"checkie-{kind}-{session}-{attempt}"
+    return f"checkie-{kind}-{uuid.uuid4().hex}"
+
+
+@contextmanager
+def _provider_errors() -> Iterator[None]:
+    """Any Stripe error that is not a card's decline becomes ProviderError (with Stripe's error
+    class and code, never the key); a CardError the caller did not catch is one too."""
+    try:
+        yield
+    except stripe.StripeError as exc:
+        detail = f" ({exc.code})" if exc.code else ""
+        raise ProviderError(f"Stripe refused the request: {type(exc).__name__}{detail}.") from exc
+
+
+def _intent_result(intent: dict) -> IntentResult:
+    """A PaymentIntent's or SetupIntent's state as the protocol's three outcomes. An intent that
+    still waits for a payment method, or for Stripe.js to act on it (3-D Secure, `use_stripe_sdk`),
+    is requires_action with its client secret; one that lost its method to an error has failed."""
+    status, intent_id = intent.get("status"), intent["id"]
+    error = intent.get("last_payment_error") or intent.get("last_setup_error") or {}
+    if status == "succeeded":
+        return IntentResult(intent_id, "succeeded", client_secret=intent.get("client_secret"))
+    if status == "canceled" or error:
+        return IntentResult(intent_id, "failed", failure_code=error.get("code") or status,
+                            failure_message=error.get("message"))
+    redirect = (intent.get("next_action") or {}).get("redirect_to_url") or {}
+    return IntentResult(intent_id, "requires_action", client_secret=intent.get("client_secret"),
+                        next_action_url=redirect.get("url"))
+
+
+def _declined(intent_id: str, exc: stripe.CardError) -> IntentResult:
+    return IntentResult(intent_id, "failed", failure_code=exc.code or "card_declined",
+                        failure_message=exc.user_message or str(exc))
+
+
+def _error_intent_id(exc: stripe.CardError) -> str:
+    """The declined intent's id, which Stripe puts in the error (`error.payment_intent`). Fakes
+    that leave it out (localstripe) give "" : the caller records the decline without an id."""
+    body = exc.json_body if isinstance(exc.json_body, dict) else {}
+    error = body.get("error")
+    intent = error.get("payment_intent") if isinstance(error, dict) else None
+    return intent.get("id", "") if isinstance(intent, dict) else ""
