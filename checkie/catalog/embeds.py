@@ -19,6 +19,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from checkie.catalog.models import Embed, EmbedType, Page
+from checkie.colors import BRAND_COLOR
 from checkie.errors import NotFound, ValidationFailed
 from checkie.security import new_token
 from checkie.stores.access import MAX_ID
@@ -36,8 +37,6 @@ ORIGIN_MAX_LENGTH = 260
 SETTING_NAMES = ("button_text", "theme", "brand_color")
 #: What an embed shows for the settings it was created without.
 DEFAULT_SETTINGS = {"button_text": DEFAULT_BUTTON_TEXT, "theme": DEFAULT_THEME}
-#: The merchant's brand colour, `#rrggbb`: the checkout's buttons and links take it.
-BRAND_COLOR = re.compile(r"^#[0-9a-f]{6}$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -126,7 +125,7 @@ def check_settings(*, button_text: object = None, theme: object = None, brand_co
     checked["theme"] = theme
     if brand_color is not None and brand_color != "":
         color = brand_color.strip().lower() if isinstance(brand_color, str) else ""
-        if not BRAND_COLOR.match(color):
+        if not BRAND_COLOR.fullmatch(color):
             raise ValidationFailed.on("brand_color", "Enter a colour as #rrggbb, e.g. #4f46e5.")
         checked["brand_color"] = color
     return checked

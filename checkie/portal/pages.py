@@ -9,8 +9,6 @@ the signed-in customer of the URL's store only, and none is cached: they show a 
 purchases."""
 from __future__ import annotations
 
-import re
-
 from flask import (
     Blueprint,
     Response,
@@ -28,6 +26,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from checkie.accounts import limits
+from checkie.colors import BRAND_COLOR, text_color_on
 from checkie.customers import portal
 from checkie.customers.models import Customer
 from checkie.errors import DomainError, NotFound
@@ -35,7 +34,6 @@ from checkie.extensions import db, limiter
 from checkie.htmx_responses import render_page, see_other
 from checkie.portal.forms import AccessForm, ButtonForm, CancelForm
 from checkie.portal.guards import find_store, forget, portal_required, remember, store_by_slug, store_of_link
-from checkie.storefront.layouts import text_color_on
 from checkie.stores.models import Store
 from checkie.subscriptions import self_service, services
 from checkie.subscriptions.actions import Action, IllegalAction
@@ -44,7 +42,6 @@ from checkie.web import handle_csrf_error
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
-_BRAND_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 #: The URL's action name → the self-service call and the table's action it is.
 ACTIONS = {
     "cancel": (self_service.cancel, Action.CANCEL_AT_PERIOD_END),
@@ -211,9 +208,9 @@ def theme_css(store_slug: str):
     because the CSP allows no inline style."""
     store = store_by_slug(store_slug)
     color = store.brand_color or ""
-    if not _BRAND_COLOR.match(color):
+    if not BRAND_COLOR.fullmatch(color):  # stored lower-cased by stores.services.check_brand_color
         raise NotFound("This store has no brand colour.")
-    css = render_template("portal/theme.css", color=color.lower(), inverse=text_color_on(color.lower()))
+    css = render_template("portal/theme.css", color=color, inverse=text_color_on(color))
     response = make_response(css, 200, {"Content-Type": "text/css; charset=utf-8"})
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

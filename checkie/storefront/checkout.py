@@ -40,6 +40,7 @@ from checkie.catalog.models import Embed, PageStatus
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
+from checkie.colors import BRAND_COLOR, text_color_on
 from checkie.database import read_only
 from checkie.errors import DomainError, NotFound
 from checkie.extensions import csrf, db
@@ -53,7 +54,7 @@ from checkie.payments.test_provider import (
 )
 from checkie.storefront import flow, plans
 from checkie.storefront.forms import CardForm, DetailsForm, variant_choices
-from checkie.storefront.layouts import HOSTED, Frame, Layout, OriginNotAllowed, brand_color, text_color_on
+from checkie.storefront.layouts import HOSTED, Frame, Layout, OriginNotAllowed, brand_color
 from checkie.stores.models import Store
 from checkie.web import content_security_policy, test_provider_route
 
@@ -132,7 +133,7 @@ def theme_css(public_id: str):
     CSP allows no inline style."""
     embed = embeds.find_embed(db.session, public_id)
     color = brand_color(embed) if embed else None
-    if color is None or not embeds.BRAND_COLOR.match(color):
+    if color is None or not BRAND_COLOR.fullmatch(color):
         raise NotFound("No theme for this embed.")
     g.embed = embed
     css = render_template("storefront/embed/theme.css", embed=embed, color=color, inverse=text_color_on(color))

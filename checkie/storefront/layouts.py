@@ -143,13 +143,6 @@ def brand_color(embed: Embed) -> str | None:
     return (embed.settings or {}).get("brand_color")
 
 
-def text_color_on(color: str) -> str:
-    """Black or white, whichever reads better on the `#rrggbb` background (the brand colour's
-    buttons): white unless the colour is light, by its perceived brightness (ITU-R BT.601 weights)."""
-    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    return "#000" if red * 299 + green * 587 + blue * 114 > 160_000 else "#fff"
-
-
 def local_url(url: str) -> str:
     """Our own pages (the test provider's 3DS page is built on APP_URL) as a path, so the shopper
     stays on the host they are using; other sites' URLs as they are."""

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from checkie import slugs
 from checkie.accounts.models import User
+from checkie.colors import BRAND_COLOR
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
 from checkie.money import CURRENCIES
@@ -27,7 +28,6 @@ STORE_SLUGS = slugs.SlugKind(
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_BRAND_COLOR = re.compile(r"#[0-9a-f]{6}")
 
 
 def clean_label(value: str | None, *, field: str, max_length: int) -> str:
@@ -79,7 +79,7 @@ def check_brand_color(color: str) -> str | None:
     color = (color or "").strip().lower()
     if not color:
         return None
-    if not _BRAND_COLOR.fullmatch(color):
+    if not BRAND_COLOR.fullmatch(color):
         raise ValidationFailed.on("brand_color", "Enter a colour as #rrggbb, e.g. #4f46e5, or leave it empty.")
     return color
 
