@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from checkie import money
 from checkie.database import dialect_insert, utcnow
-from checkie.payments.models import BalanceTransaction, StoreBalance, TransactionType
+from checkie.payments.models import BalanceTransaction, Payment, StoreBalance, TransactionType
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,14 @@ def post_entries(db: Session, store_id: int, currency: str, entries: list[Entry]
 def balances(db: Session, store_id: int) -> list[StoreBalance]:
     """The store's balance in every currency it has a ledger in, by currency code."""
     return list(db.scalars(sa.select(StoreBalance).where(StoreBalance.store_id == store_id).order_by(StoreBalance.currency)))
+
+
+def credit_payment(db: Session, payment: Payment, description: str) -> None:
+    """A captured payment's two rows: `payment` (+amount, with `description`) and `fee` (−fee)."""
+    post_entries(db, payment.store_id, payment.currency, [
+        Entry(TransactionType.PAYMENT, payment.amount, payment.id, description),
+        Entry(TransactionType.FEE, -payment.fee, payment.id, "Platform fee"),
+    ])
 
 
 def lock_balance(db: Session, store_id: int, currency: str) -> int:

@@ -37,7 +37,6 @@ from checkie.payments.models import (
     AttemptStatus,
     Payment,
     PaymentAttempt,
-    TransactionType,
 )
 from checkie.payments.services import payment_by_provider_id
 from checkie.stores.models import Store
@@ -134,7 +133,7 @@ def _record_payment(
         _flag_for_review(db, store, checkout, payment, reason)
     else:
         _completed(db, checkout, attempt, payment)
-    _queue_receipt(db, store, checkout, payment)
+    queue_receipt(db, store, payment, name=checkout.name)
     _queue_new_sale(db, store, payment)
     record_event(db, store.id, "payment.completed", payment)
     _credit(db, checkout, payment, converted=reason is None)
@@ -177,10 +176,7 @@ def _credit(db: Session, checkout: CheckoutSession, payment: Payment, *, convert
     only; money flagged for review shows in payments and the balance."""
     if converted:
         stats.record_conversion(db, checkout.page_id, revenue=payment.amount)
-    ledger.post_entries(db, payment.store_id, payment.currency, [
-        ledger.Entry(TransactionType.PAYMENT, payment.amount, payment.id, f"Payment {payment.provider_payment_id}"),
-        ledger.Entry(TransactionType.FEE, -payment.fee, payment.id, "Platform fee"),
-    ])
+    ledger.credit_payment(db, payment, f"Payment {payment.provider_payment_id}")
     db.flush()
 
 
@@ -337,14 +333,16 @@ def _flag_for_review(db: Session, store: Store, checkout: CheckoutSession, payme
     )
 
 
-def _queue_receipt(db: Session, store: Store, checkout: CheckoutSession, payment: Payment) -> None:
+def queue_receipt(db: Session, store: Store, payment: Payment, *, name: str | None, **extra) -> None:
+    """The buyer's receipt of `payment`, worded from its frozen line; `extra` goes to the template
+    (a renewal names its period: `period_start`, `period_end`)."""
     if not payment.email:
         log.info("payment %s has no email address: no receipt", payment.id)
         return
     queue_email(
         db, to=payment.email, template="receipt", subject=f"Your receipt from {store.name}",
         store_name=store.name, **_line_context(payment), amount=_formatted(payment), payment_id=payment.id,
-        name=checkout.name, paid_at=payment.created_at,
+        name=name, paid_at=payment.created_at, **extra,
     )
 
 

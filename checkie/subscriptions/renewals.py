@@ -27,8 +27,9 @@ from checkie.database import dialect_insert, utcnow
 from checkie.errors import ValidationFailed
 from checkie.extensions import db as _db
 from checkie.notifications.services import queue_email
-from checkie.payments import ledger
-from checkie.payments.models import Payment, TransactionType
+from checkie.payments import ledger, outcomes
+from checkie.payments.models import Payment
+from checkie.payments.services import payment_by_provider_id
 from checkie.stores.models import Store
 from checkie.subscriptions import clock, periods, services
 from checkie.subscriptions.models import (
@@ -157,21 +158,13 @@ def _record_payment(db: Session, store: Store, subscription: Subscription, renew
         ).on_conflict_do_nothing(index_elements=["provider", "provider_payment_id"]).returning(Payment)
     ).one_or_none()
     if payment is None:  # recorded already (cannot happen while the row is locked, but never double-credit)
-        return db.scalars(sa.select(Payment).where(Payment.provider == subscription.provider,
-                                                   Payment.provider_payment_id == intent_id)).one()
-    formatted = money.format_money(amount, subscription.currency)
-    queue_email(
-        db, to=customer.email, template="receipt", subject=f"Your receipt from {store.name}",
-        store_name=store.name, page_title=title, options=[], answers=[],
-        coupon_code=subscription.coupon_code if discount else None,
-        amount=formatted, payment_id=payment.id, name=customer.name, paid_at=now,
-        period_start=renewal.period_start, period_end=period_end,
-    )
+        recorded = payment_by_provider_id(db, subscription.provider, intent_id)
+        assert recorded is not None  # the insert conflicted on exactly this (provider, intent)
+        return recorded
+    outcomes.queue_receipt(db, store, payment, name=customer.name, period_start=renewal.period_start,
+                           period_end=period_end)
     record_event(db, store.id, "payment.completed", payment)
-    ledger.post_entries(db, store.id, subscription.currency, [
-        ledger.Entry(TransactionType.PAYMENT, amount, payment.id, f"Renewal {intent_id}"),
-        ledger.Entry(TransactionType.FEE, -fee, payment.id, "Platform fee"),
-    ])
+    ledger.credit_payment(db, payment, f"Renewal {intent_id}")
     return payment
 
 
