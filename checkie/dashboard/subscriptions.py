@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, url_for
 
+from checkie import providers
 from checkie.customers.models import Customer
 from checkie.dashboard import test_mode
 from checkie.dashboard.forms import ActionForm
@@ -141,7 +142,7 @@ def _render_subscription(store: Store, subscription: Subscription, *, cancel_for
 def advance_clock(store: Store):
     """Move a test-mode store's clock and charge what falls due (the service commits as it goes),
     then go back to the page the button was on. Outside test mode there is no clock to move."""
-    if not test_mode.in_test_mode(store):
+    if not providers.in_test_mode(store):
         abort(404)
     form = AdvanceClockForm()
     if not form.validate_on_submit():

@@ -13,22 +13,13 @@ from checkie import providers
 from checkie.dashboard.forms.subscriptions import AdvanceClockForm
 from checkie.extensions import db
 from checkie.htmx_responses import request
-from checkie.providers import ProviderNotConfigured
-from checkie.stores.models import Store
 from checkie.subscriptions import clock
-
-
-def in_test_mode(store: Store) -> bool:
-    try:
-        return providers.for_store(store).name == "test"
-    except ProviderNotConfigured:
-        return False
 
 
 def bar_clock() -> datetime | None:
     """The current store's clock while it is in test mode (the bar shows it), else None (no bar)."""
     store = g.get("current_store")
-    if store is None or not in_test_mode(store):
+    if store is None or not providers.in_test_mode(store):
         return None
     return clock.now(db.session, store.id)
 

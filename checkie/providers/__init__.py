@@ -17,7 +17,7 @@ from checkie.providers.test import TestProvider, post_over_network
 
 __all__ = [
     "IntentResult", "InvalidPayload", "InvalidSignature", "PaymentProvider", "ProviderNotConfigured", "RefundResult",
-    "by_name", "for_store",
+    "by_name", "for_store", "in_test_mode",
 ]
 
 
@@ -25,6 +25,14 @@ def for_store(store) -> PaymentProvider:
     """The provider `store`'s payments go through: the platform default `PAYMENT_PROVIDER`
     (stores cannot choose their own yet)."""
     return by_name(current_app.config["PAYMENT_PROVIDER"])
+
+
+def in_test_mode(store) -> bool:
+    """Whether `store`'s payments go through the test provider (its test clock may move then)."""
+    try:
+        return for_store(store).name == TestProvider.name
+    except ProviderNotConfigured:
+        return False
 
 
 def by_name(name: str) -> PaymentProvider:

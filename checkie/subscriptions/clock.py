@@ -9,7 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from checkie.database import dialect_insert, utcnow
+from checkie.errors import Conflict
 from checkie.subscriptions.models import TestClock
+
+
+class TestModeOnly(Conflict):
+    """The test clock moves only a store whose payments go through the test provider."""
+
+    __test__ = False
+    code = "test_mode_only"
 
 
 def offset(db: Session, store_id: int) -> timedelta:

@@ -237,9 +237,11 @@ def advance_clock(db: Session, store: Store, *, days: int) -> tuple[datetime, in
     """Move the store's test clock `days` forward and settle everything that falls due, in
     order of due time, each at its own time (a trial's end, a renewal, a dunning retry that the
     previous decline scheduled inside the window). Commits. Returns the new present and how many
-    renewal charges succeeded. ValidationFailed on `days` unless it is a whole number of days
-    from 1 to MAX_ADVANCE_DAYS: a clock never goes back (settled periods would fall due again
+    renewal charges succeeded. TestModeOnly (409) outside test mode; ValidationFailed on `days`
+    unless it is a whole number of days from 1 to MAX_ADVANCE_DAYS: a clock never goes back (settled periods would fall due again
     in its past), and a far jump would overflow the calendar."""
+    if not providers.in_test_mode(store):
+        raise clock.TestModeOnly("The test clock only runs in test mode (the test payment provider).")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_ADVANCE_DAYS:
         raise ValidationFailed.on("days", f"Enter a whole number of days from 1 to {MAX_ADVANCE_DAYS}.")
     target = clock.advance(db, store.id, timedelta(days=days))

@@ -68,3 +68,11 @@ def test_the_clock_only_moves_forward_by_a_sensible_whole_number_of_days(db, sto
     db.rollback()
     assert clock.offset(db, store.id) == timedelta(0)
     assert len(payments_of(db, subscription)) == 1
+
+
+def test_the_clock_of_a_store_outside_test_mode_does_not_move(db, store, monkeypatch):
+    """The service itself refuses, so every door to it (API, dashboard) gets the same rule."""
+    monkeypatch.setattr("checkie.providers.for_store", lambda _store: type("Live", (), {"name": "stripe"})())
+    with pytest.raises(clock.TestModeOnly):
+        renewals.advance_clock(db, store, days=1)
+    assert clock.offset(db, store.id) == timedelta(0)
