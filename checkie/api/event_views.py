@@ -8,7 +8,7 @@ from checkie.api.checkout_schemas import CheckoutSessionDetailSchema
 from checkie.api.checkout_sessions import checkout_detail
 from checkie.api.payment_schemas import CustomerSchema, PaymentSchema, RefundSchema
 from checkie.api.payout_schemas import payout_view
-from checkie.api.subscription_views import subscription_view
+from checkie.api.subscription_schemas import SubscriptionSchema
 from checkie.checkout.models import CheckoutSession
 from checkie.customers.models import Customer
 from checkie.payments.models import Payment, Payout
@@ -23,6 +23,6 @@ def register_event_views() -> None:
         **PaymentSchema().dump(refunded.payment), "refund": RefundSchema().dump(refunded.refund),
     })
     views.register(Payout, payout_view)
-    views.register(Subscription, subscription_view)
+    views.register(Subscription, lambda subscription: SubscriptionSchema().dump(subscription))
     views.register(Customer, lambda customer: CustomerSchema().dump(customer))
     views.register(CheckoutSession, lambda checkout: CheckoutSessionDetailSchema().dump(checkout_detail(checkout)))

@@ -29,7 +29,7 @@ from checkie.api.portal_schemas import (
     PurchaseListSchema,
     RequestAccessSchema,
 )
-from checkie.api.subscription_schemas import SubscriptionSchema
+from checkie.api.subscription_schemas import subscription_members
 from checkie.customers import portal
 from checkie.customers.models import Customer, PortalSession
 from checkie.errors import AuthenticationFailed
@@ -87,9 +87,8 @@ def _store() -> Store:
 
 def _subscription_view(store: Store, subscription: Subscription) -> dict:
     """The subscription's own members, as the merchant API shows them, and what the customer may do."""
-    own = {field.attribute or name: getattr(subscription, field.attribute or name)
-           for name, field in SubscriptionSchema().fields.items()}
-    return {**own, "allowed_actions": [action.value for action in self_service.offered(store, subscription)]}
+    allowed = [action.value for action in self_service.offered(store, subscription)]
+    return {**subscription_members(subscription), "allowed_actions": allowed}
 
 
 @blp.route("/request-access", methods=["POST"])

@@ -50,6 +50,13 @@ class SubscriptionDetailSchema(SubscriptionSchema):
 SubscriptionListSchema = list_schema(SubscriptionSchema, "SubscriptionList")
 
 
+def subscription_members(subscription) -> dict:
+    """The subscription's own members by attribute, for a schema that adds members of its own
+    (the detail's `payments`, the portal's `allowedActions`) to dump."""
+    return {field.attribute or name: getattr(subscription, field.attribute or name)
+            for name, field in SubscriptionSchema().fields.items()}
+
+
 class SubscriptionListArgsSchema(PageArgsSchema):
     status = fields.Enum(SubscriptionStatus, by_value=True)
     email = fields.String(validate=validate.Length(max=254), metadata={"description": "The customer's address, or part of one."})

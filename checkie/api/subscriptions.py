@@ -19,8 +19,8 @@ from checkie.api.subscription_schemas import (
     SubscriptionListArgsSchema,
     SubscriptionListSchema,
     SubscriptionSchema,
+    subscription_members,
 )
-from checkie.api.subscription_views import subscription_detail
 from checkie.extensions import db
 from checkie.pagination import Slice, decode_cursor
 from checkie.stores.models import Role
@@ -57,7 +57,7 @@ class SubscriptionById(MethodView):
     def get(self, store_id: int, subscription_id: int):
         """One subscription with its payments, newest first."""
         subscription = services.subscription_of(db.session, load_store(store_id), subscription_id)
-        return subscription_detail(subscription, services.payments_of(db.session, subscription))
+        return {**subscription_members(subscription), "payments": services.payments_of(db.session, subscription)}
 
 
 def _acted_on(store_id: int, subscription_id: int):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from checkie.api.subscription_views import subscription_view
+from checkie.api.subscription_schemas import SubscriptionSchema
 from checkie.subscriptions import renewals, services
 from checkie.webhooks import services as webhooks
 from tests.factories import make_coupon
@@ -55,14 +55,14 @@ def test_each_change_sends_its_event_with_the_subscription_view(db, store, recei
     webhooks.create_endpoint(db, store, url=receiver.url, events=SUBSCRIPTION_EVENTS)
     db.commit()
     subscription = subscribe(db, store)
-    seen = [subscription_view(subscription)]
+    seen = [SubscriptionSchema().dump(subscription)]
     renewals.advance_clock(db, store, days=7)
     db.refresh(subscription)
-    seen.append(subscription_view(subscription))
+    seen.append(SubscriptionSchema().dump(subscription))
     for change in (services.pause, services.resume, lambda s, sub: services.cancel(s, sub, at_period_end=False)):
         change(db, subscription)
         db.commit()
-        seen.append(subscription_view(subscription))
+        seen.append(SubscriptionSchema().dump(subscription))
 
     bodies = [json.loads(request.body) for request in receiver.received]
     assert [body["type"] for body in bodies] == SUBSCRIPTION_EVENTS
