@@ -41,11 +41,12 @@ def make_subscription(db, store: Store, *, email: str = "sub@example.com", statu
 
 def subscribe(db, store: Store, *, trial_days: int = 0, card: str = "pm_card_visa", amount: int = 900,
               title: str = "Coffee club", slug: str | None = None, interval: str = "month", interval_count: int = 1,
-              coupon_code: str | None = None, email: str = "shopper@example.com") -> Subscription:
+              coupon_code: str | None = None, email: str = "shopper@example.com",
+              currency: str | None = None) -> Subscription:
     """A shopper's checkout of a new subscription page (every `interval_count` × `interval`),
     committed: trialing with `trial_days`, else active with its first payment."""
     page = make_page(db, store, title=title, slug=slug, amount=amount, pricing_type="subscription", interval=interval,
-                     interval_count=interval_count, trial_days=trial_days, publish=True)
+                     interval_count=interval_count, trial_days=trial_days, currency=currency, publish=True)
     updates = {"email": email, "name": "Sam Shopper"} | ({"coupon_code": coupon_code} if coupon_code else {})
     checkout = open_checkout(db, page, **updates)
     initiate_payment(db, checkout, payment_method=card)

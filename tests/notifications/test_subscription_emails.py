@@ -10,11 +10,10 @@ import sqlalchemy as sa
 
 from checkie.notifications.models import EmailMessage
 from checkie.notifications.services import queue_email
-from checkie.payments.initiation import initiate_payment
 from checkie.subscriptions import renewals, services
 from checkie.subscriptions.models import Subscription, SubscriptionRenewal
+from tests import subscription_factories
 from tests.emails import emails_to
-from tests.factories import make_page, payable_checkout
 
 SHOPPER = "shopper@example.com"
 
@@ -25,11 +24,8 @@ def day(moment) -> str:
 
 def subscribe(db, store, *, trial_days: int = 0, card: str = "pm_card_visa") -> Subscription:
     """A shopper's completed checkout of a €9.00-a-month page (the subscription it started)."""
-    page = make_page(db, store, title="Club", amount=900, currency="EUR", pricing_type="subscription",
-                     interval="month", trial_days=trial_days, publish=True)
-    initiate_payment(db, payable_checkout(db, page), payment_method=card)
-    db.commit()
-    return db.scalars(sa.select(Subscription)).one()
+    return subscription_factories.subscribe(db, store, title="Club", amount=900, currency="EUR",
+                                            trial_days=trial_days, card=card)
 
 
 def only(db, kind: str) -> EmailMessage:
