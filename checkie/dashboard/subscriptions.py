@@ -60,7 +60,7 @@ def render_index(store: Store, *, status: int = 200):
     return render_page(
         "dashboard/subscriptions/index.html", block="subscription_list", status=status, store=store,
         subscriptions=rows, more=more, paged=bool(before), args=args, filtered=any(args.values()), statuses=STATUSES,
-        titles={row.id: services.title_of(db.session, row) for row in rows}, price_text=services.price_text,
+        titles=services.titles_of(db.session, rows), price_text=services.price_text,
     )
 
 

@@ -131,7 +131,7 @@ def home(store: Store, customer: Customer):
     subscriptions = self_service.subscriptions_of(db.session, customer)
     return render_page(
         "portal/home.html", store=store, customer=customer, purchases=self_service.purchases_of(db.session, customer),
-        subscriptions=subscriptions, titles={s.id: services.title_of(db.session, s) for s in subscriptions},
+        subscriptions=subscriptions, titles=services.titles_of(db.session, subscriptions),
         price_text=services.price_text,
     )
 
