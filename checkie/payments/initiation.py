@@ -51,7 +51,9 @@ def initiate_payment(db: Session, checkout: CheckoutSession, *, payment_method: 
     )
     db.add(attempt)
     apply_event(db, checkout, CheckoutEvent.INITIATE_PAYMENT, detail={"attempt": attempt.number})
-    metadata = {"checkout_session_id": checkout.id, "store_id": str(store.id)}
+    # The attempt's number keys the PSP's idempotency: a repeated request makes one intent,
+    # the next attempt (after a decline) a new one.
+    metadata = {"checkout_session_id": checkout.id, "store_id": str(store.id), "attempt": str(attempt.number)}
     if attempt.amount == 0:  # a free trial: the card is saved for the first charge, at the trial's end
         result = provider.create_setup_intent(metadata=metadata, payment_method=payment_method)
     else:
@@ -62,6 +64,9 @@ def initiate_payment(db: Session, checkout: CheckoutSession, *, payment_method: 
     # carries both. Outcomes find the attempt through remember_new_attempt, not by a query.
     attempt.provider_intent_id = result.intent_id
     attempt.action_token = result.action_token
+    attempt.client_secret = result.client_secret
+    if result.customer_id:  # a Stripe.js card token, saved to this PSP customer as a reusable card
+        attempt.provider_customer_id, attempt.payment_method = result.customer_id, result.payment_method
     record_events(db, result.events)
     remember_new_attempt(db, attempt)
     _apply_intent_result(db, provider.name, attempt, result, metadata)

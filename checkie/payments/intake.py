@@ -7,24 +7,26 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from checkie.database import utcnow
+from checkie.inputs import loads_json
 from checkie.payments import outcomes
 from checkie.payments.models import ProviderEvent
-from checkie.providers import by_name
+from checkie.providers import by_name, stripe_webhook_secret
 from checkie.providers.base import IntentEvent, ProviderNotConfigured
 from checkie.providers.stripe import (
     PAYMENT_FAILED,
     SETUP_FAILED,
     SETUP_SUCCEEDED,
     SUCCEEDED,
+    StripeProvider,
     parse_event,
     read_intent_event,
 )
+from checkie.stores.models import Store
 
 log = logging.getLogger("checkie.payments.intake")
 
@@ -35,7 +37,7 @@ def receive_event(db: Session, provider_name: str, payload: bytes, signature_hea
 
     Returns the stored event, or None when this event was already received (a duplicate).
     Flushes, never commits: the event row and its effects commit together or not at all."""
-    event = verify_event(provider_name, payload, signature_header)
+    event = verify_event(db, provider_name, payload, signature_header)
     intent = read_intent_event(event)
     stored = _store_once(db, provider_name, event)
     if stored is None:
@@ -49,15 +51,29 @@ def receive_event(db: Session, provider_name: str, payload: bytes, signature_hea
     return stored
 
 
-def verify_event(provider_name: str, payload: bytes, signature_header: str) -> dict:
-    """The verified event as a dict. Stripe's events verify against STRIPE_WEBHOOK_SECRET even
-    before the Stripe provider exists, so a configured secret is honoured."""
-    if provider_name == "stripe":
-        secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
-        if not secret:
-            raise ProviderNotConfigured("Stripe is not configured")
-        return parse_event(payload, signature_header, secret)
-    return by_name(provider_name).verify_webhook(payload, signature_header)
+def verify_event(db: Session, provider_name: str, payload: bytes, signature_header: str) -> dict:
+    """The verified event as a dict. A Stripe event is checked with the webhook secret of the
+    store it names (`data.object.metadata.store_id`, which Checkie sets on every object it
+    creates), when that store has keys of its own, else with the platform's: the name only
+    chooses which secret to check, the signature is what is trusted."""
+    if provider_name != StripeProvider.name:
+        return by_name(provider_name).verify_webhook(payload, signature_header)
+    secret = stripe_webhook_secret(_named_store(db, payload))
+    if not secret:
+        raise ProviderNotConfigured("Stripe is not configured")
+    return parse_event(payload, signature_header, secret)
+
+
+def _named_store(db: Session, payload: bytes) -> Store | None:
+    """The store an unverified Stripe event says it is about, or None."""
+    try:
+        event = loads_json(payload)
+        store_id = event["data"]["object"]["metadata"]["store_id"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(store_id, str) or not store_id.isascii() or not store_id.isdigit() or len(store_id) > 18:
+        return None
+    return db.get(Store, int(store_id))
 
 
 def _store_once(db: Session, provider_name: str, event: dict) -> ProviderEvent | None:

@@ -42,6 +42,12 @@ class PaymentAttempt(Model):
     #: The capability in the test provider's 3DS URL (192 random bits): the step is found only
     #: through it. Stored as is, because `next_action_url` carries it anyway.
     action_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    #: Stripe's `client_secret` of the intent, for Stripe.js in the shopper's browser while it
+    #: waits for 3-D Secure (it lets that browser confirm this one intent, nothing else).
+    client_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    #: The PSP customer the card was saved to when the browser sent a card token (Stripe.js):
+    #: a subscription's renewals charge that customer's card.
+    provider_customer_id: Mapped[str | None] = mapped_column(sa.String(100))
     failure_code: Mapped[str | None] = mapped_column(sa.String(100))
     failure_message: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

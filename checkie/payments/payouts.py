@@ -20,14 +20,13 @@ from flask import current_app
 from huey import crontab
 from sqlalchemy.orm import Session
 
-from checkie import money
+from checkie import money, providers
 from checkie.database import utcnow
 from checkie.errors import DomainError, NotFound, ValidationFailed
 from checkie.extensions import db as _db
 from checkie.notifications.services import queue_email
 from checkie.payments import ledger
 from checkie.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutAccount, PayoutStatus, TransactionType
-from checkie.providers import for_store
 from checkie.security import decrypt_secret, encrypt_secret
 from checkie.stores.models import Store
 from checkie.tasks import enqueue_after_commit, periodic_task, task
@@ -117,7 +116,7 @@ def request_payout(db: Session, store: Store, *, amount: int, currency: str) -> 
             f"a payout of {money.format_money(amount, currency)} is more than that.",
             code="insufficient_balance",
         )
-    payout = Payout(store_id=store.id, amount=amount, currency=currency, provider=for_store(store).name,
+    payout = Payout(store_id=store.id, amount=amount, currency=currency, provider=providers.for_store(store).name,
                     status=PayoutStatus.REQUESTED, attempts=0, due_at=utcnow(), requested_at=utcnow())
     db.add(payout)
     db.flush()
@@ -168,7 +167,7 @@ def process_payout(db: Session, payout_id: int, *, now: datetime | None = None) 
     account_number = decrypt_secret(account.account_number_encrypted, current_app.config["ENCRYPTION_KEY"])
     routing_number = account.routing_number
     store = db.get_one(Store, payout.store_id)
-    provider = for_store(store)
+    provider = providers.of(store, payout.provider)
     db.commit()  # the lease is held from here; the provider call runs outside any transaction
     result = provider.create_payout(
         amount=payout.amount, currency=payout.currency.lower(), routing_number=routing_number,

@@ -74,7 +74,8 @@ def refund_payment(db: Session, payment: Payment, *, amount: int, reason: str | 
                     reason=chosen_reason, note=note, status=RefundStatus.PENDING)
     db.add(refund)
     db.flush()  # the id makes the provider's idempotency key
-    result = providers.by_name(payment.provider).refund(
+    store = db.get_one(Store, payment.store_id)
+    result = providers.of(store, payment.provider).refund(
         payment_intent_id=payment.provider_payment_id, amount=amount, currency=payment.currency.lower(),
         idempotency_key=f"refund_{refund.id}",
     )

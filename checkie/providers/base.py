@@ -11,6 +11,8 @@ from checkie.errors import DomainError
 
 IntentStatus = Literal["succeeded", "requires_action", "failed"]
 PayoutStatus = Literal["paid", "failed"]
+#: Test money or real money (Stripe's test-mode and live-mode keys; the test provider is always test).
+Mode = Literal["test", "live"]
 
 
 class InvalidSignature(DomainError):
@@ -74,6 +76,10 @@ class IntentResult:
     #: Events about this intent that the platform must deliver to its own webhook intake, durably
     #: (the test provider's; a real PSP sends its own).
     events: tuple[dict, ...] = ()
+    #: The reusable payment method and the PSP customer it was saved to, when the provider made
+    #: them from a single-use card token (Stripe.js): what a subscription's renewals charge.
+    payment_method: str | None = None
+    customer_id: str | None = None
 
 
 @dataclass(frozen=True)

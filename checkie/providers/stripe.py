@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 import stripe
@@ -23,6 +24,7 @@ from checkie.providers.base import (
     IntentResult,
     InvalidPayload,
     InvalidSignature,
+    Mode,
     PayoutResult,
     ProviderError,
     RefundResult,
@@ -152,8 +154,9 @@ def _malformed(event: dict, problem: str) -> InvalidPayload:
     return InvalidPayload(f"The {event['type']} event {problem}.")
 
 
-#: Stripe PaymentMethod ids (`pm_…`, Stripe's test ones included): a card number never reaches Checkie.
-PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{1,250}")
+#: Stripe PaymentMethod ids (`pm_…`, Stripe's test ones included), or the single-use card token
+#: (`tok_…`) Stripe.js makes from its card Element: a card number never reaches Checkie.
+PAYMENT_METHOD_ID = re.compile(r"(?:pm|tok)_[A-Za-z0-9_]{1,250}")
 #: (connect, read) seconds: a checkout waits on Stripe inside a web request, never for minutes.
 REQUEST_TIMEOUT = (5.0, 30.0)
 #: The Stripe API version every request names. Not the SDK's own pin: from 2026-09-30.endive on,
@@ -195,42 +198,77 @@ class StripeProvider:
 
     def create_payment_intent(self, *, amount: int, currency: str, metadata: dict, payment_method: str | None) -> IntentResult:
         """Create the intent, then confirm it with `payment_method`: succeeded, requires_action
-        (3-D Secure; or no payment method yet, for Stripe.js), or failed with Stripe's decline code."""
+        (3-D Secure, which Stripe.js runs with the client secret; or no payment method yet), or
+        failed with Stripe's decline code. A card token from Stripe.js is saved to a new Customer
+        first (`_saved_card`), and the intent charges that card."""
         key = intent_idempotency_key("payment_intent", metadata)
         params: dict = {"amount": amount, "currency": currency.lower(), "payment_method_types": ["card"],
                         "metadata": dict(metadata)}
-        if payment_method is not None:
-            params["payment_method"] = payment_method
         with _provider_errors():
+            try:
+                saved = self._saved_card(payment_method, metadata, key)
+            except stripe.CardError as exc:
+                return _declined("", exc)
+            params.update(saved.intent_params)
             intent = self.client.v1.payment_intents.create(
                 params=cast("PaymentIntentCreateParams", params), options={"idempotency_key": key + ":create"},
             )
-            if payment_method is None:
+            if saved.payment_method is None:
                 return _intent_result(intent.to_dict())
             try:
                 confirmed = self.client.v1.payment_intents.confirm(intent.id, options={"idempotency_key": key + ":confirm"})
             except stripe.CardError as exc:
-                return _declined(intent.id, exc)
-        return _intent_result(confirmed.to_dict())
+                return saved.onto(_declined(intent.id, exc))
+        return saved.onto(_intent_result(confirmed.to_dict()))
 
     def create_setup_intent(self, *, metadata: dict, payment_method: str | None) -> IntentResult:
         """Save `payment_method` for off-session charges without charging it (a free trial):
         a SetupIntent with `usage="off_session"`, created then confirmed like a payment intent."""
         key = intent_idempotency_key("setup_intent", metadata)
-        params = {"usage": "off_session", "payment_method_types": ["card"], "metadata": dict(metadata)}
+        params: dict = {"usage": "off_session", "payment_method_types": ["card"], "metadata": dict(metadata)}
         with _provider_errors():
+            try:
+                saved = self._saved_card(payment_method, metadata, key)
+            except stripe.CardError as exc:
+                return _declined("", exc)
+            if saved.customer_id:
+                params["customer"] = saved.customer_id
             setup = self.client.v1.setup_intents.create(
                 params=cast("SetupIntentCreateParams", params), options={"idempotency_key": key + ":create"},
             )
-            if payment_method is None:
+            if saved.payment_method is None:
                 return _intent_result(setup.to_dict())
             try:
                 confirmed = self.client.v1.setup_intents.confirm(
-                    setup.id, params={"payment_method": payment_method}, options={"idempotency_key": key + ":confirm"},
+                    setup.id, params={"payment_method": saved.payment_method}, options={"idempotency_key": key + ":confirm"},
                 )
             except stripe.CardError as exc:
-                return _declined(setup.id, exc)
-        return _intent_result(confirmed.to_dict())
+                return saved.onto(_declined(setup.id, exc))
+        return saved.onto(_intent_result(confirmed.to_dict()))
+
+    def _saved_card(self, payment_method: str | None, metadata: dict, key: str) -> SavedCard:
+        """A PaymentMethod id is used as it is. A card token (`tok_…`, what Stripe.js's
+        `createToken` makes from the card Element) can be used once only, so it is saved to a
+        new Customer and the intent charges that customer's card: the same card then pays the
+        renewals of a subscription bought with it. Raises stripe.CardError for a card Stripe
+        declines as it is saved."""
+        if payment_method is None or not payment_method.startswith("tok_"):
+            return SavedCard(payment_method, None)
+        customer = self.client.v1.customers.create(
+            params={"metadata": {"store_id": str(metadata.get("store_id", ""))}},
+            options={"idempotency_key": key + ":customer"},
+        )
+        card = self.client.v1.customers.payment_sources.create(
+            customer.id, params={"source": payment_method}, options={"idempotency_key": key + ":card"},
+        )
+        return SavedCard(card.id, customer.id)
+
+    def check_connection(self) -> Mode:
+        """Ask Stripe for the account's balance, which any working secret key may read: ProviderError
+        when the key is wrong or revoked (or Stripe unreachable), else whether the key is live."""
+        with _provider_errors():
+            balance = self.client.v1.balance.retrieve().to_dict()
+        return "live" if balance.get("livemode") else "test"
 
     def create_customer(self, *, email: str, name: str | None, metadata: dict) -> str:
         """A Stripe Customer. The key follows from the store and the buyer (hashed: no address in
@@ -293,6 +331,30 @@ class StripeProvider:
         if payout.get("status") in ("failed", "canceled"):
             return PayoutResult(payout["id"], "failed", failure_code=payout.get("failure_code") or payout.get("status"))
         return PayoutResult(payout["id"], "paid")
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    """What an intent charges: `payment_method` (None: Stripe.js supplies it), and the customer
+    it was saved to when it came as a token."""
+
+    payment_method: str | None
+    customer_id: str | None
+
+    @property
+    def intent_params(self) -> dict:
+        params: dict = {}
+        if self.payment_method is not None:
+            params["payment_method"] = self.payment_method
+        if self.customer_id is not None:
+            params["customer"] = self.customer_id
+        return params
+
+    def onto(self, result: IntentResult) -> IntentResult:
+        """`result` naming the saved card and its customer, when there is one."""
+        if self.customer_id is None:
+            return result
+        return replace(result, payment_method=self.payment_method, customer_id=self.customer_id)
 
 
 def intent_idempotency_key(kind: str, metadata: dict) -> str:

@@ -47,6 +47,15 @@ class Store(Model):
     #: period's end) and take that back; pause and resume.
     portal_allow_cancel: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     portal_allow_pause: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    #: `test` or `stripe`; None follows the platform's `PAYMENT_PROVIDER` (checkie.providers.for_store).
+    payment_provider: Mapped[str | None] = mapped_column(sa.String(20))
+    #: The store's own Stripe keys (stores/payment_settings.py); without them a Stripe store uses the
+    #: platform's `STRIPE_*` keys. The secrets are AES-GCM encrypted with ENCRYPTION_KEY, and only
+    #: a hint of the secret key (`sk_test_…4242`) is ever shown again.
+    stripe_publishable_key: Mapped[str | None] = mapped_column(sa.String(255))
+    stripe_secret_key_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    stripe_secret_key_hint: Mapped[str | None] = mapped_column(sa.String(40))
+    stripe_webhook_secret_encrypted: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

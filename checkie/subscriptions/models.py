@@ -76,6 +76,9 @@ class Subscription(Model):
     provider: Mapped[str] = mapped_column(sa.String(20))
     provider_subscription_id: Mapped[str | None] = mapped_column(sa.String(100))
     payment_method: Mapped[str] = mapped_column(sa.String(100))
+    #: The PSP customer `payment_method` is saved to, when the checkout saved it to one of its own
+    #: (a Stripe.js card token); None: the customer's (customers.provider_customer_id).
+    provider_customer_id: Mapped[str | None] = mapped_column(sa.String(100))
     trial_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     current_period_start: Mapped[datetime] = mapped_column(UTCDateTime)
     current_period_end: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -108,8 +108,9 @@ def _settle(db: Session, subscription: Subscription, renewal: SubscriptionRenewa
         return None
     store = db.get_one(Store, subscription.store_id)
     customer = db.get_one(Customer, subscription.customer_id)
-    result = providers.by_name(subscription.provider).charge_customer(
-        customer_id=customer.provider_customer_id or "", payment_method=subscription.payment_method,
+    result = providers.of(store, subscription.provider).charge_customer(
+        customer_id=subscription.provider_customer_id or customer.provider_customer_id or "",
+        payment_method=subscription.payment_method,
         amount=amount, currency=subscription.currency.lower(),
         metadata={"store_id": str(store.id), "subscription_id": str(subscription.id), "renewal_id": str(renewal.id)},
         idempotency_key=f"checkie-renewal-{renewal.id}-{renewal.failures}",

@@ -52,7 +52,7 @@ def start_from_checkout(db: Session, checkout: CheckoutSession, attempt: Payment
     store = db.get_one(Store, checkout.store_id)
     customer = db.get_one(Customer, checkout.customer_id)
     provider = providers.for_store(store)
-    if customer.provider_customer_id is None:
+    if customer.provider_customer_id is None and not attempt.provider_customer_id:
         customer.provider_customer_id = provider.create_customer(
             email=customer.email, name=customer.name, metadata={"store_id": str(store.id)},
         )
@@ -69,7 +69,8 @@ def start_from_checkout(db: Session, checkout: CheckoutSession, attempt: Payment
         discount_until=(periods.discount_until(trial_end or now, coupon.duration_months)
                         if coupon and coupon.duration is CouponDuration.REPEATING else None),
         coupon_code=coupon.code if coupon else None, provider=provider.name,
-        payment_method=attempt.payment_method or "", trial_end=trial_end, current_period_start=now,
+        payment_method=attempt.payment_method or "", provider_customer_id=attempt.provider_customer_id,
+        trial_end=trial_end, current_period_start=now,
         current_period_end=period_end, billing_anchor=trial_end or now, cancel_at_period_end=False, started_at=now,
     )
     db.add(subscription)

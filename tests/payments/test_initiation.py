@@ -43,7 +43,8 @@ def test_initiate_asks_the_provider_for_the_total(db, store, provider):
     provider.statuses = ["requires_action"]
     attempt = initiate_payment(db, session, payment_method="pm_card_visa")
     assert provider.calls == [{
-        "amount": 1500, "currency": "usd", "metadata": {"checkout_session_id": session.id, "store_id": str(store.id)},
+        "amount": 1500, "currency": "usd",
+        "metadata": {"checkout_session_id": session.id, "store_id": str(store.id), "attempt": "1"},
         "payment_method": "pm_card_visa",
     }]
     assert (attempt.number, attempt.provider, attempt.amount, attempt.currency) == (1, "test", 1500, "USD")
@@ -73,7 +74,7 @@ def test_sync_answers_go_through_payments_outcomes(db, store, provider, monkeypa
     initiate_payment(db, session, payment_method=None)
     assert calls[-1][0] == "succeeded"
     assert calls[-1][1]["amount"] == 1000 and calls[-1][1]["currency"] == "usd"
-    assert calls[-1][1]["metadata"] == {"checkout_session_id": session.id, "store_id": str(store.id)}
+    assert calls[-1][1]["metadata"] == {"checkout_session_id": session.id, "store_id": str(store.id), "attempt": "2"}
 
 
 def test_success_completes_the_session(db, store, provider):

@@ -293,11 +293,11 @@ def test_a_forged_or_altered_event_is_refused():
         provider.verify_webhook(body.replace(b"evt_1", b"evt_2"), signed)
 
 
-@pytest.mark.parametrize("payment_method", [None, "pm_card_visa", "pm_1PqRsTuVwXyZ"])
-def test_payment_method_ids_are_accepted(payment_method):
+@pytest.mark.parametrize("payment_method", [None, "pm_card_visa", "pm_1PqRsTuVwXyZ", "tok_visa", "tok_1PqRsT"])
+def test_payment_method_ids_and_card_tokens_are_accepted(payment_method):
     assert StripeProvider(SECRET_KEY, WEBHOOK_SECRET).accepts_payment_method(payment_method)
 
 
-@pytest.mark.parametrize("payment_method", ["4242424242424242", "", "pm_", "pm_card visa", "tok_visa", "pm_" + "a" * 251])
+@pytest.mark.parametrize("payment_method", ["4242424242424242", "", "pm_", "pm_card visa", "tok_", "card_1Pq", "pm_" + "a" * 251])
 def test_anything_but_a_payment_method_id_is_refused(payment_method):
     assert not StripeProvider(SECRET_KEY, WEBHOOK_SECRET).accepts_payment_method(payment_method)

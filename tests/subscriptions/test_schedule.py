@@ -8,6 +8,7 @@ import pytest
 
 from checkie.database import utcnow
 from checkie.errors import ValidationFailed
+from checkie.stores.payment_settings import update_payment_settings
 from checkie.subscriptions import clock, renewals
 from checkie.subscriptions.models import RenewalStatus
 from tests.factories import make_store, make_user
@@ -70,9 +71,11 @@ def test_the_clock_only_moves_forward_by_a_sensible_whole_number_of_days(db, sto
     assert len(payments_of(db, subscription)) == 1
 
 
-def test_the_clock_of_a_store_outside_test_mode_does_not_move(db, store, monkeypatch):
-    """The service itself refuses, so every door to it (API, dashboard) gets the same rule."""
-    monkeypatch.setattr("checkie.providers.for_store", lambda _store: type("Live", (), {"name": "stripe"})())
+def test_the_clock_of_a_store_outside_test_mode_does_not_move(db, store):
+    """The service itself refuses, so every door to it (API, dashboard) gets the same rule: a
+    store on Stripe with live keys takes real money."""
+    update_payment_settings(db, store, provider="stripe", publishable_key="pk_live_checkie0001",
+                            secret_key="sk_live_checkie0001", webhook_secret="whsec_checkie0001")
     with pytest.raises(clock.TestModeOnly):
         renewals.advance_clock(db, store, days=1)
     assert clock.offset(db, store.id) == timedelta(0)

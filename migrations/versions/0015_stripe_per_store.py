@@ -1,0 +1,49 @@
+"""Stripe per store: the store's provider choice and its Stripe keys (the secrets encrypted),
+and what an attempt's Stripe intent needs later (its client secret, the customer its card was saved to, on the
+subscription too)
+
+Revision ID: 0015_stripe_per_store
+Revises: 0014_customer_portal
+Create Date: 2027-04-02
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = '0015_stripe_per_store'
+down_revision = '0014_customer_portal'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('stores', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('payment_provider', sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column('stripe_publishable_key', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('stripe_secret_key_encrypted', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('stripe_secret_key_hint', sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column('stripe_webhook_secret_encrypted', sa.Text(), nullable=True))
+
+    with op.batch_alter_table('payment_attempts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('client_secret', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('provider_customer_id', sa.String(length=100), nullable=True))
+
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('provider_customer_id', sa.String(length=100), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.drop_column('provider_customer_id')
+
+    with op.batch_alter_table('payment_attempts', schema=None) as batch_op:
+        batch_op.drop_column('provider_customer_id')
+        batch_op.drop_column('client_secret')
+
+    with op.batch_alter_table('stores', schema=None) as batch_op:
+        batch_op.drop_column('stripe_webhook_secret_encrypted')
+        batch_op.drop_column('stripe_secret_key_hint')
+        batch_op.drop_column('stripe_secret_key_encrypted')
+        batch_op.drop_column('stripe_publishable_key')
+        batch_op.drop_column('payment_provider')
