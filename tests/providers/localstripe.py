@@ -207,3 +207,23 @@ class RecordedStripe(stripe.HTTPClient):
 
     def close(self) -> None:
         pass
+
+
+#: The store's keys for localstripe (it accepts any `pk_`/`sk_` key) and the secret its webhooks sign with.
+PUBLISHABLE_KEY = "pk_test_checkie_localstripe"
+STORE_WEBHOOK_SECRET = "whsec_checkie_localstripe_store"
+
+
+@pytest.fixture
+def stripe_store(app, db, store, localstripe, monkeypatch):
+    """`store` taking payments with Stripe — its own test keys, saved through the payment
+    settings as a merchant would — against localstripe: the SDK's API base and Stripe.js's URL
+    point at it for this test only."""
+    from checkie.stores.payment_settings import update_payment_settings
+
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", localstripe.api_base)
+    monkeypatch.setitem(app.config, "STRIPE_JS_URL", f"{localstripe.api_base}/js.stripe.com/v3/")
+    update_payment_settings(db, store, provider="stripe", publishable_key=PUBLISHABLE_KEY, secret_key=SECRET_KEY,
+                            webhook_secret=STORE_WEBHOOK_SECRET)
+    db.commit()
+    return store
