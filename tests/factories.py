@@ -21,7 +21,7 @@ from checkie.catalog.fields import create_field
 from checkie.catalog.pages import create_page, publish_page
 from checkie.catalog.variants import add_option, add_variant
 from checkie.catalog.coupons import create_coupon, reserve_redemption
-from checkie.catalog.models import Coupon, CustomField, Embed, Page, PageStats, Variant
+from checkie.catalog.models import Coupon, CouponHold, CustomField, Embed, Page, PageStats, Variant
 from checkie.checkout import services as checkout_services
 from checkie.checkout.models import CheckoutSession, CheckoutSessionTransition, CheckoutState
 from checkie.customers.models import Customer
@@ -237,6 +237,7 @@ def start_attempt(db, checkout: CheckoutSession, *, provider: str = "test") -> P
     processing. (The state is set directly: this is set-up, not the path under test.)"""
     if checkout.coupon_id is not None and not checkout.coupon_reserved:
         assert reserve_redemption(db, checkout.coupon_id)
+        db.add(CouponHold(checkout_session_id=checkout.id, coupon_id=checkout.coupon_id))
         checkout.coupon_reserved = True
     attempt = make_attempt(db, checkout, provider=provider)
     checkout.state = CheckoutState.PROCESSING

@@ -49,6 +49,7 @@ def subscribe(db, store: Store, *, trial_days: int = 0, card: str = "pm_card_vis
                      interval_count=interval_count, trial_days=trial_days, currency=currency, publish=True)
     updates = {"email": email, "name": "Sam Shopper"} | ({"coupon_code": coupon_code} if coupon_code else {})
     checkout = open_checkout(db, page, **updates)
+    db.commit()  # a coupon's redemption is held on a connection of its own, which sees committed rows
     initiate_payment(db, checkout, payment_method=card)
     db.commit()
     subscription = services.subscription_of_checkout(db, checkout.id)

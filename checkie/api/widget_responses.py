@@ -17,6 +17,7 @@ from checkie.catalog.snapshot import PageView
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.errors import NotFound
 from checkie.payments.models import AttemptStatus, Payment, PaymentAttempt
+from checkie.providers.stripe import StripeProvider
 from checkie.subscriptions.services import subscription_of_checkout
 
 #: The one kind of next action the widget knows: send the shopper to the PSP's page (3DS).
@@ -150,9 +151,8 @@ def payment_started_view(checkout: CheckoutSession, attempt: PaymentAttempt) -> 
     next (authenticate), or why the card was refused (the session is open again, or expired
     after the third refusal)."""
     view: dict = {"sessionId": checkout.id, "status": _enum_value(checkout.state)}
-    client_secret = getattr(attempt, "client_secret", None)
-    if client_secret:
-        view["clientSecret"] = client_secret
+    if attempt.provider == StripeProvider.name and attempt.client_secret:  # for Stripe.js (3-D Secure)
+        view["clientSecret"] = attempt.client_secret
     next_action = _next_action(checkout, attempt)
     if next_action:
         view["nextAction"] = next_action

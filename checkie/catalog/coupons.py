@@ -14,14 +14,17 @@ snake_case names of the arguments):
   with `duration_months` 1–36 for repeating only.
 
 Redemptions are counted with one conditional UPDATE (`reserve_redemption`), so concurrent
-checkouts never exceed `max_redemptions`. Checkouts will reference coupons by id with
+checkouts never exceed `max_redemptions`. A payment holds its redemption (`hold_redemption`)
+in a short transaction of its own, committed before the PSP is called, so a popular coupon's
+row is never locked across that network call. Checkouts will reference coupons by id with
 ON DELETE SET NULL, so deleting a coupon never deletes history.
 """
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from checkie.catalog.models import Coupon, CouponDuration, Page
+from checkie.catalog.models import Coupon, CouponDuration, CouponHold, Page
 from checkie.catalog.snapshot import PageView, StoreView
 from checkie.database import rows_changed, utcnow
 from checkie.errors import NotFound, ValidationFailed
@@ -434,13 +437,77 @@ def release_redemption(db: Session, coupon_id: int) -> bool:
     return _counted(db, coupon_id, stmt)
 
 
+#: How long holding a redemption waits for the coupon's row before giving up: only another
+#: hold's short transaction ever locks it, so a longer wait means something is wrong.
+HOLD_LOCK_TIMEOUT = "5s"
+
+
+def hold_redemption(db: Session, checkout_session_id: str, coupon_id: int) -> bool:
+    """Hold one redemption of `coupon_id` for the session's payment, committed at once in a
+    transaction of its own (`_own_transaction`), before the caller asks the PSP: True when
+    held (or already held by this session: a retry after a request that died reuses it), False
+    when the coupon cannot be redeemed (nothing held). A hold of another coupon by the same
+    session (the shopper changed the code) is given back first."""
+    with _own_transaction(db) as own:
+        held = own.get(CouponHold, checkout_session_id, with_for_update=True)
+        if held is not None and held.coupon_id == coupon_id:
+            return True
+        if held is not None:
+            release_redemption(own, held.coupon_id)
+            own.delete(held)
+            own.flush()
+        if not reserve_redemption(own, coupon_id):
+            return False
+        own.add(CouponHold(checkout_session_id=checkout_session_id, coupon_id=coupon_id))
+    _forget_count(db, coupon_id)
+    return True
+
+
+def release_hold(db: Session, checkout_session_id: str) -> bool:
+    """Give back the redemption the session holds, if any, in the caller's transaction (the
+    session ended unpaid, or its attempt failed). True when one was given back."""
+    coupon_id = db.scalar(
+        sa.delete(CouponHold).where(CouponHold.checkout_session_id == checkout_session_id).returning(CouponHold.coupon_id)
+    )
+    return release_redemption(db, coupon_id) if coupon_id is not None else False
+
+
+def release_hold_at_once(db: Session, checkout_session_id: str) -> bool:
+    """`release_hold` committed in a transaction of its own: for a payment whose request fails
+    after the hold was committed, whose own transaction will roll back."""
+    with _own_transaction(db) as own:
+        released = release_hold(own, checkout_session_id)
+    return released
+
+
+@contextmanager
+def _own_transaction(db: Session) -> Iterator[Session]:
+    """A session on its own connection whose transaction commits as the block ends. On SQLite
+    (the embedded profile) the caller's own session: SQLite has one writer at a time, so a
+    second connection would wait for the caller's transaction, and that transaction's lock
+    covers the whole database anyway."""
+    bind = db.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield db
+        db.flush()
+        return
+    with Session(bind=bind) as own, own.begin():
+        own.execute(sa.text(f"SET LOCAL lock_timeout = '{HOLD_LOCK_TIMEOUT}'"))
+        yield own
+
+
+def _forget_count(db: Session, coupon_id: int) -> None:
+    """Make a Coupon the caller's session loaded re-read its counter, changed on another connection."""
+    loaded = db.identity_map.get(Session.identity_key(Coupon, coupon_id))
+    if loaded is not None:
+        db.expire(loaded, ["redemption_count"])
+
+
 def _counted(db: Session, coupon_id: int, stmt: sa.Update) -> bool:
     """Run a counter UPDATE and make a loaded Coupon re-read its counter rather than trust a
     value computed in Python."""
     if not 0 < coupon_id <= MAX_ID:
         return False
     changed = rows_changed(db.execute(stmt.execution_options(synchronize_session=False))) == 1
-    loaded = db.identity_map.get(Session.identity_key(Coupon, coupon_id))
-    if loaded is not None:
-        db.expire(loaded, ["redemption_count"])
+    _forget_count(db, coupon_id)
     return changed

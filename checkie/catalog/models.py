@@ -203,6 +203,24 @@ class Coupon(Model):
     pages: Mapped[list[Page]] = relationship(secondary=coupon_pages)
 
 
+class CouponHold(Model):
+    """One redemption of a coupon held by a checkout session's payment, written (with the
+    counter's increment) in a short transaction of its own, committed before the PSP is called:
+    the coupon's row lock is never held across that call. The row outlives a request that dies
+    after committing it, so the redemption is still given back when the session ends unpaid
+    (`checkout.services.release_coupon`), and a later attempt of the same session reuses it.
+
+    No foreign keys: the paying request holds the session's row lock (`SELECT … FOR UPDATE`)
+    while the hold is written on another connection, and a foreign key check would wait for that
+    lock — forever. A hold of a deleted coupon gives back nothing when released."""
+
+    __tablename__ = "coupon_holds"
+
+    checkout_session_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    coupon_id: Mapped[int] = mapped_column(BigId, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Embed(Model):
     """A way to put a page on the merchant's own site: an iframe, a button with an overlay, or a link."""
 

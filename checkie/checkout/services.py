@@ -19,7 +19,7 @@ from checkie.catalog import snapshot, stats
 from checkie.catalog.answers import validate_answers
 from checkie.catalog.coupons import (
     evaluate_coupon,
-    release_redemption,
+    release_hold,
 )
 from checkie.catalog.models import Coupon, Page, PageStatus
 from checkie.catalog.snapshot import PageView
@@ -213,12 +213,11 @@ def apply_event(
 
 
 def release_coupon(db: Session, checkout: CheckoutSession) -> bool:
-    """Give back the coupon redemption this session reserved, once (safe to call again). True
-    when one was given back."""
-    if not checkout.coupon_reserved:
-        return False
+    """Give back the coupon redemption this session holds, once (safe to call again). The hold
+    row decides, not the flag: a request that died after committing its hold left the flag
+    unset. True when one was given back."""
     checkout.coupon_reserved = False
-    released = release_redemption(db, checkout.coupon_id) if checkout.coupon_id is not None else False
+    released = release_hold(db, checkout.id) if checkout.id is not None else False
     db.flush()
     return released
 

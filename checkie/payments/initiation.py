@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from checkie import providers
-from checkie.catalog.coupons import reserve_redemption
+from checkie.catalog.coupons import hold_redemption, release_hold_at_once
 from checkie.checkout import guards
 from checkie.checkout.locks import checkout_page, lock_checkout
 from checkie.checkout.models import CheckoutSession
@@ -25,10 +25,11 @@ from checkie.stores.models import Store
 def initiate_payment(db: Session, checkout: CheckoutSession, *, payment_method: str | None) -> PaymentAttempt:
     """Move an open checkout to processing and ask the store's provider for a payment intent
     for the session's total (minor units), or a setup intent that saves the card during a
-    subscription's free trial. Reserves the coupon's redemption, counts the
-    attempt, then applies the provider's synchronous answer through payments.outcomes (the
-    same functions webhook events call). ValidationFailed for a payment method the provider
-    does not take (nothing written) or listing every reason the session cannot be paid yet;
+    subscription's free trial. Holds the coupon's redemption — in a short transaction of its
+    own, before the provider is called, given back if this call fails —, counts the attempt,
+    then applies the provider's synchronous answer through payments.outcomes (the same
+    functions webhook events call). ValidationFailed for a payment method the provider does
+    not take (nothing written) or listing every reason the session cannot be paid yet;
     InvalidTransition when it is not open."""
     lock_checkout(db, checkout)
     refuse_past_expiry(checkout)
@@ -43,7 +44,20 @@ def initiate_payment(db: Session, checkout: CheckoutSession, *, payment_method: 
     if problems:
         reasons = " ".join(message for messages in problems.values() for message in messages)
         raise ValidationFailed(f"This checkout cannot be paid yet. {reasons}", fields=problems)
-    _reserve_coupon(db, checkout)
+    held_now = _hold_coupon(db, checkout)
+    try:
+        attempt = _ask_provider(db, checkout, store, provider, payment_method)
+    except BaseException:
+        # This transaction will roll back; the hold committed on its own would outlive it.
+        if held_now:
+            release_hold_at_once(db, checkout.id)
+        raise
+    return attempt
+
+
+def _ask_provider(db: Session, checkout: CheckoutSession, store: Store, provider: providers.PaymentProvider,
+                  payment_method: str | None) -> PaymentAttempt:
+    """Count the attempt, move the session to processing, ask the provider and apply its answer."""
     checkout.attempt_count += 1
     attempt = PaymentAttempt(
         session_id=checkout.id, number=checkout.attempt_count, provider=provider.name, amount=checkout.due_now,
@@ -74,13 +88,15 @@ def initiate_payment(db: Session, checkout: CheckoutSession, *, payment_method: 
     return attempt
 
 
-def _reserve_coupon(db: Session, checkout: CheckoutSession) -> None:
+def _hold_coupon(db: Session, checkout: CheckoutSession) -> bool:
+    """Hold the coupon's redemption (committed at once, see catalog.coupons.hold_redemption).
+    True when this call made the hold, which the caller gives back if the payment cannot start."""
     if checkout.coupon_id is None or checkout.coupon_reserved:
-        return
-    if not reserve_redemption(db, checkout.coupon_id):
+        return False
+    if not hold_redemption(db, checkout.id, checkout.coupon_id):
         raise ValidationFailed.on("coupon_code", "This code can no longer be used. Remove it to continue.")
     checkout.coupon_reserved = True
-    db.flush()
+    return True
 
 
 def _apply_intent_result(db: Session, provider_name: str, attempt: PaymentAttempt, result, metadata: dict) -> None:

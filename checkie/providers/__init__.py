@@ -105,10 +105,14 @@ def mode(store) -> Mode:
 
 
 def in_test_mode(store) -> bool:
-    """Whether `store` is in test mode: its test clock may move then (renewals are Checkie's
-    own off-session charges with either provider, so the clock drives them against Stripe's
-    test mode too)."""
-    return mode(store) == "test"
+    """Whether `store` takes test money now: the test provider, or Stripe with test keys (not
+    Stripe without keys: it takes nothing yet). Its test clock may move then: renewals are
+    Checkie's own off-session charges with either provider, so the clock drives them against
+    Stripe's test mode too."""
+    if provider_name(store) != StripeProvider.name:
+        return True
+    keys = stripe_keys(store)
+    return keys is not None and keys.mode == "test"
 
 
 def by_name(name: str) -> PaymentProvider:

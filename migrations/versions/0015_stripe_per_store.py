@@ -1,6 +1,7 @@
 """Stripe per store: the store's provider choice and its Stripe keys (the secrets encrypted),
 and what an attempt's Stripe intent needs later (its client secret, the customer its card was saved to, on the
-subscription too)
+subscription too),
+and coupon holds (a payment's redemption, written before the PSP call in its own transaction)
 
 Revision ID: 0015_stripe_per_store
 Revises: 0014_customer_portal
@@ -32,8 +33,18 @@ def upgrade():
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('provider_customer_id', sa.String(length=100), nullable=True))
 
+    op.create_table('coupon_holds',
+    sa.Column('checkout_session_id', sa.String(length=64), nullable=False),
+    sa.Column('coupon_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('checkout_session_id', name=op.f('pk_coupon_holds'))
+    )
+    with op.batch_alter_table('coupon_holds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coupon_holds_coupon_id'), ['coupon_id'], unique=False)
+
 
 def downgrade():
+    op.drop_table('coupon_holds')
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.drop_column('provider_customer_id')
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 import checkie.providers
-from checkie.catalog.models import Coupon
+from checkie.catalog.models import Coupon, CouponHold
 from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.checkout.states import CheckoutEvent
@@ -90,10 +90,12 @@ def test_success_completes_the_session(db, store, provider):
 def test_three_failures_expire_the_session(db, store, provider):
     coupon = make_coupon(db, store, code="SAVE10", max_redemptions=5)
     session = open_checkout(db, make_page(db, store, publish=True), email="s@example.com", coupon_code="SAVE10")
+    db.commit()  # the coupon's redemption is held on a connection of its own, which sees committed rows
     provider.statuses = ["failed", "failed", "failed"]
     states = []
     for _ in range(3):
         initiate_payment(db, session, payment_method="pm_card_chargeDeclined")
+        db.commit()
         states.append(session.state)
         assert _redemptions(db, coupon.id) == 0 and not session.coupon_reserved
     assert states == [S.OPEN, S.OPEN, S.EXPIRED]
@@ -121,6 +123,7 @@ def test_coupon_reserved_while_paying_and_refused_when_used_up(db, store, provid
     page = make_page(db, store, publish=True)
     first = open_checkout(db, page, email="a@example.com", coupon_code="ONCE")
     second = open_checkout(db, page, email="b@example.com", coupon_code="ONCE")
+    db.commit()  # the coupon's redemption is held on a connection of its own, which sees committed rows
     provider.statuses = ["requires_action"]
     initiate_payment(db, first, payment_method=None)
     assert first.coupon_reserved and _redemptions(db, coupon.id) == 1
@@ -151,6 +154,7 @@ def test_expire_due_sessions_only_past_due_and_unfinished(db, store):
     due = {state: _due(db, force_state(db, payable_checkout(db, page), state)) for state in
            (S.OPEN, S.PROCESSING, S.AWAITING_ACTION)}
     due[S.PROCESSING].coupon_id, due[S.PROCESSING].coupon_reserved = coupon.id, True
+    db.add(CouponHold(checkout_session_id=due[S.PROCESSING].id, coupon_id=coupon.id))
     coupon.redemption_count = 1
     finished = [_due(db, force_state(db, payable_checkout(db, page), state)) for state in
                 (S.COMPLETED, S.EXPIRED, S.ABANDONED)]
