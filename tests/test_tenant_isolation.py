@@ -55,6 +55,7 @@ API_BODIES = {
     ("api_refunds.PaymentRefund", "POST"): {"amount": 100, "reason": "fraudulent"},
     ("api_subscriptions.SubscriptionCancel", "POST"): {"atPeriodEnd": False, "reason": "fraudulent"},
     ("api_subscriptions.StoreClockAdvance", "POST"): {"days": 30},
+    ("api_payment_settings.PaymentSettings", "PUT"): {"provider": "test"},
 }
 DASHBOARD_FORMS = {
     "stores.update": {"name": "Hijacked", "slug": "hijacked", "currency": "USD"},
@@ -69,6 +70,7 @@ DASHBOARD_FORMS = {
     "coupons.update": {"code": "SPY10", "kind": "percent", "percent_off": "10", "currency": "USD", "duration": "once"},
     "webhooks.update": {"url": "https://spy.example.com/in", "events": ["payment.completed"]},
     "webhooks.replay": {"since": "2000-01-01T00:00"},
+    "payment_settings.update": {"provider": "test"},
 }
 OWN_API_ENDPOINTS = {
     "api_stores.StoreById", "api_stores.StoreStats", "api_members.Members", "api_members.MemberById",
@@ -87,6 +89,7 @@ OWN_API_ENDPOINTS = {
     "api_subscriptions.SubscriptionPause", "api_subscriptions.SubscriptionResume", "api_subscriptions.StoreClock",
     "api_subscriptions.StoreClockAdvance", "api_customers.Customers", "api_customers.CustomerById",
     "api_customers.CustomerPayments", "api_customers.CustomerPortalLink",
+    "api_payment_settings.PaymentSettings", "api_payment_settings.test_connection",
 }
 #: Path arguments that name an object inside a store (everything but the store itself).
 OBJECT_ARGUMENTS = {
@@ -146,6 +149,7 @@ def snapshot(db, tenants) -> tuple:
         _payout_rows(db, store_b.id),
         _subscription_rows(db, store_b.id),
         db.scalars(sa.select(PortalLink.id).where(PortalLink.store_id == store_b.id)).all(),
+        (store_b.payment_provider, store_b.stripe_publishable_key, store_b.stripe_secret_key_encrypted),
     )
 
 
@@ -207,7 +211,8 @@ def test_the_walk_covers_every_store_route_this_area_defines(app):
     assert {"pages.show", "pages.update", "pages.add_option", "custom_fields.update", "embeds.delete",
             "coupons.index", "webhooks.index", "webhooks.show", "webhooks.update", "webhooks.rotate",
             "webhooks.delivery", "webhooks.resend", "webhooks.replay", "customers.index", "customers.show",
-            "customers.send_portal_link"} <= dashboard
+            "customers.send_portal_link", "payment_settings.index", "payment_settings.update",
+            "payment_settings.test_connection"} <= dashboard
     arguments = {name for rule, _ in store_scoped_rules(app, "/") for name in rule.arguments}
     new_ids = arguments - {"store_id"} - set(NAME_ARGUMENTS) - OBJECT_ARGUMENTS
     assert not new_ids, "a new kind of object id: add it to the tenants fixture"

@@ -12,6 +12,7 @@ from checkie.dashboard import (
     logins,  # noqa: F401  (registers the Flask-Login user loader)
     mailbox,
     pages,
+    payment_settings,
     payments,
     payouts,
     stores,
@@ -29,6 +30,7 @@ BLUEPRINTS = (
     stores.bp,
     team.bp,
     api_keys.bp,
+    payment_settings.bp,
     pages.bp,
     custom_fields.bp,
     coupons.bp,

@@ -30,4 +30,6 @@ def template_context() -> dict:
         # The layout's test-mode bar: the store's clock (None outside test mode) and its form.
         "test_clock_now": test_mode.bar_clock,
         "test_clock_form": test_mode.bar_form,
+        # Its counterpart: a small "Live" badge beside the store's name when payments take real money.
+        "store_is_live": test_mode.is_live,
     }

@@ -24,6 +24,12 @@ def bar_clock() -> datetime | None:
     return clock.now(db.session, store.id)
 
 
+def is_live() -> bool:
+    """Whether the current store takes real money (Stripe with live keys): no bar then, a badge instead."""
+    store = g.get("current_store")
+    return store is not None and not providers.in_test_mode(store)
+
+
 def bar_form() -> AdvanceClockForm:
     """The bar's form: the one refused just now (`refused`), with its error, or a blank one
     that comes back to this page."""

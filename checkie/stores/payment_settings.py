@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from checkie import providers
 from checkie.errors import DomainError, ValidationFailed
 from checkie.providers import Mode, ProviderError, ProviderNotConfigured
+from checkie.providers.stripe import INTENT_EVENTS
 from checkie.security import encrypt_secret
 from checkie.stores.models import Store
 
@@ -26,6 +27,10 @@ PUBLISHABLE_KEY = re.compile(r"pk_(test|live)_[A-Za-z0-9_]{8,240}")
 #: A secret key, or a restricted key (`rk_…`) with the rights Checkie uses.
 SECRET_KEY = re.compile(r"[sr]k_(test|live)_[A-Za-z0-9_]{8,240}")
 WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=_-]{8,240}")
+#: Where a store's Stripe account must send its events (after APP_URL), and the types Checkie
+#: reads there: the merchant subscribes their endpoint to exactly these in Stripe's dashboard.
+STRIPE_WEBHOOK_PATH = "/api/webhooks/stripe"
+STRIPE_WEBHOOK_EVENTS = tuple(sorted(INTENT_EVENTS))
 
 
 class ConnectionFailed(DomainError):
@@ -61,6 +66,10 @@ def settings_of(store: Store) -> PaymentSettings:
         platform_stripe_keys=bool(current_app.config.get("STRIPE_SECRET_KEY")),
         test_provider_available=bool(current_app.config["TEST_PROVIDER_ENABLED"]),
     )
+
+
+def stripe_webhook_url(app_url: str) -> str:
+    return app_url.rstrip("/") + STRIPE_WEBHOOK_PATH
 
 
 def update_payment_settings(db: Session, store: Store, *, provider: str | None = None, publishable_key: str | None = None,

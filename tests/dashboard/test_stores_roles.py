@@ -28,6 +28,8 @@ MUTATIONS = [
     ("team.remove", "/team/{member_id}/remove", {}),
     ("api_keys.create", "/api-keys", {"name": "Sneaky"}),
     ("api_keys.revoke", "/api-keys/{key_id}/revoke", {}),
+    ("payment_settings.update", "/payment-settings", {"provider": "test"}),
+    ("payment_settings.test_connection", "/payment-settings/test", {}),
 ]
 OWNER_ONLY = {"stores.delete", "team.invite", "team.change_role", "team.remove"}
 
