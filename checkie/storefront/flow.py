@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Response, g, request
 from wtforms import Field, FormField
 
+from checkie import providers
 from checkie.catalog.models import Coupon
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import pricing, services
@@ -22,7 +23,6 @@ from checkie.form_errors import copy_errors
 from checkie.htmx_responses import render_page
 from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import AttemptStatus, PaymentAttempt
-from checkie import providers
 from checkie.storefront import plans
 from checkie.storefront.forms import AnyCardForm, CardForm, DetailsForm, StripeCardForm
 from checkie.storefront.layouts import Layout
