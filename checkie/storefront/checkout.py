@@ -53,7 +53,7 @@ from checkie.payments.test_provider import (
     finish_authentication,
 )
 from checkie.storefront import flow, plans
-from checkie.storefront.forms import CardForm, DetailsForm, variant_choices
+from checkie.storefront.forms import AnyCardForm, DetailsForm, variant_choices
 from checkie.storefront.layouts import HOSTED, Frame, Layout, OriginNotAllowed, brand_color
 from checkie.stores.models import Store
 from checkie.web import content_security_policy, test_provider_route
@@ -87,10 +87,25 @@ def frame_headers(response: Response) -> Response:
     only fills in what is missing."""
     embed = g.get("embed")
     response.headers["Content-Security-Policy"] = content_security_policy(
-        frame_ancestors=embeds.frame_ancestors(embed) if embed else "*"
+        frame_ancestors=embeds.frame_ancestors(embed) if embed else "*", **_stripe_js_sources()
     )
     response.headers.pop("X-Frame-Options", None)
     return response
+
+
+@hosted.after_request
+def stripe_js_headers(response: Response) -> Response:
+    """A hosted page that loads Stripe.js (a store on Stripe) gets the app's policy plus the
+    sources Stripe.js needs; every other page keeps the app's default (checkie.web)."""
+    sources = _stripe_js_sources()
+    if sources:
+        response.headers["Content-Security-Policy"] = content_security_policy(**sources)
+    return response
+
+
+def _stripe_js_sources() -> dict[str, str]:
+    stripe_js = g.get("stripe_js")
+    return stripe_js.csp() if stripe_js is not None else {}
 
 
 @framed.errorhandler(DomainError)
@@ -308,7 +323,7 @@ def _continue(checkout: CheckoutSession, page: PageView, layout: Layout, form: D
 
 
 def _pay(checkout: CheckoutSession | None, page: PageView, layout: Layout) -> AnyResponse:
-    details, card = DetailsForm.for_page(page, meta=layout.form_meta), CardForm(meta=layout.form_meta)
+    details, card = DetailsForm.for_page(page, meta=layout.form_meta), flow.card_form(page, layout)
     try:
         attempt = flow.start_payment(checkout, page, details, card, client_info=_client_info(layout))
     except services.InvalidTransition:
@@ -361,6 +376,6 @@ def _conflict(checkout: CheckoutSession, page: PageView, layout: Layout) -> AnyR
 
 
 def _render_checkout(checkout: CheckoutSession, page: PageView, layout: Layout, details: DetailsForm,
-                     card: CardForm | None = None, **options) -> Response:
-    card = card or CardForm(formdata=None, meta=layout.form_meta)
+                     card: AnyCardForm | None = None, **options) -> Response:
+    card = card or flow.card_form(page, layout, formdata=None)
     return flow.render_checkout(checkout, page, layout, details, card, **options)

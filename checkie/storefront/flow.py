@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Response, request
+from flask import Response, g, request
 from wtforms import Field, FormField
 
+from checkie import providers
 from checkie.catalog.models import Coupon
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import pricing, services
@@ -23,8 +24,10 @@ from checkie.htmx_responses import render_page
 from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import AttemptStatus, PaymentAttempt
 from checkie.storefront import plans
-from checkie.storefront.forms import CardForm, DetailsForm
+from checkie.storefront.forms import AnyCardForm, CardForm, DetailsForm, StripeCardForm
 from checkie.storefront.layouts import Layout
+from checkie.storefront.stripe_mode import confirmation_secret, stripe_js_for
+from checkie.stores.models import Store
 from checkie.web import EXPIRED_FORM
 
 WAITING = frozenset({CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION})
@@ -119,7 +122,18 @@ def _without_invalid(changes: dict, fields: dict) -> dict:
     return valid
 
 
-def start_payment(checkout: CheckoutSession | None, page: PageView, details: DetailsForm, card: CardForm, *,
+def card_form(page: PageView, layout: Layout, **options) -> AnyCardForm:
+    """The store's card form: in Stripe mode the token Stripe.js made of the card Element (what
+    the store's provider accepts, asked only when a token is posted: showing the form needs no
+    provider), else the TEST MODE card form."""
+    store = db.session.get_one(Store, page.store_id)
+    if stripe_js_for(store) is None:
+        return CardForm(meta=layout.form_meta, **options)
+    return StripeCardForm(meta=layout.form_meta, accepts=lambda value: providers.for_store(store).accepts_payment_method(value),
+                          **options)
+
+
+def start_payment(checkout: CheckoutSession | None, page: PageView, details: DetailsForm, card: AnyCardForm, *,
                   client_info: dict) -> PaymentAttempt | None:
     """Pay, on the session or (None) on a session created now, or show every problem at once:
     None then, with the errors on the forms — the card's and the details' own, the details the
@@ -153,7 +167,7 @@ def _save_for_payment(checkout: CheckoutSession, page: PageView, details: Detail
     return refused is None, refused is None and not problems
 
 
-def _initiate(checkout: CheckoutSession, details: DetailsForm, card: CardForm) -> PaymentAttempt | None:
+def _initiate(checkout: CheckoutSession, details: DetailsForm, card: AnyCardForm) -> PaymentAttempt | None:
     """The payment attempt, or None with the reason on `details` (e.g. the coupon ran out)."""
     try:
         with db.session.begin_nested():
@@ -188,15 +202,18 @@ def _controls(form) -> Iterator[Field]:
 
 
 def render_checkout(checkout: CheckoutSession, page: PageView, layout: Layout, details: DetailsForm,
-                    card: CardForm, *, errors: dict | None = None, status: int = 200,
+                    card: AnyCardForm, *, errors: dict | None = None, status: int = 200,
                     block: str | None = None, coupon_notice: str | None = None, started: bool = False) -> Response:
     """templates/storefront/checkout.html, or the block the view names for htmx. `coupon_notice`
     is shown beside the coupon box (a coupon the shopper's change dropped); `started`: this
-    request created the session (htmx must post to its URLs from now on)."""
+    request created the session (htmx must post to its URLs from now on). A store on Stripe
+    gets Stripe.js's card Element instead of the TEST MODE card form; `g.stripe_js` tells the
+    blueprint's response hook to let the page load it (stripe_mode.StripeJs.csp)."""
     submitted = request.method == "POST"
+    g.stripe_js = stripe_js_for(db.session.get_one(Store, checkout.store_id))
     return render_page(
         "storefront/checkout.html", block=block, status=status, details=details, card=card, errors=errors or {},
-        coupon_notice=coupon_notice, started=started,
+        coupon_notice=coupon_notice, started=started, stripe_js=g.stripe_js,
         selected=_selected(checkout, page, submitted), values=_values(checkout, page, submitted),
         **context(checkout, page, layout),
     )
@@ -219,6 +236,8 @@ def context(checkout: CheckoutSession, page: PageView, layout: Layout) -> dict:
         "attempts_ran_out": checkout.state is CheckoutState.EXPIRED and decline is not None and not attempts_left,
         "past_expiry": checkout.expires_at <= utcnow(), "conflict_message": CONFLICT_MESSAGE,
         "action_url": links.action,
+        # Stripe.js confirms it in the page (3-D Secure), static/js/stripe-card.js
+        "stripe_confirmation": confirmation_secret(attempt),
     }
 
 

@@ -1,5 +1,5 @@
-"""Forms of the checkout (hosted and framed): the shopper's details (with the page's own controls) and the
-test-mode card form.
+"""Forms of the checkout (hosted and framed): the shopper's details (with the page's own controls), the
+test-mode card form, and in Stripe mode the card token Stripe.js made.
 
 A page's variants and custom fields are not known until the page is, so their controls are
 read from the submitted data by name (`variant_<id>`, `field_<key>`, as in
@@ -10,6 +10,7 @@ prefixed `checkout-` as the page's controls are. The fields are named after
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 
 from flask_wtf import FlaskForm
@@ -106,6 +107,33 @@ class CardForm(FlaskForm):
         today = utcnow()
         if expiry < (today.year, today.month):
             raise ValidationError(EXPIRED_CARD)
+
+
+class StripeCardForm(FlaskForm):
+    """Stripe mode: the shopper types the card into Stripe.js's card Element, and
+    static/js/stripe-card.js posts only the token Stripe.js made of it (`tok_…`; a PaymentMethod
+    id `pm_…` too) as `payment_method`. Card number fields posted anyway are never read: a card
+    number does not reach Checkie. `accepts` is the store's provider's own check of the value."""
+
+    token = HiddenField(name="payment_method", id="checkout-payment_method",
+                        validators=[DataRequired("Enter your card details.")])
+    #: Set by validation: the token or PaymentMethod id to pay with.
+    payment_method: str | None = None
+
+    def __init__(self, *args, accepts: Callable[[str], bool], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._accepts = accepts
+
+    def validate_token(self, field: HiddenField) -> None:
+        value = (field.data or "").strip()
+        if not self._accepts(value):
+            # Never echo the value: it may be a card number typed where it does not belong.
+            raise ValidationError("Your card details could not be read. Please enter them again.")
+        self.payment_method = value
+
+
+#: Either card form: what the checkout's Pay reads the payment method from (`payment_method`).
+AnyCardForm = CardForm | StripeCardForm
 
 
 def parse_expiry(text: str) -> tuple[int, int] | None:
