@@ -27,6 +27,7 @@ from checkie.notifications.models import EmailMessage
 from checkie.payments.models import BalanceTransaction, Payment, PaymentAttempt, ProviderEvent, TransactionType
 from checkie.providers.stripe import sign_payload
 from tests.factories import make_shop
+from tests.http import access_token_for, bearer
 from tests.providers.localstripe import PUBLISHABLE_KEY, SECRET_KEY, STORE_WEBHOOK_SECRET, Delivery, WebhookInbox
 from tests.widget import WIDGET_SHOP, fill_in, open_checkout, pay, status
 
@@ -141,3 +142,89 @@ def test_a_card_token_pays_a_one_time_checkout_and_stripes_event_repeats_it_to_n
     assert [row.type for row in ledger] == [TransactionType.PAYMENT, TransactionType.FEE]
     assert count(db, EmailMessage, EmailMessage.to_address == "shopper@example.com") == 1
     assert count(db, ProviderEvent, ProviderEvent.provider == "stripe") == 1
+
+
+def authenticate(localstripe, intent_id: str, client_secret: str, *, success: bool) -> dict:
+    """The shopper's 3-D Secure answer, as localstripe's Stripe.js (confirmCardPayment) sends it."""
+    response = requests.post(
+        f"{localstripe.api_base}/v1/payment_intents/{intent_id}/_authenticate?success={str(success).lower()}",
+        data=json.dumps({"key": PUBLISHABLE_KEY, "client_secret": client_secret}), timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_3ds_card_awaits_the_shopper_and_stripes_event_completes_the_checkout(client, db, localstripe, inbox, session_id):
+    answer = pay(client, session_id, card_token(localstripe, THREE_D_SECURE)).json
+
+    assert answer["status"] == "awaiting_action" and answer["clientSecret"]
+    [attempt] = attempts_of(db, session_id)
+    assert status(client, session_id)["status"] == "awaiting_action"
+
+    authenticate(localstripe, attempt.provider_intent_id, answer["clientSecret"], success=True)
+    assert relay(client, delivered(inbox, "payment_intent.succeeded", attempt.provider_intent_id)).status_code == 200
+
+    done = status(client, session_id)
+    assert done["status"] == "completed"
+    assert done["paymentId"] == db.scalar(sa.select(Payment.id).where(Payment.session_id == session_id))
+
+
+def test_a_failed_3ds_authentication_reopens_the_checkout_for_another_card(client, db, localstripe, inbox, session_id):
+    answer = pay(client, session_id, card_token(localstripe, THREE_D_SECURE)).json
+    [attempt] = attempts_of(db, session_id)
+
+    intent = authenticate(localstripe, attempt.provider_intent_id, answer["clientSecret"], success=False)
+    # localstripe sends nothing here; Stripe sends payment_failed with the authentication's error.
+    assert intent["status"] == "requires_payment_method"
+    failed = {**intent, "last_payment_error": {
+        "type": "card_error", "code": "payment_intent_authentication_failure",
+        "message": "We are unable to authenticate your payment method."}}
+    assert relay(client, stripe_event("payment_intent.payment_failed", failed)).status_code == 200
+
+    assert status(client, session_id) == {"sessionId": session_id, "status": "open", "attempts": 1, "subscriptionId": None}
+    assert pay(client, session_id, card_token(localstripe, VISA)).json["status"] == "completed"
+    assert count(db, Payment) == 1
+
+
+def test_a_card_declined_as_it_is_saved_leaves_the_checkout_open_and_a_good_card_completes_it(
+        client, db, localstripe, inbox, session_id):
+    declined = pay(client, session_id, card_token(localstripe, DECLINED_WHEN_SAVED)).json
+
+    assert declined["status"] == "open" and declined["error"]["code"] == "card_declined"
+    assert status(client, session_id)["attempts"] == 1
+    [attempt] = attempts_of(db, session_id)
+    assert attempt.failure_code == "card_declined"
+
+    assert pay(client, session_id, card_token(localstripe, VISA)).json["status"] == "completed"
+    assert status(client, session_id)["attempts"] == 2
+    assert count(db, Payment) == 1
+
+
+def test_a_card_declined_when_charged_fails_with_stripes_event_a_no_op(client, db, localstripe, inbox, session_id):
+    declined = pay(client, session_id, card_token(localstripe, DECLINED_WHEN_CHARGED)).json
+
+    assert declined["status"] == "open" and declined["error"]["code"] == "card_declined"
+    [attempt] = attempts_of(db, session_id)
+    assert relay(client, delivered(inbox, "payment_intent.payment_failed", attempt.provider_intent_id)).status_code == 200
+    assert status(client, session_id)["attempts"] == 1 and count(db, Payment) == 0
+
+
+# ---------------------------------------------------------------- the merchant's side
+
+
+def test_a_refund_through_the_merchant_api_is_made_at_stripe_and_booked(app, client, db, localstripe, inbox, session_id,
+                                                                           stripe_store, user):
+    pay(client, session_id, card_token(localstripe, VISA))
+    payment = db.scalar(sa.select(Payment).where(Payment.session_id == session_id))
+
+    response = client.post(f"/api/stores/{stripe_store.id}/payments/{payment.id}/refund", json={"amount": 1000},
+                           headers=bearer(access_token_for(app, user)))
+
+    assert response.status_code == 201, response.json
+    assert response.json["status"] == "succeeded"
+    [attempt] = attempts_of(db, session_id)
+    refunds = stripe_get(localstripe, f"refunds?payment_intent={attempt.provider_intent_id}")["data"]
+    assert [(refund["amount"], refund["status"]) for refund in refunds] == [(1000, "succeeded")]
+    db.expire_all()
+    assert [row.amount for row in db.scalars(sa.select(BalanceTransaction).where(
+        BalanceTransaction.payment_id == payment.id, BalanceTransaction.type == TransactionType.REFUND))] == [-1000]
