@@ -26,10 +26,10 @@ import sqlalchemy as sa
 from checkie.notifications.models import EmailMessage
 from checkie.payments.models import BalanceTransaction, Payment, PaymentAttempt, ProviderEvent, TransactionType
 from checkie.providers.stripe import sign_payload
-from tests.factories import make_shop
+from tests.factories import make_page, make_shop
 from tests.http import access_token_for, bearer
 from tests.providers.localstripe import PUBLISHABLE_KEY, SECRET_KEY, STORE_WEBHOOK_SECRET, Delivery, WebhookInbox
-from tests.widget import WIDGET_SHOP, fill_in, open_checkout, pay, status
+from tests.widget import WIDGET_SHOP, fill_in, open_checkout, patch_session, pay, status
 
 #: The event types Checkie reads (checkie.providers.stripe), which localstripe is told to send.
 CHECKIE_EVENTS = [
@@ -228,3 +228,57 @@ def test_a_refund_through_the_merchant_api_is_made_at_stripe_and_booked(app, cli
     db.expire_all()
     assert [row.amount for row in db.scalars(sa.select(BalanceTransaction).where(
         BalanceTransaction.payment_id == payment.id, BalanceTransaction.type == TransactionType.REFUND))] == [-1000]
+
+
+# ---------------------------------------------------------------- subscriptions
+
+TRIAL_DAYS = 7
+
+
+def subscribe_with(client, db, store, localstripe, card: str, *, slug: str) -> dict:
+    """A shopper's widget checkout of a subscription page with a free trial, paid with a card token."""
+    page = make_page(db, store, title="Coffee club", slug=slug, amount=900, pricing_type="subscription", interval="month",
+                     trial_days=TRIAL_DAYS, publish=True)
+    db.commit()
+    session_id = open_checkout(client, store, page)["sessionId"]
+    assert patch_session(client, session_id, {"email": "subscriber@example.com", "name": "Sam"}).status_code == 200
+    answer = pay(client, session_id, card_token(localstripe, card))
+    assert answer.status_code == 200, answer.json
+    return status(client, session_id)
+
+
+def test_a_trial_bought_with_a_card_token_renews_off_session_through_stripe(app, client, db, localstripe, inbox,
+                                                                           stripe_store, user):
+    auth = bearer(access_token_for(app, user))
+    bought = subscribe_with(client, db, stripe_store, localstripe, VISA, slug="coffee")
+    url = f"/api/stores/{stripe_store.id}/subscriptions/{bought['subscriptionId']}"
+
+    assert bought["status"] == "completed"
+    trialing = client.get(url, headers=auth).json
+    assert (trialing["status"], trialing["payments"]) == ("trialing", [])
+    [attempt] = attempts_of(db, bought["sessionId"])
+    assert attempt.provider_intent_id.startswith("seti_") and attempt.provider_customer_id.startswith("cus_")
+
+    advanced = client.post(f"/api/stores/{stripe_store.id}/test-clock/advance", json={"days": TRIAL_DAYS + 1}, headers=auth)
+
+    assert advanced.status_code == 200 and advanced.json["renewals"] == 1
+    active = client.get(url, headers=auth).json
+    assert active["status"] == "active" and [p["amount"] for p in active["payments"]] == [900]
+    renewal = db.scalar(sa.select(Payment).where(Payment.store_id == stripe_store.id))
+    charge = stripe_get(localstripe, f"payment_intents/{renewal.provider_payment_id}")
+    assert (charge["amount"], charge["status"], charge["customer"]) == (900, "succeeded", attempt.provider_customer_id)
+    # Stripe's own word on the renewal's charge changes nothing more.
+    assert relay(client, delivered(inbox, "payment_intent.succeeded", charge["id"])).status_code == 200
+    assert len(client.get(url, headers=auth).json["payments"]) == 1
+
+
+def test_a_renewal_stripe_declines_makes_the_subscription_past_due(app, client, db, localstripe, inbox, stripe_store, user):
+    auth = bearer(access_token_for(app, user))
+    bought = subscribe_with(client, db, stripe_store, localstripe, DECLINED_WHEN_CHARGED, slug="coffee-declined")
+    url = f"/api/stores/{stripe_store.id}/subscriptions/{bought['subscriptionId']}"
+
+    advanced = client.post(f"/api/stores/{stripe_store.id}/test-clock/advance", json={"days": TRIAL_DAYS + 1}, headers=auth)
+
+    assert advanced.status_code == 200 and advanced.json["renewals"] == 0
+    past_due = client.get(url, headers=auth).json
+    assert (past_due["status"], past_due["payments"]) == ("past_due", [])
