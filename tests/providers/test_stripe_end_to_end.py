@@ -24,7 +24,15 @@ import requests
 import sqlalchemy as sa
 
 from checkie.notifications.models import EmailMessage
-from checkie.payments.models import BalanceTransaction, Payment, PaymentAttempt, ProviderEvent, TransactionType
+from checkie.payments.models import (
+    BalanceTransaction,
+    Payment,
+    PaymentAttempt,
+    Payout,
+    PayoutStatus,
+    ProviderEvent,
+    TransactionType,
+)
 from checkie.providers.stripe import sign_payload
 from tests.factories import make_page, make_shop
 from tests.http import access_token_for, bearer
@@ -282,3 +290,59 @@ def test_a_renewal_stripe_declines_makes_the_subscription_past_due(app, client, 
     assert advanced.status_code == 200 and advanced.json["renewals"] == 0
     past_due = client.get(url, headers=auth).json
     assert (past_due["status"], past_due["payments"]) == ("past_due", [])
+
+
+# ---------------------------------------------------------------- payouts
+
+BANK_ACCOUNT = {"accountHolderName": "Ada Lovelace", "routingNumber": "110000000", "accountNumber": "000123456789"}
+
+
+@pytest.fixture
+def euro_store(client, db, localstripe, stripe_store):
+    """The Stripe store selling in euros (localstripe pays out `eur` only), with one sale's money."""
+    stripe_store.currency = "EUR"
+    page = make_page(db, stripe_store, title="Espresso", slug="espresso", amount=10_000, publish=True)
+    db.commit()
+    session_id = open_checkout(client, stripe_store, page)["sessionId"]
+    patch_session(client, session_id, {"email": "shopper@example.com", "name": "Sam"})
+    assert pay(client, session_id, card_token(localstripe, VISA)).json["status"] == "completed"
+    return stripe_store
+
+
+def balance(client, store, auth) -> int:
+    [eur] = client.get(f"/api/stores/{store.id}/balance", headers=auth).json["balances"]
+    return eur["available"]
+
+
+def test_payouts_are_made_at_stripe_and_its_later_failure_is_reversed_once(app, client, db, localstripe, euro_store, user):
+    auth = bearer(access_token_for(app, user))
+    assert client.put(f"/api/stores/{euro_store.id}/payout-account", json=BANK_ACCOUNT, headers=auth).status_code == 200
+    funds = balance(client, euro_store, auth)
+
+    # The payout task runs as the request commits (Huey's immediate mode in the tests).
+    first = client.post(f"/api/stores/{euro_store.id}/payouts", json={"amount": 3_000, "currency": "eur"}, headers=auth)
+    second = client.post(f"/api/stores/{euro_store.id}/payouts", json={"amount": 2_000, "currency": "eur"}, headers=auth)
+    assert (first.status_code, second.status_code) == (201, 201)
+    paid, failing = (db.get(Payout, answer.json["id"]) for answer in (first, second))
+    db.refresh(paid)
+    db.refresh(failing)
+    assert (paid.status, failing.status) == (PayoutStatus.PAID, PayoutStatus.PAID)  # accepted counts as paid
+    at_stripe = stripe_get(localstripe, f"payouts/{paid.provider_payout_id}")
+    assert (at_stripe["amount"], at_stripe["currency"], at_stripe["status"]) == (3_000, "eur", "pending")
+    assert at_stripe["metadata"] == {"store_id": str(euro_store.id), "payout_id": str(paid.id), "account_last4": "6789"}
+    assert balance(client, euro_store, auth) == funds - 5_000
+
+    # Stripe's later word, built from localstripe's payout objects (it sends none for these).
+    assert relay(client, stripe_event("payout.paid", {**at_stripe, "status": "paid"})).status_code == 200
+    failure = stripe_event("payout.failed", {
+        **stripe_get(localstripe, f"payouts/{failing.provider_payout_id}"), "status": "failed",
+        "failure_code": "account_closed", "failure_message": "The bank account has been closed."})
+    assert [relay(client, failure).status_code for _ in range(2)] == [200, 200]
+
+    shown = client.get(f"/api/stores/{euro_store.id}/payouts/{failing.id}", headers=auth).json
+    assert (shown["status"], shown["failureCode"]) == ("failed", "account_closed")
+    assert client.get(f"/api/stores/{euro_store.id}/payouts/{paid.id}", headers=auth).json["status"] == "paid"
+    assert balance(client, euro_store, auth) == funds - 3_000
+    db.expire_all()
+    assert [row.amount for row in db.scalars(sa.select(BalanceTransaction).where(
+        BalanceTransaction.payout_id == failing.id).order_by(BalanceTransaction.sequence))] == [-2_000, 2_000]
