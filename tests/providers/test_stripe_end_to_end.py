@@ -17,12 +17,14 @@ as Stripe signs it (`stripe_event`):
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
 import requests
 import sqlalchemy as sa
 
+from checkie.extensions import db as _db
 from checkie.notifications.models import EmailMessage
 from checkie.payments.models import (
     BalanceTransaction,
@@ -34,7 +36,8 @@ from checkie.payments.models import (
     TransactionType,
 )
 from checkie.providers.stripe import sign_payload
-from tests.factories import make_page, make_shop
+from checkie.stores.payment_settings import update_payment_settings
+from tests.factories import make_page, make_shop, make_store
 from tests.http import access_token_for, bearer
 from tests.providers.localstripe import PUBLISHABLE_KEY, SECRET_KEY, STORE_WEBHOOK_SECRET, Delivery, WebhookInbox
 from tests.widget import WIDGET_SHOP, fill_in, open_checkout, patch_session, pay, status
@@ -346,3 +349,113 @@ def test_payouts_are_made_at_stripe_and_its_later_failure_is_reversed_once(app, 
     db.expire_all()
     assert [row.amount for row in db.scalars(sa.select(BalanceTransaction).where(
         BalanceTransaction.payout_id == failing.id).order_by(BalanceTransaction.sequence))] == [-2_000, 2_000]
+
+
+# ---------------------------------------------------------------- what reaches the intake
+
+PLATFORM_SECRET = "whsec_checkie_platform_end_to_end"
+
+
+@pytest.fixture
+def awaiting(client, db, localstripe, inbox, session_id) -> tuple[str, Delivery]:
+    """A 3-D Secure checkout the shopper authenticated, and Stripe's signed event that completes it."""
+    answer = pay(client, session_id, card_token(localstripe, THREE_D_SECURE)).json
+    [attempt] = attempts_of(db, session_id)
+    authenticate(localstripe, attempt.provider_intent_id, answer["clientSecret"], success=True)
+    return session_id, delivered(inbox, "payment_intent.succeeded", attempt.provider_intent_id)
+
+
+def test_one_delivery_relayed_twice_and_twenty_times_at_once_completes_the_checkout_once(app, client, db, awaiting):
+    session_id, delivery = awaiting
+    statuses: list[int] = []
+    start = threading.Barrier(20)
+
+    def deliver() -> None:
+        with app.app_context():
+            start.wait(timeout=30)
+            statuses.append(relay(app.test_client(), delivery).status_code)
+            _db.session.remove()
+
+    threads = [threading.Thread(target=deliver) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert relay(client, delivery).status_code == 200
+
+    assert statuses == [200] * 20
+    assert status(client, session_id)["status"] == "completed"
+    assert count(db, Payment) == 1 and count(db, ProviderEvent) == 1
+    assert count(db, EmailMessage, EmailMessage.to_address == "shopper@example.com") == 1
+
+
+def tampered(delivery: Delivery) -> Delivery:
+    event = json.loads(delivery.body)
+    event["data"]["object"]["amount"] = 1
+    return Delivery(delivery.headers, json.dumps(event).encode())
+
+
+def resigned(delivery: Delivery, secret: str, *, timestamp: int | None = None) -> Delivery:
+    return Delivery({"stripe-signature": sign_payload(delivery.body, secret, timestamp=timestamp)}, delivery.body)
+
+
+@pytest.mark.parametrize("forge", [
+    pytest.param(lambda delivery, other: resigned(delivery, "whsec_not_the_stores"), id="wrong-secret"),
+    pytest.param(lambda delivery, other: tampered(delivery), id="altered-body"),
+    pytest.param(lambda delivery, other: resigned(delivery, other), id="another-stores-secret"),
+    pytest.param(lambda delivery, other: resigned(delivery, PLATFORM_SECRET), id="platform-secret-for-a-store-with-keys"),
+    pytest.param(lambda delivery, other: resigned(delivery, STORE_WEBHOOK_SECRET, timestamp=int(time.time()) - 600),
+                 id="old-timestamp"),
+])
+def test_a_forged_event_is_400_and_stores_nothing(app, client, db, awaiting, user, forge, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", PLATFORM_SECRET)
+    other = make_store(db, owner=user, name="Other Goods")
+    update_payment_settings(db, other, provider="stripe", publishable_key=PUBLISHABLE_KEY, secret_key=SECRET_KEY,
+                            webhook_secret="whsec_the_other_stores")
+    db.commit()
+    session_id, delivery = awaiting
+
+    response = relay(client, forge(delivery, "whsec_the_other_stores"))
+
+    assert response.status_code == 400 and response.json["error"]["code"] == "invalid_signature"
+    assert count(db, ProviderEvent) == 0 and status(client, session_id)["status"] == "awaiting_action"
+    assert relay(client, delivery).status_code == 200  # the genuine event still goes through
+    assert status(client, session_id)["status"] == "completed"
+
+
+def unknown_payout_event(store_id: object) -> Delivery:
+    return stripe_event("payout.paid", {"id": "po_unknown", "object": "payout", "metadata": {"store_id": store_id}})
+
+
+def test_an_event_naming_a_store_without_keys_verifies_with_the_platform_secret(app, client, db, user, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", PLATFORM_SECRET)
+    keyless = make_store(db, owner=user, name="Keyless Goods")
+    db.commit()
+    event = unknown_payout_event(str(keyless.id))
+
+    assert relay(client, resigned(event, STORE_WEBHOOK_SECRET)).status_code == 400
+    assert relay(client, resigned(event, PLATFORM_SECRET)).status_code == 200
+    assert count(db, ProviderEvent) == 1
+
+
+@pytest.mark.parametrize("store_id", [
+    "", "abc", "-1", "0", "1e3", " 1", "1 ", "١", "99999999999999999999", "9" * 5000, 1, 1.5, True, None, [], {},
+])
+def test_garbage_store_ids_fall_back_to_the_platform_secret_and_never_fail_the_server(app, client, db, stripe_store,
+                                                                                      store_id, monkeypatch):
+    event = unknown_payout_event(store_id)
+    assert relay(client, event).status_code == 400  # no platform secret: Stripe is not configured for it
+
+    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", PLATFORM_SECRET)
+    assert relay(client, event).status_code == 400  # signed with the store's secret, which it does not name
+    assert relay(client, resigned(event, PLATFORM_SECRET)).status_code == 200
+    assert count(db, ProviderEvent) == 1
+
+
+def test_a_store_id_with_a_nul_character_is_refused_as_a_payload_checkie_cannot_store(app, client, db, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", PLATFORM_SECRET)
+
+    response = relay(client, resigned(unknown_payout_event("1\x00"), PLATFORM_SECRET))
+
+    assert response.status_code == 400 and response.json["error"]["code"] == "invalid_payload"
+    assert count(db, ProviderEvent) == 0
