@@ -42,7 +42,9 @@ def receive_event(db: Session, provider_name: str, payload: bytes, signature_hea
     Flushes, never commits: the event row and its effects commit together or not at all."""
     event = verify_event(db, provider_name, payload, signature_header)
     intent = read_intent_event(event)
-    payout = read_payout_event(event)
+    # Only Stripe reports a payout's outcome later. The test provider answers a payout at once,
+    # and its events are signed with a published secret: they must not move a payout.
+    payout = read_payout_event(event) if provider_name == StripeProvider.name else None
     stored = _store_once(db, provider_name, event)
     if stored is None:
         log.info("duplicate %s event %s ignored", provider_name, event["id"])

@@ -20,6 +20,7 @@ from tests.emails import emails_to
 from tests.factories import add_ledger_entry, make_webhook_endpoint
 from tests.ledger import assert_ledger_consistent, ledger_rows
 from tests.providers.localstripe import RecordedStripe
+from tests.psp import signed_event
 
 PLATFORM_SECRET = "whsec_stripe_payout_events"
 URL = "/api/webhooks/stripe"
@@ -145,6 +146,17 @@ def test_a_stripe_event_never_touches_another_providers_payout_of_the_same_id(cl
 
     db.refresh(payout)
     assert payout.status is PayoutStatus.PAID and reversals(db, store) == []
+
+
+def test_the_test_providers_intake_stores_a_payout_event_and_moves_no_payout(client, db, store):
+    payout = accepted_payout(db, store, provider="test", provider_payout_id="po_test_1")
+    body, headers = signed_event(payout_event("payout.failed", "po_test_1", failure_code="no_account"))
+
+    assert client.post("/api/webhooks/test", data=body, headers=headers).status_code == 200
+
+    db.refresh(payout)
+    assert payout.status is PayoutStatus.PAID and reversals(db, store) == []
+    assert db.scalar(sa.select(ProviderEvent.provider)) == "test"
 
 
 @pytest.mark.parametrize("data", [
