@@ -12,7 +12,12 @@ as Stripe signs it (`stripe_event`):
   sends `payment_intent.payment_failed` with `payment_intent_authentication_failure`;
 - a payout stays `pending` and sends no `payout.paid` (it sends one only for a payout created
   with a `status`, which Stripe's API does not take), and no payout can fail after it was made;
-- a setup intent's confirmation, a refund and a customer's card send no event Checkie reads.
+- a setup intent's confirmation sends no `setup_intent.succeeded` (a trial starts on the
+  synchronous answer alone, as it does with Stripe when the event comes later).
+Other differences the tests follow: 4000 0000 0000 0002 declines as its token is saved to a
+customer, before any intent (no event then); the charge-time decline is 4000 0000 0000 0341,
+which also declines an off-session renewal. localstripe pays out `eur` only, so the payout test's
+store sells in euros.
 """
 from __future__ import annotations
 
