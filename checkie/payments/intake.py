@@ -13,18 +13,21 @@ from sqlalchemy.orm import Session
 
 from checkie.database import utcnow
 from checkie.inputs import loads_json
-from checkie.payments import outcomes
+from checkie.payments import outcomes, payouts
 from checkie.payments.models import ProviderEvent
 from checkie.providers import by_name, stripe_webhook_secret
 from checkie.providers.base import IntentEvent, ProviderNotConfigured
 from checkie.providers.stripe import (
     PAYMENT_FAILED,
+    PAYOUT_PAID,
     SETUP_FAILED,
     SETUP_SUCCEEDED,
     SUCCEEDED,
+    PayoutEvent,
     StripeProvider,
     parse_event,
     read_intent_event,
+    read_payout_event,
 )
 from checkie.stores.models import Store
 
@@ -39,14 +42,19 @@ def receive_event(db: Session, provider_name: str, payload: bytes, signature_hea
     Flushes, never commits: the event row and its effects commit together or not at all."""
     event = verify_event(db, provider_name, payload, signature_header)
     intent = read_intent_event(event)
+    # Only Stripe reports a payout's outcome later. The test provider answers a payout at once,
+    # and its events are signed with a published secret: they must not move a payout.
+    payout = read_payout_event(event) if provider_name == StripeProvider.name else None
     stored = _store_once(db, provider_name, event)
     if stored is None:
         log.info("duplicate %s event %s ignored", provider_name, event["id"])
         return None
-    if intent is None:
-        log.info("%s event type %s stored and ignored", provider_name, event["type"])
-    else:
+    if intent is not None:
         dispatch(db, provider_name, intent)
+    elif payout is not None:
+        dispatch_payout(db, provider_name, payout)
+    else:
+        log.info("%s event type %s stored and ignored", provider_name, event["type"])
     db.flush()
     return stored
 
@@ -124,4 +132,14 @@ def dispatch(db: Session, provider_name: str, intent: IntentEvent) -> None:
     else:
         outcomes.payment_requires_action(
             db, provider=provider_name, intent_id=intent.intent_id, next_action_url=intent.next_action_url
+        )
+
+
+def dispatch_payout(db: Session, provider_name: str, event: PayoutEvent) -> None:
+    """Apply a payout's later outcome through payments.payouts (an unknown payout: nothing)."""
+    if event.type == PAYOUT_PAID:
+        payouts.provider_reports_paid(db, provider=provider_name, provider_payout_id=event.payout_id)
+    else:
+        payouts.provider_reports_failed(
+            db, provider=provider_name, provider_payout_id=event.payout_id, failure_code=event.failure_code or "payout_failed",
         )

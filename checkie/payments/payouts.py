@@ -172,6 +172,7 @@ def process_payout(db: Session, payout_id: int, *, now: datetime | None = None) 
     result = provider.create_payout(
         amount=payout.amount, currency=payout.currency.lower(), routing_number=routing_number,
         account_number=account_number, idempotency_key=idempotency_key_for(payout),
+        metadata={"store_id": str(payout.store_id), "payout_id": str(payout.id)},
     )
     settled = db.scalar(sa.select(Payout).where(Payout.id == payout_id).with_for_update())
     if settled is None or settled.status is not PayoutStatus.PROCESSING:
@@ -184,6 +185,52 @@ def process_payout(db: Session, payout_id: int, *, now: datetime | None = None) 
         _mark_failed(db, store, settled, result.failure_code or "payout_failed")
     db.commit()
     return settled
+
+
+# ---------------------------------------------------------------- the provider's later word
+
+
+def provider_reports_paid(db: Session, *, provider: str, provider_payout_id: str) -> Payout | None:
+    """The provider says the payout reached the bank (Stripe's `payout.paid`): a payout not yet
+    paid becomes paid. None, and nothing changes, for a payout Checkie does not know; a failed
+    one stays failed (its money is back in the balance; the provider's last word was a failure).
+    Flushes, never commits: the caller's transaction holds the event row too."""
+    payout = _reported(db, provider, provider_payout_id)
+    if payout is None:
+        return None
+    if payout.status is PayoutStatus.PAID:
+        return payout
+    if payout.status is PayoutStatus.FAILED:
+        log.warning("payout %s reported paid after it failed; left failed", payout.id)
+        return payout
+    _mark_paid(db, db.get_one(Store, payout.store_id), payout)
+    db.flush()
+    return payout
+
+
+def provider_reports_failed(db: Session, *, provider: str, provider_payout_id: str, failure_code: str) -> Payout | None:
+    """The provider says the payout failed (Stripe's `payout.failed`), which it can do days
+    after reporting it paid: the money comes back to the balance (`payout_reversal`) exactly
+    once, whatever the status was. None, and nothing changes, for an unknown payout."""
+    payout = _reported(db, provider, provider_payout_id)
+    if payout is None:
+        return None
+    if payout.status is not PayoutStatus.FAILED:
+        _mark_failed(db, db.get_one(Store, payout.store_id), payout, failure_code)
+        db.flush()
+    return payout
+
+
+def _reported(db: Session, provider: str, provider_payout_id: str) -> Payout | None:
+    """The payout the provider names, locked: a concurrent event about it (or its task, which
+    takes the same lock to record the provider's answer) waits, so one of them applies it."""
+    payout = db.scalar(
+        sa.select(Payout).where(Payout.provider == provider, Payout.provider_payout_id == provider_payout_id)
+        .with_for_update()
+    )
+    if payout is None:
+        log.info("%s reports on payout %s, which Checkie does not know; ignored", provider, provider_payout_id)
+    return payout
 
 
 def _claim(db: Session, payout_id: int, now: datetime) -> Payout | None:

@@ -123,9 +123,10 @@ class PaymentProvider(Protocol):
         ...
 
     def create_payout(self, *, amount: int, currency: str, routing_number: str, account_number: str,
-                      idempotency_key: str) -> PayoutResult:
+                      idempotency_key: str, metadata: dict | None = None) -> PayoutResult:
         """Pay `amount` minor units of `currency` to the bank account. A repeated
-        `idempotency_key` answers the first call's result and pays nothing more."""
+        `idempotency_key` answers the first call's result and pays nothing more. `metadata`
+        (`{"store_id": …, "payout_id": …}`) goes onto the PSP's payout, whose events name it."""
         ...
 
     def create_setup_intent(self, *, metadata: dict, payment_method: str | None) -> IntentResult:

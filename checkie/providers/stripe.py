@@ -53,6 +53,11 @@ SETUP_REQUIRES_ACTION = "setup_intent.requires_action"
 SETUP_EVENTS = frozenset({SETUP_SUCCEEDED, SETUP_FAILED, SETUP_REQUIRES_ACTION})
 #: The event types Checkie acts on; any other is stored and ignored.
 INTENT_EVENTS = frozenset({SUCCEEDED, PAYMENT_FAILED, REQUIRES_ACTION}) | SETUP_EVENTS
+#: Stripe accepts a payout (pending, in transit) and reports its outcome later, days later for a
+#: failure, even of a payout it had reported paid.
+PAYOUT_PAID = "payout.paid"
+PAYOUT_FAILED = "payout.failed"
+PAYOUT_EVENTS = frozenset({PAYOUT_PAID, PAYOUT_FAILED})
 
 
 def sign_payload(payload: bytes, secret: str, *, timestamp: int | None = None) -> str:
@@ -116,6 +121,33 @@ def read_intent_event(event: dict) -> IntentEvent | None:
         failure_code=_text_or_none(event, error, "code"), failure_message=_text_or_none(event, error, "message"),
         next_action_url=_text_or_none(event, redirect, "url"),
     )
+
+
+@dataclass(frozen=True)
+class PayoutEvent:
+    """What a Stripe payout event says: which payout (Stripe's id), and why it failed."""
+
+    type: str
+    payout_id: str
+    failure_code: str | None = None
+
+
+def read_payout_event(event: dict) -> PayoutEvent | None:
+    """The payout a verified event reports on, or None for a type that is not a payout's outcome.
+    A malformed one is InvalidPayload (400, nothing stored), as for intent events."""
+    if event["type"] not in PAYOUT_EVENTS:
+        return None
+    data = event.get("data")
+    payout = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(payout, dict) or not _is_text(payout.get("id"), 100):
+        raise _malformed(event, "carries no payout")
+    failure_code = _text_or_none(event, payout, "failure_code")
+    if failure_code is not None and not _is_text(failure_code, 100):
+        raise _malformed(event, "has a failure_code longer than 100 characters")
+    if event["type"] == PAYOUT_FAILED:
+        # Stripe always names the reason; a failure without one is still a failure.
+        return PayoutEvent(PAYOUT_FAILED, payout["id"], failure_code or "payout_failed")
+    return PayoutEvent(PAYOUT_PAID, payout["id"])
 
 
 def _setup_event(event: dict, intent: dict) -> IntentEvent:
@@ -318,13 +350,16 @@ class StripeProvider:
         return RefundResult(refund["id"], "succeeded")
 
     def create_payout(self, *, amount: int, currency: str, routing_number: str, account_number: str,
-                      idempotency_key: str) -> PayoutResult:
+                      idempotency_key: str, metadata: dict | None = None) -> PayoutResult:
         """A Payout to the Stripe account's bank account. Stripe pays the account registered with it,
         so the numbers are not sent (only the account's last four digits, in metadata, for people
-        reading Stripe's dashboard). A payout Stripe accepted (pending, in transit) counts as paid:
-        the protocol has no pending state, and Stripe reports a later failure as `payout.failed`."""
+        reading Stripe's dashboard, beside the caller's `metadata`: the store's id, which chooses
+        the secret its events are verified with). A payout Stripe accepted (pending, in transit)
+        counts as paid: the protocol has no pending state, and Stripe reports the outcome later as
+        `payout.paid` or `payout.failed` (read_payout_event)."""
         params: PayoutCreateParams = {
-            "amount": amount, "currency": currency.lower(), "metadata": {"account_last4": account_number[-4:]},
+            "amount": amount, "currency": currency.lower(),
+            "metadata": {**(metadata or {}), "account_last4": account_number[-4:]},
         }
         with _provider_errors():
             payout = self.client.v1.payouts.create(params=params, options={"idempotency_key": idempotency_key}).to_dict()

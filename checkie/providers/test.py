@@ -183,9 +183,10 @@ class TestProvider:
         return RefundResult("re_test_" + digest, "succeeded")
 
     def create_payout(self, *, amount: int, currency: str, routing_number: str, account_number: str,
-                      idempotency_key: str) -> PayoutResult:
+                      idempotency_key: str, metadata: dict | None = None) -> PayoutResult:
         """Stripe's test bank accounts decide the outcome (checkie.providers.test_payouts); the
-        same key answers the first result without paying again."""
+        same key answers the first result without paying again. The metadata is not kept: this
+        provider sends no payout events that would need it."""
         return test_payouts.pay_once(amount=amount, currency=currency, account_number=account_number,
                                      idempotency_key=idempotency_key)
 
