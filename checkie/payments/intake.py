@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from checkie.checkout.models import CheckoutSession
 from checkie.database import utcnow
 from checkie.inputs import loads_json
 from checkie.payments import outcomes, payouts
-from checkie.payments.models import ProviderEvent
+from checkie.payments.models import PaymentAttempt, ProviderEvent
 from checkie.providers import by_name, stripe_webhook_secret
 from checkie.providers.base import IntentEvent, ProviderNotConfigured
 from checkie.providers.stripe import (
@@ -40,7 +42,7 @@ def receive_event(db: Session, provider_name: str, payload: bytes, signature_hea
 
     Returns the stored event, or None when this event was already received (a duplicate).
     Flushes, never commits: the event row and its effects commit together or not at all."""
-    event = verify_event(db, provider_name, payload, signature_header)
+    event, signer = verify_event(db, provider_name, payload, signature_header)
     intent = read_intent_event(event)
     # Only Stripe reports a payout's outcome later. The test provider answers a payout at once,
     # and its events are signed with a published secret: they must not move a payout.
@@ -49,7 +51,10 @@ def receive_event(db: Session, provider_name: str, payload: bytes, signature_hea
     if stored is None:
         log.info("duplicate %s event %s ignored", provider_name, event["id"])
         return None
-    if intent is not None:
+    if signer is not None and not _concerns_only(db, provider_name, signer, intent, payout):
+        log.warning("%s event %s signed by store %s is about another store's object; ignored",
+                    provider_name, event["id"], signer)
+    elif intent is not None:
         dispatch(db, provider_name, intent)
     elif payout is not None:
         dispatch_payout(db, provider_name, payout)
@@ -59,17 +64,36 @@ def receive_event(db: Session, provider_name: str, payload: bytes, signature_hea
     return stored
 
 
-def verify_event(db: Session, provider_name: str, payload: bytes, signature_header: str) -> dict:
-    """The verified event as a dict. A Stripe event is checked with the webhook secret of the
-    store it names (`data.object.metadata.store_id`, which Checkie sets on every object it
-    creates), when that store has keys of its own, else with the platform's: the name only
-    chooses which secret to check, the signature is what is trusted."""
+def verify_event(db: Session, provider_name: str, payload: bytes, signature_header: str) -> tuple[dict, int | None]:
+    """The verified event as a dict, and the store whose own secret signed it (None: the
+    platform's secret). A Stripe event is checked with the webhook secret of the store it names
+    (`data.object.metadata.store_id`, which Checkie sets on every object it creates), when that
+    store has keys of its own, else with the platform's: the name only chooses which secret to
+    check, the signature is what is trusted."""
     if provider_name != StripeProvider.name:
-        return by_name(provider_name).verify_webhook(payload, signature_header)
-    secret = stripe_webhook_secret(_named_store(db, payload))
+        return by_name(provider_name).verify_webhook(payload, signature_header), None
+    store = _named_store(db, payload)
+    own = store is not None and bool(store.stripe_secret_key_encrypted)
+    secret = stripe_webhook_secret(store)
     if not secret:
         raise ProviderNotConfigured("Stripe is not configured")
-    return parse_event(payload, signature_header, secret)
+    return parse_event(payload, signature_header, secret), store.id if own and store is not None else None
+
+
+def _concerns_only(db: Session, provider_name: str, store_id: int, intent: IntentEvent | None,
+                   payout: PayoutEvent | None) -> bool:
+    """Whether the intent or payout an event signed with a store's own secret is about belongs
+    to that store (or to no store Checkie knows). A merchant knows their own webhook secret, so
+    their signature vouches for their own objects only, never another store's."""
+    if intent is not None:
+        owner = db.scalar(
+            sa.select(CheckoutSession.store_id).join(PaymentAttempt, PaymentAttempt.session_id == CheckoutSession.id)
+            .where(PaymentAttempt.provider == provider_name, PaymentAttempt.provider_intent_id == intent.intent_id)
+        )
+        return owner is None or owner == store_id
+    if payout is not None:
+        return payouts.reported_store(db, provider_name, payout.payout_id, payout.checkie_payout_id) in (None, store_id)
+    return True
 
 
 def _named_store(db: Session, payload: bytes) -> Store | None:
@@ -138,8 +162,10 @@ def dispatch(db: Session, provider_name: str, intent: IntentEvent) -> None:
 def dispatch_payout(db: Session, provider_name: str, event: PayoutEvent) -> None:
     """Apply a payout's later outcome through payments.payouts (an unknown payout: nothing)."""
     if event.type == PAYOUT_PAID:
-        payouts.provider_reports_paid(db, provider=provider_name, provider_payout_id=event.payout_id)
+        payouts.provider_reports_paid(db, provider=provider_name, provider_payout_id=event.payout_id,
+                                      payout_id=event.checkie_payout_id)
     else:
         payouts.provider_reports_failed(
-            db, provider=provider_name, provider_payout_id=event.payout_id, failure_code=event.failure_code or "payout_failed",
+            db, provider=provider_name, provider_payout_id=event.payout_id, payout_id=event.checkie_payout_id,
+            failure_code=event.failure_code or "payout_failed",
         )

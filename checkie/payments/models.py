@@ -307,7 +307,8 @@ class Payout(Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     status: Mapped[PayoutStatus] = mapped_column(str_enum(PayoutStatus, "payout_status"), default=PayoutStatus.REQUESTED)
     provider: Mapped[str] = mapped_column(sa.String(20))
-    provider_payout_id: Mapped[str | None] = mapped_column(sa.String(100))
+    #: Stripe's id: its payout events are matched by it.
+    provider_payout_id: Mapped[str | None] = mapped_column(sa.String(100), index=True)
     failure_code: Mapped[str | None] = mapped_column(sa.String(100))
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     #: When the task may (re)claim it: now when requested, the end of the lease while processing.

@@ -28,6 +28,7 @@ from checkie.notifications.services import queue_email
 from checkie.payments import ledger
 from checkie.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutAccount, PayoutStatus, TransactionType
 from checkie.security import decrypt_secret, encrypt_secret
+from checkie.stores.access import MAX_ID
 from checkie.stores.models import Store
 from checkie.tasks import enqueue_after_commit, periodic_task, task
 from checkie.webhooks.services import record_event
@@ -190,12 +191,13 @@ def process_payout(db: Session, payout_id: int, *, now: datetime | None = None) 
 # ---------------------------------------------------------------- the provider's later word
 
 
-def provider_reports_paid(db: Session, *, provider: str, provider_payout_id: str) -> Payout | None:
+def provider_reports_paid(db: Session, *, provider: str, provider_payout_id: str,
+                          payout_id: int | None = None) -> Payout | None:
     """The provider says the payout reached the bank (Stripe's `payout.paid`): a payout not yet
     paid becomes paid. None, and nothing changes, for a payout Checkie does not know; a failed
     one stays failed (its money is back in the balance; the provider's last word was a failure).
     Flushes, never commits: the caller's transaction holds the event row too."""
-    payout = _reported(db, provider, provider_payout_id)
+    payout = _reported(db, provider, provider_payout_id, payout_id)
     if payout is None:
         return None
     if payout.status is PayoutStatus.PAID:
@@ -208,11 +210,12 @@ def provider_reports_paid(db: Session, *, provider: str, provider_payout_id: str
     return payout
 
 
-def provider_reports_failed(db: Session, *, provider: str, provider_payout_id: str, failure_code: str) -> Payout | None:
+def provider_reports_failed(db: Session, *, provider: str, provider_payout_id: str, failure_code: str,
+                            payout_id: int | None = None) -> Payout | None:
     """The provider says the payout failed (Stripe's `payout.failed`), which it can do days
     after reporting it paid: the money comes back to the balance (`payout_reversal`) exactly
     once, whatever the status was. None, and nothing changes, for an unknown payout."""
-    payout = _reported(db, provider, provider_payout_id)
+    payout = _reported(db, provider, provider_payout_id, payout_id)
     if payout is None:
         return None
     if payout.status is not PayoutStatus.FAILED:
@@ -221,13 +224,31 @@ def provider_reports_failed(db: Session, *, provider: str, provider_payout_id: s
     return payout
 
 
-def _reported(db: Session, provider: str, provider_payout_id: str) -> Payout | None:
+def reported_store(db: Session, provider: str, provider_payout_id: str, payout_id: int | None) -> int | None:
+    """The store of the payout a provider's event names (as `_reported` finds it), or None."""
+    return db.scalar(sa.select(Payout.store_id).where(_names(provider, provider_payout_id, payout_id)).limit(1))
+
+
+def _names(provider: str, provider_payout_id: str, payout_id: int | None) -> sa.ColumnElement[bool]:
+    by_provider_id = sa.and_(Payout.provider == provider, Payout.provider_payout_id == provider_payout_id)
+    if payout_id is None or not 0 < payout_id <= MAX_ID:
+        return by_provider_id
+    by_own_id = sa.and_(Payout.id == payout_id, Payout.provider == provider, Payout.provider_payout_id.is_(None))
+    return sa.or_(by_provider_id, by_own_id)
+
+
+def _reported(db: Session, provider: str, provider_payout_id: str, payout_id: int | None) -> Payout | None:
     """The payout the provider names, locked: a concurrent event about it (or its task, which
-    takes the same lock to record the provider's answer) waits, so one of them applies it."""
+    takes the same lock to record the provider's answer) waits, so one of them applies it.
+    Found by the provider's id, or by Checkie's (`payout_id`, from the payout's metadata) while
+    the task has not recorded the provider's id yet — the event outran it, and the id is
+    recorded now: the task then finds the payout settled and leaves it."""
     payout = db.scalar(
-        sa.select(Payout).where(Payout.provider == provider, Payout.provider_payout_id == provider_payout_id)
-        .with_for_update()
+        sa.select(Payout).where(_names(provider, provider_payout_id, payout_id))
+        .order_by(Payout.provider_payout_id.is_(None)).limit(1).with_for_update()
     )
+    if payout is not None and payout.provider_payout_id is None:
+        payout.provider_payout_id = provider_payout_id
     if payout is None:
         log.info("%s reports on payout %s, which Checkie does not know; ignored", provider, provider_payout_id)
     return payout

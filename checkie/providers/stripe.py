@@ -130,6 +130,9 @@ class PayoutEvent:
     type: str
     payout_id: str
     failure_code: str | None = None
+    #: Checkie's own payout id from the payout's metadata (`payout_id`), when it is one: the
+    #: payout is found by it when the event outruns the task that records Stripe's id.
+    checkie_payout_id: int | None = None
 
 
 def read_payout_event(event: dict) -> PayoutEvent | None:
@@ -144,10 +147,13 @@ def read_payout_event(event: dict) -> PayoutEvent | None:
     failure_code = _text_or_none(event, payout, "failure_code")
     if failure_code is not None and not _is_text(failure_code, 100):
         raise _malformed(event, "has a failure_code longer than 100 characters")
+    metadata = payout.get("metadata")
+    named = metadata.get("payout_id") if isinstance(metadata, dict) else None
+    checkie_id = int(named) if isinstance(named, str) and named.isascii() and named.isdigit() and len(named) <= 18 else None
     if event["type"] == PAYOUT_FAILED:
         # Stripe always names the reason; a failure without one is still a failure.
-        return PayoutEvent(PAYOUT_FAILED, payout["id"], failure_code or "payout_failed")
-    return PayoutEvent(PAYOUT_PAID, payout["id"])
+        return PayoutEvent(PAYOUT_FAILED, payout["id"], failure_code or "payout_failed", checkie_id)
+    return PayoutEvent(PAYOUT_PAID, payout["id"], checkie_payout_id=checkie_id)
 
 
 def _setup_event(event: dict, intent: dict) -> IntentEvent:

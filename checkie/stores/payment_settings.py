@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from checkie import providers
 from checkie.errors import DomainError, ValidationFailed
 from checkie.providers import Mode, ProviderError, ProviderNotConfigured
-from checkie.providers.stripe import INTENT_EVENTS
+from checkie.providers.stripe import INTENT_EVENTS, PAYOUT_EVENTS
 from checkie.security import encrypt_secret
 from checkie.stores.models import Store
 
@@ -30,7 +30,7 @@ WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=_-]{8,240}")
 #: Where a store's Stripe account must send its events (after APP_URL), and the types Checkie
 #: reads there: the merchant subscribes their endpoint to exactly these in Stripe's dashboard.
 STRIPE_WEBHOOK_PATH = "/api/webhooks/stripe"
-STRIPE_WEBHOOK_EVENTS = tuple(sorted(INTENT_EVENTS))
+STRIPE_WEBHOOK_EVENTS = tuple(sorted(INTENT_EVENTS | PAYOUT_EVENTS))
 
 
 class ConnectionFailed(DomainError):

@@ -42,8 +42,14 @@ def upgrade():
     with op.batch_alter_table('coupon_holds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_coupon_holds_coupon_id'), ['coupon_id'], unique=False)
 
+    with op.batch_alter_table('payouts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payouts_provider_payout_id'), ['provider_payout_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('payouts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payouts_provider_payout_id'))
+
     op.drop_table('coupon_holds')
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.drop_column('provider_customer_id')

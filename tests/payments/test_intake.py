@@ -237,3 +237,27 @@ def test_a_production_demo_refuses_events_signed_with_the_published_secret(app, 
     assert post(client, intent_event()).status_code == 400
     assert stored(db) == [] and outcomes.calls == []
     assert post(client, intent_event(), secret=own).status_code == 200
+
+
+def test_a_stores_own_secret_vouches_for_its_own_intents_only(client, db, store, outcomes):
+    """A merchant knows their own webhook secret: an event they sign about another store's
+    intent is taken (200, stored) and ignored; about their own, it is applied."""
+    from checkie.stores.payment_settings import update_payment_settings
+    from tests.factories import make_attempt, make_page, make_store, make_user, open_checkout
+
+    victim_checkout = open_checkout(db, make_page(db, store, publish=True), email="v@example.com")
+    victim_attempt = make_attempt(db, victim_checkout, provider="stripe", intent_id="pi_victim")
+    mallory = make_store(db, owner=make_user(db, email="m@example.com"), name="Mallory Goods", slug="mallory")
+    update_payment_settings(db, mallory, provider="stripe", publishable_key="pk_test_mallory0001",
+                            secret_key="sk_test_mallory0001", webhook_secret="whsec_mallory0001")
+    own_checkout = open_checkout(db, make_page(db, mallory, publish=True), email="o@example.com")
+    make_attempt(db, own_checkout, provider="stripe", intent_id="pi_own")
+    db.commit()
+    for intent_id in (victim_attempt.provider_intent_id, "pi_own"):
+        body, headers = signed_event(
+            intent_event(intent_id=intent_id, metadata={"checkout_session_id": "cs_any", "store_id": str(mallory.id)}),
+            secret="whsec_mallory0001",
+        )
+        assert client.post("/api/webhooks/stripe", data=body, headers=headers).status_code == 200
+    assert len(stored(db)) == 2
+    assert [call[1]["intent_id"] for call in outcomes.calls] == ["pi_own"]

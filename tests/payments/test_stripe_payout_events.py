@@ -37,7 +37,7 @@ def merchant_events(db, store):
     db.commit()
 
 
-def accepted_payout(db, store, *, amount: int = 4_000, provider: str = "stripe", provider_payout_id: str = "po_accepted",
+def accepted_payout(db, store, *, amount: int = 4_000, provider: str = "stripe", provider_payout_id: str | None = "po_accepted",
                     status: PayoutStatus = PayoutStatus.PAID) -> Payout:
     """A payout Stripe accepted: its `payout` ledger row, and the status the task recorded."""
     add_ledger_entry(db, store, "EUR", TransactionType.PAYMENT, 10_000)
@@ -218,3 +218,47 @@ def test_stripe_payouts_carry_the_callers_metadata_beside_the_last_four_digits()
     assert (form["metadata[store_id]"], form["metadata[payout_id]"], form["metadata[account_last4]"]) == (
         ["12"], ["3"], ["6789"])
     assert form["currency"] == ["eur"] and "000123456789" not in str(form)
+
+
+def test_an_event_that_outruns_the_task_finds_the_payout_by_its_checkie_id(client, db, store, merchant_events):
+    """Stripe's event can arrive while the task that asked for the payout has not yet recorded
+    Stripe's id: the payout is found by the id Checkie put in its metadata, and Stripe's id is
+    recorded then, so the task finds it settled and a later event finds it by Stripe's id."""
+    payout = accepted_payout(db, store, provider_payout_id=None, status=PayoutStatus.PROCESSING)
+    metadata = {"store_id": str(store.id), "payout_id": str(payout.id)}
+    assert post(client, payout_event("payout.failed", "po_early", metadata=metadata,
+                                     failure_code="no_account")).status_code == 200
+    assert post(client, payout_event("payout.failed", "po_early", event_id="evt_again")).status_code == 200
+    db.refresh(payout)
+    assert (payout.status, payout.provider_payout_id, payout.failure_code) == (PayoutStatus.FAILED, "po_early", "no_account")
+    assert reversals(db, store) == [(TransactionType.PAYOUT_REVERSAL, 4_000)]
+
+
+def test_a_checkie_id_never_reaches_a_payout_that_has_stripes_id_already(client, db, store, merchant_events):
+    payout = accepted_payout(db, store, provider_payout_id="po_known")
+    metadata = {"store_id": str(store.id), "payout_id": str(payout.id)}
+    assert post(client, payout_event("payout.failed", "po_other", metadata=metadata)).status_code == 200
+    db.refresh(payout)
+    assert (payout.status, payout.provider_payout_id) == (PayoutStatus.PAID, "po_known")
+    assert reversals(db, store) == []
+
+
+def test_a_stores_own_secret_vouches_for_its_own_payouts_only(client, db, store, merchant_events):
+    """A merchant knows their own webhook secret: an event they sign cannot fail another store's payout."""
+    from checkie.stores.payment_settings import update_payment_settings
+    from tests.factories import make_store, make_user
+
+    victim = accepted_payout(db, store, provider_payout_id="po_victim")
+    merchant = make_store(db, owner=make_user(db, email="m@example.com"), name="Mallory Goods", slug="mallory")
+    update_payment_settings(db, merchant, provider="stripe", publishable_key="pk_test_mallory0001",
+                            secret_key="sk_test_mallory0001", webhook_secret="whsec_mallory0001")
+    db.commit()
+    for payout_id, metadata in (("po_victim", {"store_id": str(merchant.id)}),
+                                ("po_made_up", {"store_id": str(merchant.id), "payout_id": str(victim.id)})):
+        event = payout_event("payout.failed", payout_id, event_id=f"evt_{payout_id}", metadata=metadata)
+        body = json.dumps(event).encode()
+        response = client.post(URL, data=body, headers={"Content-Type": "application/json",
+                                                        "Stripe-Signature": sign_payload(body, "whsec_mallory0001")})
+        assert response.status_code == 200  # taken (Stripe would retry a refusal forever), and ignored
+    db.refresh(victim)
+    assert victim.status is PayoutStatus.PAID and reversals(db, store) == []
