@@ -28,7 +28,7 @@ from checkie.security import decrypt_secret
 __all__ = [
     "IntentResult", "InvalidPayload", "InvalidSignature", "PaymentProvider", "ProviderError", "ProviderNotConfigured",
     "RefundResult", "StripeKeys", "by_name", "for_store", "in_test_mode", "mode", "of", "provider_name", "stripe_for",
-    "stripe_keys", "stripe_webhook_secret",
+    "stripe_keys", "stripe_publishable_key", "stripe_webhook_secret",
 ]
 
 @dataclass(frozen=True)
@@ -87,6 +87,15 @@ def stripe_keys(store) -> StripeKeys | None:
         return None
     return StripeKeys(publishable_key=config.get("STRIPE_PUBLISHABLE_KEY") or "", secret_key=config["STRIPE_SECRET_KEY"],
                       webhook_secret=config.get("STRIPE_WEBHOOK_SECRET") or "", own=False)
+
+
+def stripe_publishable_key(store) -> str:
+    """The publishable key `store`'s checkout hands Stripe.js ("" without Stripe keys): the same
+    choice as `stripe_keys`, without decrypting anything on every checkout page."""
+    if store is not None and getattr(store, "stripe_secret_key_encrypted", None):
+        return store.stripe_publishable_key or ""
+    config = current_app.config
+    return (config.get("STRIPE_PUBLISHABLE_KEY") or "") if config.get("STRIPE_SECRET_KEY") else ""
 
 
 def stripe_webhook_secret(store) -> str:

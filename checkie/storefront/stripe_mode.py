@@ -40,9 +40,8 @@ def stripe_js_for(store) -> StripeJs | None:
     test provider's TEST MODE card form is shown instead)."""
     if providers.provider_name(store) != StripeProvider.name:
         return None
-    keys = providers.stripe_keys(store)
     config = current_app.config
-    return StripeJs(keys.publishable_key if keys else "", config["STRIPE_JS_URL"],
+    return StripeJs(providers.stripe_publishable_key(store), config["STRIPE_JS_URL"],
                     config.get("STRIPE_API_BASE") or STRIPE_API)
 
 

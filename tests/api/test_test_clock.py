@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from checkie import providers
 from checkie.database import utcnow
 from checkie.stores.models import Role
+from checkie.stores.payment_settings import update_payment_settings
 from checkie.subscriptions import clock
 from tests.api.subscribing import DECLINES_RENEWALS, subscribe
 from tests.factories import add_member, make_store, make_user
@@ -110,12 +110,11 @@ def test_another_stores_clock_is_a_404(client, db, store, auth):
     assert clock.offset(db, stranger.id) == timedelta(0)
 
 
-class _LiveProvider:
-    name = "stripe"
-
-
-def test_outside_test_mode_the_clock_does_not_move(client, db, store, auth, monkeypatch):
-    monkeypatch.setattr(providers, "for_store", lambda _store: _LiveProvider())
+def test_outside_test_mode_the_clock_does_not_move(client, db, store, auth):
+    """A store on Stripe with live keys takes real money: its clock is not Checkie's to move."""
+    update_payment_settings(db, store, provider="stripe", publishable_key="pk_live_checkie0001",
+                            secret_key="sk_live_checkie0001", webhook_secret="whsec_checkie0001")
+    db.commit()
 
     answer = _advance(client, store, auth, {"days": 1})
 
