@@ -124,6 +124,15 @@ def check_content() -> None:
         _check_json_body()
 
 
+def id_in(value: object) -> int | None:
+    """The row id a string from outside names (`"42"`, as PSPs send our ids back in metadata), or
+    None for anything else: not a string, not ASCII digits, zero, or past BIGINT."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > _MAX_ID_DIGITS:
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
 def _fits_bigint(text: str) -> bool:
     """Query parameters name ids, pages and counts: a whole number past BIGINT is none of them
     (and would overflow `int()`'s digit limit or PostgreSQL)."""

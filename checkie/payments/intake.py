@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from checkie.checkout.models import CheckoutSession
 from checkie.database import utcnow
-from checkie.inputs import loads_json
+from checkie.inputs import id_in, loads_json
 from checkie.payments import outcomes, payouts
 from checkie.payments.models import PaymentAttempt, ProviderEvent
 from checkie.providers import by_name, stripe_webhook_secret
@@ -103,9 +103,8 @@ def _named_store(db: Session, payload: bytes) -> Store | None:
         store_id = event["data"]["object"]["metadata"]["store_id"]
     except (ValueError, TypeError, KeyError):
         return None
-    if not isinstance(store_id, str) or not store_id.isascii() or not store_id.isdigit() or len(store_id) > 18:
-        return None
-    return db.get(Store, int(store_id))
+    named = id_in(store_id)
+    return db.get(Store, named) if named is not None else None
 
 
 def _store_once(db: Session, provider_name: str, event: dict) -> ProviderEvent | None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, cast
 import stripe
 
 from checkie import money
-from checkie.inputs import loads_json
+from checkie.inputs import id_in, loads_json
 from checkie.providers.base import (
     IntentEvent,
     IntentResult,
@@ -148,8 +148,7 @@ def read_payout_event(event: dict) -> PayoutEvent | None:
     if failure_code is not None and not _is_text(failure_code, 100):
         raise _malformed(event, "has a failure_code longer than 100 characters")
     metadata = payout.get("metadata")
-    named = metadata.get("payout_id") if isinstance(metadata, dict) else None
-    checkie_id = int(named) if isinstance(named, str) and named.isascii() and named.isdigit() and len(named) <= 18 else None
+    checkie_id = id_in(metadata.get("payout_id")) if isinstance(metadata, dict) else None
     if event["type"] == PAYOUT_FAILED:
         # Stripe always names the reason; a failure without one is still a failure.
         return PayoutEvent(PAYOUT_FAILED, payout["id"], failure_code or "payout_failed", checkie_id)
