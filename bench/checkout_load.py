@@ -9,7 +9,9 @@
 Only checkouts that end "completed" within the measuring window count; anything else (a
 non-2xx answer, a decline, a timeout, a connection error) is an error and is reported.
 Bounded: a warm-up, then a fixed window, then in-flight checkouts get at most 15 s to finish.
-Prints one JSON object. Only talks to the base URL it is given (127.0.0.1 in bench/run).
+Prints `window start` and `window end` as the measuring window opens and closes (bench/run reads
+the servers' CPU from /proc then), and one JSON object last. Only talks to the base URL it is
+given (127.0.0.1 in bench/run).
 """
 from __future__ import annotations
 
@@ -100,6 +102,13 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+async def mark(moment: float, text: str) -> None:
+    """Print `text` at `moment` (monotonic), at once: whoever reads this process's output times
+    its own readings by these lines."""
+    await asyncio.sleep(max(0.0, moment - time.monotonic()))
+    print(text, flush=True)
+
+
 async def run(base: str, shop: dict, concurrency: int, warmup: float, duration: float) -> dict:
     stats = Stats()
     timeout = aiohttp.ClientTimeout(total=10)
@@ -107,8 +116,10 @@ async def run(base: str, shop: dict, concurrency: int, warmup: float, duration: 
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
         began = time.monotonic()
         window_start, window_end = began + warmup, began + warmup + duration
+        marks = [asyncio.create_task(mark(window_start, "window start")), asyncio.create_task(mark(window_end, "window end"))]
         tasks = [asyncio.create_task(shopper(http, base, shop, stats, window_end)) for _ in range(concurrency)]
         _, pending = await asyncio.wait(tasks, timeout=warmup + duration + 15)
+        await asyncio.gather(*marks)
         for task in pending:
             task.cancel()
             stats.error("unfinished: a checkout still running 15 s after the window")

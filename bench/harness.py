@@ -30,9 +30,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -319,6 +321,93 @@ def database_counts(env: dict) -> dict:
         }
 
 
+# ---------------------------------------------------------------- CPU from /proc
+# Shared with bench/webhook_fanout.py (its cores used while delivering).
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (its threads included), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(group: int) -> float:
+    """The CPU of every live process of a process group (a gunicorn master and its workers, a
+    consumer with process workers), with that of the children they have reaped: gunicorn
+    replaces a worker after `max_requests`, and the old one's CPU then moves to the master's
+    cutime/cstime instead of vanishing from the difference of two readings."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group:  # utime, stime, cutime, cstime
+                total += sum(int(n) for n in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):  # gone meanwhile
+            continue
+    return total
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, every core, from /proc/stat."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    hertz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - ticks[3] - ticks[4]) / hertz, sum(ticks) / hertz  # less idle and iowait
+
+
+def backend_pids(database: str) -> list[int]:
+    """The PostgreSQL server processes serving `database` (every client's connections)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as connection:
+        rows = connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def backend_cpu_seconds(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving `database`, by pid."""
+    backends = {}
+    for pid in backend_pids(database):
+        try:
+            backends[pid] = cpu_seconds(pid)
+        except OSError:  # gone meanwhile
+            continue
+    return backends
+
+
+def backends_cpu_used(first: dict[int, float], last: dict[int, float]) -> float:
+    """CPU seconds the backends used between two readings; one born meanwhile counts from zero
+    (one that ended meanwhile is lost: the apps keep pooled connections, so that is rare)."""
+    return sum(cpu - first.get(pid, 0.0) for pid, cpu in last.items())
+
+
+def cpu_snapshot(groups: dict[str, int], pids: dict[str, int], database: str) -> dict:
+    """CPU seconds so far of each named process group and process, of the database's backends
+    and of the machine, and when (monotonic) they were read."""
+    processes = {name: group_cpu_seconds(group) for name, group in groups.items()}
+    processes.update({name: cpu_seconds(pid) for name, pid in pids.items()})
+    backends = backend_cpu_seconds(database)
+    busy, total = machine_cpu()
+    return {"at": time.monotonic(), "processes": processes, "backends": backends,
+            "machine_busy": busy, "machine_total": total}
+
+
+def cpu_per_checkout(first: dict, last: dict, checkouts: int) -> dict:
+    """Between two snapshots: each party's CPU seconds, cores (CPU ÷ wall) and CPU ms per
+    checkout (CPU seconds × 1000 ÷ the checkouts completed meanwhile; None without any).
+    `postgres` is the database's backends; the machine's busy fraction includes other load."""
+    window = last["at"] - first["at"]
+    used = {name: last["processes"][name] - first["processes"][name] for name in first["processes"]}
+    used["postgres"] = backends_cpu_used(first["backends"], last["backends"])
+    total = last["machine_total"] - first["machine_total"]
+    return {
+        "window_s": window, "checkouts": checkouts,
+        "machine_busy": (last["machine_busy"] - first["machine_busy"]) / total if total else 0.0,
+        "processes": {name: {"cpu_s": seconds, "cores": seconds / window if window > 0 else 0.0,
+                             "ms_per_checkout": 1000 * seconds / checkouts if checkouts else None}
+                      for name, seconds in used.items()},
+    }
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -329,7 +418,8 @@ def report(results: dict) -> tuple[str, bool]:
     if "webhooks" in results:
         rows.append(webhook_budget(results["webhooks"]))
         details += webhook_details(results["webhooks"])
-    width = max(len(r[0]) for r in rows)
+    extra = checkout_cpu_rows(results["checkout_cpu"]) if "checkout_cpu" in results else []
+    width = max([len(r[0]) for r in rows] + [len(r[0]) for r in extra])
     lines = [
         f"Checkie benchmarks (SPEC §12) — {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs",
         (f"gunicorn gthread, {SETTINGS['workers']} workers × {SETTINGS['threads']} threads, both apps; "
@@ -341,8 +431,27 @@ def report(results: dict) -> tuple[str, bool]:
     ]
     lines += [f"{name.ljust(width)}  {target:<16} {measured:<20} {'PASS' if ok else 'MISS'}"
               for name, target, measured, ok in rows]
+    if extra:
+        lines += ["", f"{'also reported, not budgets'.ljust(width)}  {'per checkout':<16} cores (CPU ÷ wall)"]
+        lines += [f"{name.ljust(width)}  {per_checkout:<16} {cores}" for name, per_checkout, cores in extra]
     lines += ["", "details", *details]
     return "\n".join(lines) + "\n", all(row[3] for row in rows)
+
+
+def checkout_cpu_rows(cpu: dict) -> list[tuple[str, str, str]]:
+    """CPU ms per checkout and cores used, per party, over the checkouts' measuring window."""
+    labels = {
+        "web": f"CPU per checkout: web (gunicorn master + {SETTINGS['workers']} workers)",
+        "worker": f"CPU per checkout: worker (Huey consumer, {SETTINGS['consumer_workers']} threads)",
+        "postgres": "CPU per checkout: PostgreSQL backends of the bench db",
+        "load_generator": "CPU per checkout: load generator (checkout_load.py)",
+    }
+    rows = []
+    for name, label in labels.items():
+        figures = cpu["processes"][name]
+        per_checkout = "n/a" if figures["ms_per_checkout"] is None else f"{figures['ms_per_checkout']:.2f} ms"
+        rows.append((label, per_checkout, f"{figures['cores']:.2f}"))
+    return rows
 
 
 def page_budgets(results: dict) -> tuple[list[tuple[str, str, str, bool]], list[str]]:
@@ -377,12 +486,18 @@ def page_budgets(results: dict) -> tuple[list[tuple[str, str, str, bool]], list[
                 f"p99 {figures['p99_ms']:6.1f} ms   errors {figures['errors']}")
 
     steps = ", ".join(f"{step} {v['p50']:.0f}/{v['p99']:.0f}" for step, v in checkouts["latency_ms"].items())
+    cpu = results["checkout_cpu"]
+    total_cpu = (f"{1000 * sum(f['cpu_s'] for f in cpu['processes'].values()) / cpu['checkouts']:.2f} ms"
+                 if cpu["checkouts"] else "n/a")
     lines = [
         line("hello (Flask + Jinja)", hello),
         line("checkout page GET /c/s/<id>", page),
         line("page GET /c/<store>/<page>", opening) + "  (counts a view; informational)",
         (f"  checkouts: {checkouts['completed_in_window']} completed in {checkouts['window_s']:.0f} s by "
          f"{checkouts['concurrency']} shoppers; p50/p99 ms per request: {steps}"),
+        (f"  checkout CPU: read from /proc over {cpu['window_s']:.1f} s (the load generator's window), "
+         f"{cpu['checkouts']} checkouts; the four together {total_cpu} per checkout; the machine "
+         f"{cpu['machine_busy']:.0%} busy ({os.cpu_count()} CPUs, other load included)"),
         (f"  worker: {results['backlog']} queued tasks at the end of the window, drained in "
          f"{results['drain_s']:.1f} s; database: {results['counts']}"),
         f"  page weight: {weight['parts']} (HTML {weight['html_bytes_raw']} bytes raw)",
@@ -476,8 +591,8 @@ def measure(run: Run) -> dict:
     hello_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{hello_port}"}
     hello = run.start("hello", [*gunicorn, "--bind", f"127.0.0.1:{hello_port}", "--pythonpath", "bench",
                                 "hello_app:app"], hello_env)
-    run.start("worker", [str(BIN / "huey_consumer"), "checkie.worker.huey", "--workers",
-                         str(SETTINGS["consumer_workers"]), "--worker-type", "thread"], env)
+    worker = run.start("worker", [str(BIN / "huey_consumer"), "checkie.worker.huey", "--workers",
+                                  str(SETTINGS["consumer_workers"]), "--worker-type", "thread"], env)
     base, hello_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}/"
     wait_for(base + "/readyz", web, "checkie")
     wait_for(hello_url, hello, "hello")
@@ -503,10 +618,22 @@ def measure(run: Run) -> dict:
     drain(run)
 
     log(f"checkouts: {SETTINGS['shoppers']} shoppers for {SETTINGS['checkout_seconds']} s (after a 3 s warm-up)")
-    load = checkout_load(base, shop, SETTINGS["checkout_seconds"])
-    if load.returncode != 0:
-        raise HarnessError(f"the checkout load generator failed:\n{load.stderr}")
-    results["checkouts"] = json.loads(load.stdout.strip().splitlines()[-1])
+    snapshots: dict[str, dict] = {}
+
+    def read_cpu(mark: str, load_pid: int) -> None:
+        # The web server's and the consumer's process groups (start_new_session: group = pid).
+        snapshots[mark] = cpu_snapshot({"web": web.pid, "worker": worker.pid}, {"load_generator": load_pid},
+                                       run.database)
+
+    status, last = checkout_load(base, shop, SETTINGS["checkout_seconds"], on_mark=read_cpu)
+    if status != 0 or not last.startswith("{"):
+        raise HarnessError(f"the checkout load generator failed (exit status {status}):\n"
+                           f"{(LOGS / 'checkout-load.log').read_text()[-3000:]}")
+    if set(snapshots) != {"window start", "window end"}:
+        raise HarnessError(f"the checkout load generator marked {sorted(snapshots)}, not its window's start and end")
+    results["checkouts"] = json.loads(last)
+    results["checkout_cpu"] = cpu_per_checkout(snapshots["window start"], snapshots["window end"],
+                                               results["checkouts"]["completed_in_window"])
     results["load"]["after_checkouts"] = loadavg()
     results["backlog"], results["drain_s"] = drain(run)
     results["counts"] = database_counts(env)
@@ -546,12 +673,34 @@ def dashboard_at_scale(env: dict, base: str, shop: dict) -> dict:
     return figures
 
 
-def checkout_load(base: str, shop: dict, seconds: int, warmup: int = 3) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "python"), "bench/checkout_load.py", "--base", base, "--shop", json.dumps(shop),
-         "--concurrency", str(SETTINGS["shoppers"]), "--warmup", str(warmup), "--duration", str(seconds)],
-        check=False, cwd=ROOT, capture_output=True, text=True, timeout=seconds + warmup + 60,
-    )
+def checkout_load(base: str, shop: dict, seconds: int, warmup: int = 3,
+                  on_mark: Callable[[str, int], None] | None = None) -> tuple[int, str]:
+    """bench/checkout_load.py: (its exit status, its last line of output: the JSON figures). Its
+    `window start` / `window end` lines go to `on_mark(line, its pid)` as they come, so the CPU
+    read then covers its measuring window; its stderr goes to build/bench/checkout-load.log."""
+    argv = [str(BIN / "python"), "bench/checkout_load.py", "--base", base, "--shop", json.dumps(shop),
+            "--concurrency", str(SETTINGS["shoppers"]), "--warmup", str(warmup), "--duration", str(seconds)]
+    with open(LOGS / "checkout-load.log", "ab") as errors:
+        process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
+    timer = threading.Timer(seconds + warmup + 60, process.kill)  # it bounds itself; this is the backstop
+    timer.start()
+    last = ""
+    try:
+        assert process.stdout is not None
+        for text in process.stdout:
+            text = text.strip()
+            if text in ("window start", "window end"):
+                if on_mark:
+                    on_mark(text, process.pid)
+            elif text:
+                last = text
+        process.wait()
+    finally:
+        timer.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, last
 
 
 def profile(run: Run, binary: str, web: subprocess.Popen, page_url: str, base: str, shop: dict) -> None:

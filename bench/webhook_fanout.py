@@ -40,7 +40,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `import check
 from harness import (  # noqa: E402  (bench/ is this script's directory)
     BIN,
     LOGS,
-    PG_ADMIN_URL,
     ROOT,
     SETTINGS,
     HarnessError,
@@ -49,9 +48,14 @@ from harness import (  # noqa: E402  (bench/ is this script's directory)
     _on_sigterm,
     _stop,
     app_environment,
+    backend_cpu_seconds,
+    backends_cpu_used,
+    cpu_seconds,
     free_port,
+    group_cpu_seconds,
     loadavg,
     log,
+    machine_cpu,
     report,
     wait_for,
 )
@@ -164,59 +168,18 @@ def receiver_stats(base: str) -> dict:
         return json.loads(answer.read())
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (its threads included), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def group_cpu_seconds(group: int) -> float:
-    """The CPU of every live process of a process group (a consumer with process workers)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == group:
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):  # gone meanwhile
-            continue
-    return total
-
-
-def machine_cpu() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine so far, every core, from /proc/stat."""
-    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    hertz = os.sysconf("SC_CLK_TCK")
-    return (sum(ticks) - ticks[3] - ticks[4]) / hertz, sum(ticks) / hertz  # less idle and iowait
-
-
-def backend_pids(database: str) -> list[int]:
-    """The PostgreSQL server processes serving `database` (the consumer's connections)."""
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as connection:
-        rows = connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)).fetchall()
-    return [pid for (pid,) in rows]
-
-
 def cpu_snapshot(consumer: int, receiver: int, database: str) -> dict:
     """CPU seconds so far of the consumer (its process group), the receiver, the database's
     backends and the machine."""
-    backends = {}
-    for pid in backend_pids(database):
-        try:
-            backends[pid] = cpu_seconds(pid)
-        except OSError:  # gone meanwhile
-            continue
     busy, total = machine_cpu()
-    return {"consumer": group_cpu_seconds(consumer), "receiver": cpu_seconds(receiver), "backends": backends,
-            "machine_busy": busy, "machine_total": total}
+    return {"consumer": group_cpu_seconds(consumer), "receiver": cpu_seconds(receiver),
+            "backends": backend_cpu_seconds(database), "machine_busy": busy, "machine_total": total}
 
 
 def cpu_shares(first: dict, last: dict, window_s: float) -> dict:
     """Cores used between two snapshots: consumer, receiver, PostgreSQL (the database's backends;
     one born meanwhile counts from zero), and the whole machine's busy fraction."""
-    postgres = sum(cpu - first["backends"].get(pid, 0.0) for pid, cpu in last["backends"].items())
+    postgres = backends_cpu_used(first["backends"], last["backends"])
     total = last["machine_total"] - first["machine_total"]
     return {
         "consumer_cores": (last["consumer"] - first["consumer"]) / window_s,
