@@ -1,5 +1,5 @@
-"""Apps and database sessions for tests: a separate app on the test database, and a session in
-an app context of its own.
+"""Apps and database sessions for tests: the settings every test app gets, a separate app on the
+test database, and a session in an app context of its own.
 
 Imported by tests/conftest.py only after it has set the environment checkie reads at import."""
 from __future__ import annotations
@@ -10,10 +10,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
-from flask import Flask
+from flask import Flask, current_app
 
 from checkie import create_app
 from checkie.extensions import db
+
+
+def post_in_process(url: str, body: bytes, headers: dict) -> int:
+    """The test provider's transport here, where no server listens on APP_URL: its events go to
+    the same URL, headers and view through the current app's test client, in an app context of
+    their own (its own `g` and database session), like a real request."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with app.app_context():
+        return app.test_client().post(url, data=body, headers=headers).status_code
+
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -22,6 +32,10 @@ def admin_sql(sql: str) -> None:
     """Run `sql` as PostgreSQL's admin, outside a transaction (CREATE/DROP DATABASE)."""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(sql)
+
+
+#: Settings every app built in these tests gets on top of the environment.
+TEST_APP_SETTINGS = {"TEST_PROVIDER_TRANSPORT": post_in_process}
 
 
 @contextmanager
@@ -34,7 +48,7 @@ def fresh_app(
     assert session_app.config["TESTING"]
     logger = logging.getLogger("checkie")
     saved = logger.handlers[:]
-    app = create_app({"PROPAGATE_EXCEPTIONS": False, **(overrides or {})})
+    app = create_app({**TEST_APP_SETTINGS, "PROPAGATE_EXCEPTIONS": False, **(overrides or {})})
     if setup:
         setup(app)
     try:

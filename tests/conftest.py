@@ -35,7 +35,7 @@ from checkie import create_app  # noqa: E402
 from checkie.catalog import snapshot  # noqa: E402
 from checkie.extensions import db as _db  # noqa: E402
 from checkie.extensions import limiter  # noqa: E402
-from tests.apps import admin_sql  # noqa: E402
+from tests.apps import TEST_APP_SETTINGS, admin_sql  # noqa: E402
 from tests.webhooks.receiver import Receiver  # noqa: E402
 
 pytest_plugins = ["tests.fixtures", "tests.consumers", "tests.providers.localstripe"]
@@ -44,7 +44,7 @@ pytest_plugins = ["tests.fixtures", "tests.consumers", "tests.providers.localstr
 @pytest.fixture(scope="session")
 def app():
     admin_sql(f'CREATE DATABASE "{TEST_DATABASE}"')
-    app = create_app()
+    app = create_app(TEST_APP_SETTINGS)
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -58,15 +58,16 @@ def app():
 def _empty_all_tables(app) -> None:
     """DELETE children first, then reset the sequences: on tables this small it is two orders of
     magnitude faster than TRUNCATE, which rewrites every table's files."""
-    with app.app_context(), _db.engine.begin() as conn:
-        for table in reversed(_db.metadata.sorted_tables):
-            conn.execute(table.delete())
-        conn.execute(
-            sa.text(
-                "SELECT setval(s.oid::regclass, 1, false) FROM pg_class s "
-                "WHERE s.relkind = 'S' AND s.relnamespace = 'public'::regnamespace"
+    with app.app_context():
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+            conn.execute(
+                sa.text(
+                    "SELECT setval(s.oid::regclass, 1, false) FROM pg_class s "
+                    "WHERE s.relkind = 'S' AND s.relnamespace = 'public'::regnamespace"
+                )
             )
-        )
 
 
 @pytest.fixture(autouse=True)

@@ -230,7 +230,7 @@ def later():
     flagged = {name for name in found if names_a_test_module(name)}
     assert {"tests.api.test_openapi_contract", "tests.browser.conftest", "tests.payments.test_ledger"} <= flagged
     assert "tests.factories" in found and not names_a_test_module("tests.factories")
-    assert not names_a_test_module("tests.browser.chromium") and names_a_test_module("tests.conftest.admin_sql")
+    assert not names_a_test_module("tests.browser.chromium") and names_a_test_module("tests.conftest.TEST_APP_SETTINGS")
 
 
 # ---------- errors keyed by Python names ----------

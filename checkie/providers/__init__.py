@@ -22,7 +22,7 @@ from checkie.providers.base import (
     RefundResult,
 )
 from checkie.providers.stripe import StripeProvider
-from checkie.providers.test import TestProvider
+from checkie.providers.test import TestProvider, post_over_network
 from checkie.security import decrypt_secret
 
 __all__ = [
@@ -126,13 +126,17 @@ def in_test_mode(store) -> bool:
 
 def by_name(name: str) -> PaymentProvider:
     """The provider called `name` with the platform's keys; ProviderNotConfigured for one this
-    platform cannot use."""
+    platform cannot use. The test provider posts its events with `TEST_PROVIDER_TRANSPORT`
+    when the app sets one (the test suite does: no server listens there), over the network otherwise."""
     config = current_app.config
     if name == TestProvider.name:
         if not config["TEST_PROVIDER_ENABLED"]:
             raise ProviderNotConfigured("The test provider is not enabled here; set PAYMENT_PROVIDER=test.")
 
-        return TestProvider(app_url=config["APP_URL"], webhook_secret=config["TEST_PROVIDER_WEBHOOK_SECRET"])
+        return TestProvider(
+            app_url=config["APP_URL"], webhook_secret=config["TEST_PROVIDER_WEBHOOK_SECRET"],
+            transport=config.get("TEST_PROVIDER_TRANSPORT", post_over_network),
+        )
     if name == StripeProvider.name:
         return stripe_for(None)
     raise ProviderNotConfigured(f"Unknown payment provider {name!r}.")

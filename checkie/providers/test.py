@@ -1,19 +1,20 @@
 """The built-in test provider (SPEC §5): Stripe's test mode without network or keys.
 
 It answers intents synchronously as Stripe does and, like Stripe, also reports every outcome
-as a signed, Stripe-shaped event, which goes through the same intake as Stripe's events. A pure
-adapter: it decides outcomes and builds and signs events; the platform keeps those events as
-durable work, applies them through the intake in its worker (the provider lives in this process,
-so no HTTP round trip to our own `/api/webhooks/test` is needed; that route takes them all the
-same) and serves the 3-D Secure page (checkie.payments.test_provider)."""
+as a signed, Stripe-shaped event to `/api/webhooks/test`, the same intake path Stripe's events
+take. A pure adapter: it decides outcomes and builds, signs and posts events; the platform keeps
+those events as durable work and serves the 3-D Secure page (checkie.payments.test_provider)."""
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TypedDict
+
+import requests
 
 from checkie import money
 from checkie.providers import test_payouts
@@ -59,8 +60,18 @@ AUTHENTICATION_REQUIRED = ("authentication_required", "The card needs the custom
 #: Amounts above this many major units of any currency ask for authentication (3DS).
 AUTHENTICATION_THRESHOLD = Decimal(100)
 
+WEBHOOK_PATH = "/api/webhooks/test"
 #: Random bytes in the 3DS step's token: 192 bits, so that a step cannot be found by guessing.
 ACTION_TOKEN_BYTES = 24
+
+#: How an event reaches the intake: (url, body, headers) → the HTTP status code.
+Transport = Callable[[str, bytes, dict], int]
+
+
+def post_over_network(url: str, body: bytes, headers: dict) -> int:
+    """The default transport: a real POST to the app's public URL, as Stripe's events arrive."""
+    return requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False).status_code
+
 
 def map_test_card(number: str) -> str | None:
     """'4242 4242 4242 4242' → 'pm_card_visa'; any number that is not a test card → None (refused)."""
@@ -85,9 +96,12 @@ class TestProvider:
     name = "test"
     payment_method_hint = "Send one of the test payment methods: " + ", ".join(TEST_CARDS.values()) + "."
 
-    def __init__(self, *, app_url: str, webhook_secret: str):
+    def __init__(self, *, app_url: str, webhook_secret: str, transport: Transport = post_over_network):
         self.app_url = app_url.rstrip("/")
         self.webhook_secret = webhook_secret
+        #: Handed in, so that a caller where no server listens on APP_URL (the test suite) can
+        #: deliver to the same URL, headers and view without the network.
+        self.transport = transport
 
     def create_payment_intent(self, *, amount: int, currency: str, metadata: dict, payment_method: str | None) -> IntentResult:
         """Decide the outcome from the payment method and amount; the result carries its event."""
@@ -155,11 +169,12 @@ class TestProvider:
     def verify_webhook(self, payload: bytes, signature_header: str) -> dict:
         return parse_event(payload, signature_header, self.webhook_secret)
 
-    def signed_event(self, event: dict) -> tuple[bytes, str]:
-        """`event` as the body Stripe would post and its `Stripe-Signature` header, signed now
-        with the webhook secret: what the intake verifies, whichever way the event reaches it."""
+    def post_event(self, event: dict) -> int:
+        """Sign `event` with the webhook secret (Stripe's scheme), POST it to APP_URL +
+        /api/webhooks/test through the transport and return the status code; its errors are raised."""
         body = json.dumps(event, separators=(",", ":")).encode()
-        return body, sign_payload(body, self.webhook_secret)
+        headers = {"Content-Type": "application/json", "Stripe-Signature": sign_payload(body, self.webhook_secret)}
+        return self.transport(self.app_url + WEBHOOK_PATH, body, headers)
 
     def refund(self, *, payment_intent_id: str, amount: int, currency: str, idempotency_key: str) -> RefundResult:
         """Every refund succeeds at once. The id follows from the idempotency key, as Stripe

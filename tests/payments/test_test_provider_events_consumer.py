@@ -1,25 +1,26 @@
 """Killing a real Huey consumer mid-run loses no 3-D Secure outcome (issue 8).
 
-Shoppers complete 3DS over HTTP; the outcome events go to Redis, and a real `huey_consumer`
-applies them through the intake. The intake is held shut (the test holds a lock on the table it
-stores events in), so every worker is in the middle of applying one when the consumer is killed
-with SIGKILL: those tasks are gone from Redis for good, and their transactions with them. A fresh
-consumer and its sweeper must still complete every session, once."""
+Shoppers complete 3DS over HTTP; the outcome events go to Redis, and a real `huey_consumer` posts
+them over HTTP to the app served on a loopback port. The intake is held shut, so every worker is
+in the middle of a post when the consumer is killed with SIGKILL: those tasks are gone from Redis
+for good. A fresh consumer and its sweeper must still complete every session, once."""
 from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.serving import make_server
 
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.extensions import PROJECT_ROOT
 from checkie.payments.initiation import initiate_payment
 from checkie.payments.models import EventDeliveryStatus, Payment, PaymentAttempt, TestProviderEvent
 from checkie.payments.test_provider import sweep_test_provider_events
-from checkie.providers.test import THREE_D_SECURE
+from checkie.providers.test import THREE_D_SECURE, WEBHOOK_PATH
 from tests.consumers import start_consumer
 from tests.factories import make_page, open_checkout
 from tests.http import csrf_token_from
@@ -30,42 +31,43 @@ FIGURES = PROJECT_ROOT / "build" / "kill-the-consumer.json"
 
 
 class IntakeGate:
-    """The intake held shut: while this connection holds a SHARE lock on `provider_events`, every
-    event a consumer applies waits on its INSERT there (in that consumer's transaction, which also
-    holds the event's row claimed). `held()` counts the backends of this database waiting on it."""
+    """WSGI middleware before the served app. While shut, the test provider's posts are held, so
+    the consumer that sent them waits; once opened, the held ones are answered 503 and never
+    applied (their sender is dead by then), and later posts pass through."""
 
-    def __init__(self, engine):
-        self._connection = engine.connect()
-        self._database = engine.url.database
+    def __init__(self, app):
+        self.app = app
+        self.opened = threading.Event()
+        self.held = 0
+        self._lock = threading.Lock()
 
-    def shut(self) -> None:
-        self._connection.execute(sa.text("LOCK TABLE provider_events IN SHARE MODE"))
-
-    def held(self) -> int:
-        with self._connection.engine.connect() as probe:
-            return probe.scalar(sa.text(
-                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                "WHERE c.relname = 'provider_events' AND NOT l.granted "
-                "AND l.database = (SELECT oid FROM pg_database WHERE datname = :name)"
-            ), {"name": self._database})
-
-    def open(self) -> None:
-        self._connection.rollback()
-
-    def close(self) -> None:
-        self._connection.close()
+    def __call__(self, environ, start_response):
+        if environ["PATH_INFO"] == WEBHOOK_PATH and not self.opened.is_set():
+            with self._lock:
+                self.held += 1
+            self.opened.wait(timeout=60)
+            start_response("503 SERVICE UNAVAILABLE", [("Content-Type", "text/plain")])
+            return [b"the intake was shut"]
+        return self.app(environ, start_response)
 
 
 @pytest.fixture
-def gate(db):
-    gate = IntakeGate(db.get_bind())
+def gate(app):
+    gate = IntakeGate(app)
+    server = make_server("127.0.0.1", 0, gate, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="intake", daemon=True)
+    thread.start()
+    gate.url = f"http://127.0.0.1:{server.server_port}"
     yield gate
-    gate.open()
-    gate.close()
+    gate.opened.set()
+    server.shutdown()
+    thread.join(timeout=10)
 
 
-def start_intake_consumer():
-    return start_consumer(workers=WORKERS)
+def start_intake_consumer(app_url: str):
+    # CHECKIE_ENV=development: the consumer posts over the network to APP_URL as a deployment
+    # does (under `test` it would call the intake in its own process).
+    return start_consumer(workers=WORKERS, CHECKIE_ENV="development", APP_URL=app_url)
 
 
 def wait_until(condition, *, seconds: float) -> bool:
@@ -118,24 +120,22 @@ def test_killing_the_consumer_after_3ds_loses_no_payment(app, db, store, client,
     huey_on_redis.immediate = False
     assert set(states(db, session_ids).values()) == {CheckoutState.AWAITING_ACTION}
 
-    gate.shut()
-    first = start_intake_consumer()
+    first = start_intake_consumer(gate.url)
     try:
         for attempt in attempts:
             complete_3ds(client, attempt)
-        # Every worker is applying an event at the shut intake: SIGKILL now loses those tasks.
-        assert wait_until(lambda: gate.held() == WORKERS, seconds=20), f"{gate.held()} events in flight, not {WORKERS}"
+        # Every worker is inside a post to the shut intake: SIGKILL now loses those tasks.
+        assert wait_until(lambda: gate.held == WORKERS, seconds=20), f"{gate.held} posts in flight, not {WORKERS}"
     finally:
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=10)
-    in_flight = gate.held()
-    # PostgreSQL ends the dead consumer's transactions when it notices their sockets closed (the
-    # waiting ones may only notice once the lock is released); until then their rows stay locked
-    # and a sweep would (rightly) skip them.
-    gate.open()
+    in_flight = gate.held
+    gate.opened.set()  # the held posts end unapplied
+    # PostgreSQL ends the dead consumer's transactions when it notices their sockets closed;
+    # until then its rows stay locked and a sweep would (rightly) skip them.
     assert wait_until(lambda: unlocked_pending(db), seconds=20), "the killed consumer's row locks were never released"
 
-    second = start_intake_consumer()
+    second = start_intake_consumer(gate.url)
     try:
         # The consumer runs its periodic sweeper when it starts, then every minute; enqueue it
         # as well so the test does not depend on that.

@@ -8,7 +8,7 @@ import pytest
 from checkie.payments.models import ProviderEvent
 from checkie.payments.test_provider import record_events
 from checkie.providers import ProviderNotConfigured, by_name, for_store
-from checkie.providers.test import TestProvider, map_test_card
+from checkie.providers.test import TestProvider, map_test_card, post_over_network
 from tests.psp import record_outcomes
 
 
@@ -138,18 +138,28 @@ def test_only_authentication_hands_out_a_token(db, outcomes):
     assert create(db, "pm_card_chargeDeclined").action_token is None
 
 
-def test_its_events_are_signed_as_stripe_signs_and_verify_at_the_intake(app, db):
-    """What the worker hands the intake is what a post to /api/webhooks/test carries."""
-    provider = TestProvider(app_url="https://shop.example/", webhook_secret="whsec_x")
-    body, signature = provider.signed_event({"id": "evt_test_1", "type": "payment_intent.created"})
-    assert body == b'{"id":"evt_test_1","type":"payment_intent.created"}' and signature.startswith("t=")
-    assert provider.verify_webhook(body, signature)["id"] == "evt_test_1"
-    platform = by_name("test")
-    body, signature = platform.signed_event({"id": "evt_test_2", "type": "payment_intent.created"})
-    response = app.test_client().post("/api/webhooks/test", data=body,
-                                      headers={"Content-Type": "application/json", "Stripe-Signature": signature})
-    assert response.status_code == 200
-    assert db.query(ProviderEvent).filter_by(event_id="evt_test_2").count() == 1
+def test_a_refused_post_reports_the_status(app, db, outcomes):
+    assert by_name("test").post_event({"id": "evt_test_no_type"}) == 400  # the intake refuses it
+    assert db.query(ProviderEvent).count() == 0
+
+
+def test_events_go_through_the_transport_the_provider_is_handed(app):
+    """Nothing in checkie/ knows the test client: the app's TEST_PROVIDER_TRANSPORT (set by the
+    test suite) is handed to the provider, and a provider built without one uses the network."""
+    sent = []
+
+    def transport(url, body, headers):
+        sent.append((url, body, headers))
+        return 202
+
+    provider = TestProvider(app_url="https://shop.example/", webhook_secret="whsec_x", transport=transport)
+    assert provider.post_event({"id": "evt_test_1"}) == 202
+    ((url, body, headers),) = sent
+    assert url == "https://shop.example/api/webhooks/test" and body == b'{"id":"evt_test_1"}'
+    assert headers["Stripe-Signature"].startswith("t=")
+    assert TestProvider(app_url="x", webhook_secret="y").transport is post_over_network
+    with app.app_context():
+        assert by_name("test").transport is app.config["TEST_PROVIDER_TRANSPORT"]
 
 
 @pytest.mark.parametrize(
