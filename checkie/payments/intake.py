@@ -17,7 +17,7 @@ from checkie.database import utcnow
 from checkie.inputs import id_in, loads_json
 from checkie.payments import outcomes, payouts
 from checkie.payments.models import PaymentAttempt, ProviderEvent
-from checkie.providers import by_name, stripe_webhook_secret
+from checkie.providers import by_name, has_own_stripe_keys, stripe_webhook_secret
 from checkie.providers.base import IntentEvent, ProviderNotConfigured
 from checkie.providers.stripe import (
     PAYMENT_FAILED,
@@ -73,11 +73,10 @@ def verify_event(db: Session, provider_name: str, payload: bytes, signature_head
     if provider_name != StripeProvider.name:
         return by_name(provider_name).verify_webhook(payload, signature_header), None
     store = _named_store(db, payload)
-    own = store is not None and bool(store.stripe_secret_key_encrypted)
     secret = stripe_webhook_secret(store)
     if not secret:
         raise ProviderNotConfigured("Stripe is not configured")
-    return parse_event(payload, signature_header, secret), store.id if own and store is not None else None
+    return parse_event(payload, signature_header, secret), store.id if store is not None and has_own_stripe_keys(store) else None
 
 
 def _concerns_only(db: Session, provider_name: str, store_id: int, intent: IntentEvent | None,

@@ -27,8 +27,8 @@ from checkie.security import decrypt_secret
 
 __all__ = [
     "IntentResult", "InvalidPayload", "InvalidSignature", "PaymentProvider", "ProviderError", "ProviderNotConfigured",
-    "RefundResult", "StripeKeys", "by_name", "for_store", "in_test_mode", "mode", "of", "provider_name", "stripe_for",
-    "stripe_keys", "stripe_publishable_key", "stripe_webhook_secret",
+    "RefundResult", "StripeKeys", "by_name", "for_store", "has_own_stripe_keys", "in_test_mode", "mode", "of",
+    "provider_name", "stripe_for", "stripe_keys", "stripe_publishable_key", "stripe_webhook_secret",
 ]
 
 @dataclass(frozen=True)
@@ -71,10 +71,16 @@ def stripe_for(store) -> StripeProvider:
     return StripeProvider(keys.secret_key, keys.webhook_secret, current_app.config.get("STRIPE_API_BASE"))
 
 
+def has_own_stripe_keys(store) -> bool:
+    """Whether `store` (None: no store) saved Stripe keys of its own, which then take the place
+    of the platform's in everything: API calls, Stripe.js, and the secret its events are signed with."""
+    return store is not None and bool(getattr(store, "stripe_secret_key_encrypted", None))
+
+
 def stripe_keys(store) -> StripeKeys | None:
     """The store's own Stripe keys when it saved them, else the platform's, else None."""
     encryption_key = current_app.config["ENCRYPTION_KEY"]
-    if store is not None and getattr(store, "stripe_secret_key_encrypted", None):
+    if has_own_stripe_keys(store):
         webhook = store.stripe_webhook_secret_encrypted
         return StripeKeys(
             publishable_key=store.stripe_publishable_key or "",
@@ -92,7 +98,7 @@ def stripe_keys(store) -> StripeKeys | None:
 def stripe_publishable_key(store) -> str:
     """The publishable key `store`'s checkout hands Stripe.js ("" without Stripe keys): the same
     choice as `stripe_keys`, without decrypting anything on every checkout page."""
-    if store is not None and getattr(store, "stripe_secret_key_encrypted", None):
+    if has_own_stripe_keys(store):
         return store.stripe_publishable_key or ""
     config = current_app.config
     return (config.get("STRIPE_PUBLISHABLE_KEY") or "") if config.get("STRIPE_SECRET_KEY") else ""
@@ -101,7 +107,7 @@ def stripe_publishable_key(store) -> str:
 def stripe_webhook_secret(store) -> str:
     """The secret Stripe signs `store`'s events with: its own when it saved keys, else the
     platform's (events of the platform's account, or of a store without keys); "" if none."""
-    keys = stripe_keys(store) if store is not None and getattr(store, "stripe_secret_key_encrypted", None) else None
+    keys = stripe_keys(store) if has_own_stripe_keys(store) else None
     return keys.webhook_secret if keys is not None else current_app.config.get("STRIPE_WEBHOOK_SECRET") or ""
 
 

@@ -96,7 +96,7 @@ def update_payment_settings(db: Session, store: Store, *, provider: str | None =
     final_publishable = publishable or (store.stripe_publishable_key if keeps_own_keys else None)
     has_secret = bool(secret or (keeps_own_keys and store.stripe_secret_key_encrypted))
     has_webhook = bool(webhook or (keeps_own_keys and store.stripe_webhook_secret_encrypted))
-    secret_mode = _mode_of(secret) if secret else (_hint_mode(store.stripe_secret_key_hint) if has_secret else None)
+    secret_mode = _mode_of(secret) if secret else (_mode_of(store.stripe_secret_key_hint or "") if has_secret else None)
     _check_own_keys(final_publishable, has_secret, has_webhook, secret_mode, problems)
     final_choice = store.payment_provider if choice is None else (None if choice == "default" else choice)
     chosen = final_choice or current_app.config["PAYMENT_PROVIDER"]
@@ -160,10 +160,6 @@ def _check_own_keys(publishable: str | None, has_secret: bool, has_webhook: bool
 
 def _mode_of(key: str) -> Mode:
     return "live" if "_live_" in key[:8] else "test"
-
-
-def _hint_mode(hint: str | None) -> Mode:
-    return _mode_of(hint or "")
 
 
 def _hint(secret: str) -> str:
