@@ -32,6 +32,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--sql", action="store_true", help="print the statements of one request of each kind")
+    parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"),
+                        help="--cprofile order: cumulative (Checkie's own functions) or tottime (every function)")
     args = parser.parse_args()
     harness.LOGS.mkdir(parents=True, exist_ok=True)
     run = harness.Run()
@@ -46,13 +48,13 @@ def main() -> int:
         shop = json.loads(seeded.stdout.strip().splitlines()[-1])
         os.environ.clear()
         os.environ.update({**env, "LOG_JSON": "0", "ACCESS_LOG": "0"})  # logs are measured by bench/run, not here
-        measure(shop, args.requests, args.cprofile, args.sql)
+        measure(shop, args.requests, args.cprofile, args.sql, args.sort)
     finally:
         run.cleanup()
     return 0
 
 
-def measure(shop: dict, count: int, with_cprofile: bool, with_sql: bool = False) -> None:
+def measure(shop: dict, count: int, with_cprofile: bool, with_sql: bool = False, sort: str = "cumulative") -> None:
     sys.path.insert(0, str(harness.ROOT))
     from sqlalchemy import event
 
@@ -146,8 +148,11 @@ def measure(shop: dict, count: int, with_cprofile: bool, with_sql: bool = False)
             profiler.disable()
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
-            stats.sort_stats("cumulative").print_stats(r"checkie/|psycopg/connection|jinja2/environment", 30)
-            print(f"\n=== cProfile, {name}, {n} requests (cumulative) ===")
+            if sort == "cumulative":
+                stats.sort_stats(sort).print_stats(r"checkie/|psycopg/connection|jinja2/environment", 30)
+            else:
+                stats.sort_stats(sort).print_stats(40)
+            print(f"\n=== cProfile, {name}, {n} requests ({sort}) ===")
             print("\n".join(out.getvalue().splitlines()[:60]))
 
 
