@@ -282,9 +282,13 @@ def wrk(binary: str, url: str, seconds: int, name: str) -> dict:
 
 
 def combine(rounds: list[dict]) -> dict:
-    """Rounds of one target: mean requests/s and p50, the worst p99, all errors."""
+    """Rounds of one target: mean requests/s and p50, the worst p99, all errors, the mean CPU
+    ms per request (rounds that measured it)."""
+    measured = [r["cpu_ms_per_request"] for r in rounds if "cpu_ms_per_request" in r]
     return {
         "rps": sum(r["rps"] for r in rounds) / len(rounds),
+        "cpu_ms_per_request": {name: sum(m[name] for m in measured) / len(measured) for name in measured[0]}
+                              if measured else {},
         "p50_ms": sum(r["p50_ms"] for r in rounds) / len(rounds),
         "p99_ms": max(r["p99_ms"] for r in rounds),
         "errors": sum(r["errors"] for r in rounds),
@@ -391,6 +395,13 @@ def cpu_snapshot(groups: dict[str, int], pids: dict[str, int], database: str) ->
             "machine_busy": busy, "machine_total": total}
 
 
+def cpu_per_request(first: dict, last: dict, requests: int) -> dict[str, float]:
+    """CPU ms per request of a wrk round: the server's process group (master and workers) and
+    the bench database's backends (nothing for the hello page, which has none)."""
+    used = cpu_per_checkout(first, last, requests)["processes"]
+    return {"server": used["server"]["ms_per_checkout"] or 0.0, "postgres": used["postgres"]["ms_per_checkout"] or 0.0}
+
+
 def cpu_per_checkout(first: dict, last: dict, checkouts: int) -> dict:
     """Between two snapshots: each party's CPU seconds, cores (CPU ÷ wall) and CPU ms per
     checkout (CPU seconds × 1000 ÷ the checkouts completed meanwhile; None without any).
@@ -456,15 +467,15 @@ def checkout_cpu_rows(cpu: dict) -> list[tuple[str, str, str]]:
 
 def page_budgets(results: dict) -> tuple[list[tuple[str, str, str, bool]], list[str]]:
     hello, page, opening = results["hello"], results["checkout_page"], results["open_session"]
+    rows = page_rows(hello, page)
+    results["ratio"] = page["rps"] / hello["rps"] if hello["rps"] else 0.0
+    pages = [rate_line("hello (Flask + Jinja)", hello), rate_line("checkout page GET /c/s/<id>", page),
+             rate_line("page GET /c/<store>/<page>", opening) + "  (counts a view; informational)"]
+    if "checkouts" not in results:  # bench/run page
+        return rows, pages
     checkouts, weight = results["checkouts"], results["page_weight"]
-    ratio = page["rps"] / hello["rps"] if hello["rps"] else 0.0
-    results["ratio"] = ratio
     kb = weight["bytes"] / 1024
-    rows = [
-        ("checkout page req/s ÷ hello req/s", f"≥ {BUDGETS['ratio']}", f"{ratio:.2f}",
-         ratio >= BUDGETS["ratio"] and page["errors"] == 0),
-        (f"checkout page p99 at {SETTINGS['connections']} connections", f"≤ {BUDGETS['p99_ms']:.0f} ms",
-         f"{page['p99_ms']:.1f} ms", page["p99_ms"] <= BUDGETS["p99_ms"] and page["errors"] == 0),
+    rows += [
         ("one-time checkouts/s (widget API, test provider)", f"≥ {BUDGETS['checkouts_per_s']:.0f}, 0 errors",
          f"{checkouts['checkouts_per_s']:.1f}, {checkouts['errors']} errors",
          checkouts["checkouts_per_s"] >= BUDGETS["checkouts_per_s"] and checkouts["errors"] == 0),
@@ -481,18 +492,13 @@ def page_budgets(results: dict) -> tuple[list[tuple[str, str, str, bool]], list[
             (f"dashboard {title} p95, {large} ÷ {small}", f"≤ {BUDGETS['dashboard_growth']}×",
              f"{growth:.2f}×", growth <= BUDGETS["dashboard_growth"]),
         ]
-    def line(label: str, figures: dict) -> str:
-        return (f"  {label:<34} {figures['rps']:8.0f} req/s   p50 {figures['p50_ms']:6.1f} ms   "
-                f"p99 {figures['p99_ms']:6.1f} ms   errors {figures['errors']}")
 
     steps = ", ".join(f"{step} {v['p50']:.0f}/{v['p99']:.0f}" for step, v in checkouts["latency_ms"].items())
     cpu = results["checkout_cpu"]
     total_cpu = (f"{1000 * sum(f['cpu_s'] for f in cpu['processes'].values()) / cpu['checkouts']:.2f} ms"
                  if cpu["checkouts"] else "n/a")
     lines = [
-        line("hello (Flask + Jinja)", hello),
-        line("checkout page GET /c/s/<id>", page),
-        line("page GET /c/<store>/<page>", opening) + "  (counts a view; informational)",
+        *pages,
         (f"  checkouts: {checkouts['completed_in_window']} completed in {checkouts['window_s']:.0f} s by "
          f"{checkouts['concurrency']} shoppers; p50/p99 ms per request: {steps}"),
         (f"  checkout CPU: read from /proc over {cpu['window_s']:.1f} s (the load generator's window), "
@@ -510,6 +516,24 @@ def page_budgets(results: dict) -> tuple[list[tuple[str, str, str, bool]], list[
     if checkouts["errors"]:
         lines.append(f"  checkout errors: {checkouts['error_kinds']} e.g. {checkouts['error_samples']}")
     return rows, lines
+
+
+def page_rows(hello: dict, page: dict) -> list[tuple[str, str, str, bool]]:
+    """The checkout page's two budgets, from the interleaved wrk rounds."""
+    ratio = page["rps"] / hello["rps"] if hello["rps"] else 0.0
+    return [
+        ("checkout page req/s ÷ hello req/s", f"≥ {BUDGETS['ratio']}", f"{ratio:.2f}",
+         ratio >= BUDGETS["ratio"] and page["errors"] == 0),
+        (f"checkout page p99 at {SETTINGS['connections']} connections", f"≤ {BUDGETS['p99_ms']:.0f} ms",
+         f"{page['p99_ms']:.1f} ms", page["p99_ms"] <= BUDGETS["p99_ms"] and page["errors"] == 0),
+    ]
+
+
+def rate_line(label: str, figures: dict) -> str:
+    cpu = figures.get("cpu_ms_per_request") or {}
+    return (f"  {label:<34} {figures['rps']:8.0f} req/s   p50 {figures['p50_ms']:6.1f} ms   "
+            f"p99 {figures['p99_ms']:6.1f} ms   errors {figures['errors']}"
+            + (f"   CPU ms/request: server {cpu['server']:.2f}, PostgreSQL {cpu['postgres']:.2f}" if cpu else ""))
 
 
 def webhook_failures(figures: dict) -> int:
@@ -569,7 +593,7 @@ def webhook_fanout() -> dict:
 # ---------------------------------------------------------------- main
 
 
-def measure(run: Run) -> dict:
+def measure(run: Run, only_page: bool = False) -> dict:
     binary = ensure_wrk()
     results: dict = {"settings": SETTINGS, "load": {"before": loadavg()}}
     log(f"load average before the run: {results['load']['before']} ({os.cpu_count()} CPUs)")
@@ -604,17 +628,24 @@ def measure(run: Run) -> dict:
     for url, name in ((hello_url, "warm-up hello"), (page_url, "warm-up checkout page")):
         wrk(binary, url, 2, name)
     rounds: dict[str, list] = {"hello": [], "checkout_page": []}
+    servers = {"hello": hello.pid, "checkout_page": web.pid}
     for number in range(1, SETTINGS["rounds"] + 1):
         for key, url in (("hello", hello_url), ("checkout_page", page_url)):
+            before = cpu_snapshot({"server": servers[key]}, {}, run.database)
             figures = wrk(binary, url, SETTINGS["seconds"], f"{key} round {number}")
+            figures["cpu_ms_per_request"] = cpu_per_request(before, cpu_snapshot({"server": servers[key]}, {}, run.database),
+                                                            figures["requests"])
             log(f"{key} round {number}: {figures['rps']:.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
-                f"p99 {figures['p99_ms']:.1f} ms, errors {figures['errors']}")
+                f"p99 {figures['p99_ms']:.1f} ms, errors {figures['errors']}; CPU ms per request: "
+                + ", ".join(f"{name} {ms:.2f}" for name, ms in figures["cpu_ms_per_request"].items()))
             rounds[key].append(figures)
     results["hello"], results["checkout_page"] = combine(rounds["hello"]), combine(rounds["checkout_page"])
     opening = wrk(binary, f"{base}/c/{shop['store']}/{shop['page']}", max(SETTINGS["seconds"] // 2, 3), "page view")
     results["open_session"] = combine([opening])
     log(f"page view: {opening['rps']:.0f} req/s, p99 {opening['p99_ms']:.1f} ms")
     results["load"]["after_wrk"] = loadavg()
+    if only_page:
+        return results
     drain(run)
 
     log(f"checkouts: {SETTINGS['shoppers']} shoppers for {SETTINGS['checkout_seconds']} s (after a 3 s warm-up)")
@@ -732,15 +763,16 @@ def main() -> int:
     for stale in LOGS.glob("*.log"):
         stale.unlink()
     signal.signal(signal.SIGTERM, _on_sigterm)
-    only_webhooks = sys.argv[1:] == ["webhooks"]
-    if sys.argv[1:] and not only_webhooks:
-        print("usage: bench/run [webhooks]", file=sys.stderr)
+    part = sys.argv[1] if len(sys.argv) == 2 else None
+    if sys.argv[2:] or part not in (None, "webhooks", "page"):
+        print("usage: bench/run [webhooks|page]", file=sys.stderr)
         return 2
     run = Run()
     try:
-        results = {} if only_webhooks else measure(run)
+        results = {} if part == "webhooks" else measure(run, only_page=part == "page")
         run.cleanup()  # the fan-out has the machine to itself
-        results["webhooks"] = webhook_fanout()
+        if part != "page":
+            results["webhooks"] = webhook_fanout()
     except KeyboardInterrupt:
         log("interrupted; cleaning up")
         return 130
@@ -752,7 +784,7 @@ def main() -> int:
     finally:
         run.cleanup()
     table, all_met = report(results)
-    name = "bench-webhooks" if only_webhooks else "bench"  # a partial run keeps the full run's table
+    name = f"bench-{part}" if part else "bench"  # a partial run keeps the full run's table
     BUILD.mkdir(exist_ok=True)
     (BUILD / f"{name}.txt").write_text(table)
     (BUILD / f"{name}.json").write_text(json.dumps(results, indent=2, default=str))

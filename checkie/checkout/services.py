@@ -136,7 +136,7 @@ def _refuse_unpublished(page: Page | PageView) -> None:
         raise NotFound("Checkout page not found.")
 
 
-def _refuse_malformed_id(session_id: object) -> None:
+def refuse_malformed_id(session_id: object) -> None:
     """Refuse anything that cannot be a session id before asking the database."""
     if not isinstance(session_id, str) or not session_id.startswith(SESSION_PREFIX) or len(session_id) > 64:
         raise NotFound("Checkout session not found.")
@@ -145,7 +145,7 @@ def _refuse_malformed_id(session_id: object) -> None:
 def get_checkout(db: Session, session_id: str) -> CheckoutSession:
     """The session with this public id; NotFound for any other string. To change it, use
     `lock_checkout_by_id` (locked once per transaction)."""
-    _refuse_malformed_id(session_id)
+    refuse_malformed_id(session_id)
     checkout = db.scalar(sa.select(CheckoutSession).where(CheckoutSession.id == session_id))
     if checkout is None:
         raise NotFound("Checkout session not found.")
@@ -155,7 +155,7 @@ def get_checkout(db: Session, session_id: str) -> CheckoutSession:
 def checkout_and_page(db: Session, session_id: str) -> tuple[CheckoutSession, PageView]:
     """The session and the cached view of its page, in one query: what the checkout pages
     render from. NotFound like `get_checkout`."""
-    _refuse_malformed_id(session_id)
+    refuse_malformed_id(session_id)
     row = db.execute(checkout_with_page_version().where(CheckoutSession.id == session_id)).one_or_none()
     if row is None:
         raise NotFound("Checkout session not found.")
@@ -166,7 +166,7 @@ def checkout_and_page(db: Session, session_id: str) -> tuple[CheckoutSession, Pa
 def lock_checkout_by_id(db: Session, session_id: str) -> CheckoutSession:
     """The session with this public id, locked for this transaction (checkout.locks), as the
     widget's writing views load it; NotFound for any other string."""
-    _refuse_malformed_id(session_id)
+    refuse_malformed_id(session_id)
     if held_lock(db, session_id):
         return db.get_one(CheckoutSession, session_id)
     checkout = lock_checkout_of_id(db, session_id)

@@ -52,9 +52,10 @@ from checkie.payments.test_provider import (
     attempt_by_token,
     finish_authentication,
 )
-from checkie.storefront import flow, plans
+from checkie.storefront import flow, plans, stencil
 from checkie.storefront.forms import AnyCardForm, DetailsForm, variant_choices
 from checkie.storefront.layouts import HOSTED, Frame, Layout, OriginNotAllowed, brand_color
+from checkie.storefront.stripe_mode import stripe_js_for
 from checkie.stores.models import Store
 from checkie.web import content_security_policy, test_provider_route
 
@@ -159,8 +160,15 @@ def theme_css(public_id: str):
 
 @route("/c/s/<session_id>", "/embed/s/<session_id>")
 def show(session_id: str):
-    read_only(db.session)
-    return _render_state(*_load(session_id))
+    """The session's page: an open one from its stencil (storefront/stencil.py), read in one
+    statement; any other in full."""
+    services.refuse_malformed_id(session_id)
+    shown = stencil.session_to_show(session_id)
+    page = snapshot.page_view(db.session, shown.page_id, shown.page_version)
+    layout = _layout_of(shown)
+    return (stencil.render(shown, page, layout, stripe_js_for(shown), lambda: services.get_checkout(db.session, session_id),
+                           lambda probe: _render_state(probe, page, layout))
+            or _render_state(services.get_checkout(db.session, session_id), page, layout))
 
 
 @route("/c/<store_slug>/<page_slug>", "/embed/<public_id>", methods=["POST"])
@@ -261,13 +269,19 @@ def _load(session_id: str) -> tuple[CheckoutSession, PageView, Layout]:
     """The session, its page and the layout of the URL family asked; in the frame, only a
     session opened through an embed that still exists (NotFound for any other)."""
     checkout, page = services.checkout_and_page(db.session, session_id)
+    return checkout, page, _layout_of(checkout)
+
+
+def _layout_of(checkout) -> Layout:
+    """The hosted layout, or in the frame the embed's: only for a session opened through an
+    embed of its page that still exists (NotFound for any other)."""
     if request.blueprint != framed.name:
-        return checkout, page, HOSTED
+        return HOSTED
     embed_id = (checkout.client_info or {}).get("embedId")
     embed = embeds.find_embed(db.session, embed_id) if isinstance(embed_id, str) else None
     if embed is None or embed.page_id != checkout.page_id:
         raise NotFound("Checkout session not found.")
-    return checkout, page, _frame(embed)
+    return _frame(embed)
 
 
 def _load_page(*, store_slug: str = "", page_slug: str = "", public_id: str | None = None
