@@ -89,6 +89,10 @@ _SESSION_TO_SHOW = (
               Page.version.label("page_version"), Store.payment_provider, Store.stripe_publishable_key,
               Store.stripe_secret_key_encrypted)
     .join(Page, Page.id == C.page_id).join(Store, Store.id == C.store_id)
+    # One statement object for every request, the id bound at execution: SQLAlchemy then reuses
+    # its compiled form and result metadata as they are (a new SELECT per request made it
+    # generate a cache key and match the result's columns to the new statement, every time).
+    .where(C.id == sa.bindparam("session_id"))
 )
 
 
@@ -98,7 +102,7 @@ def session_to_show(session_id: str) -> sa.Row:
     connection of its own in autocommit (no BEGIN/ROLLBACK round trips): what most page views
     cost the database is this one statement. Check the id first (services.refuse_malformed_id)."""
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(_SESSION_TO_SHOW.where(C.id == session_id)).one_or_none()
+        row = connection.execute(_SESSION_TO_SHOW, {"session_id": session_id}).one_or_none()
     if row is None:
         raise NotFound("Checkout session not found.")
     return row
