@@ -193,8 +193,7 @@ def _pay(session_id: str, payment_method: str | None) -> Response:
 def checkout_status(session_id: str):
     """Where the session stands: for polling after a redirect or while a payment settles."""
     read_only(db.session)
-    checkout = services.get_checkout(db.session, session_id)
-    return jsonify(responses.status_view(db.session, checkout))
+    return jsonify(responses.status_view(responses.find_checkout_status(db.session, session_id)))
 
 
 @bp.post("/sessions/<session_id>/abandon")
