@@ -152,11 +152,12 @@ def validate_coupon():
     body = requests.json_body()
     session_id = requests.required_text(body, "sessionId", max_length=64)
     code = requests.required_text(body, "code", max_length=100)
-    checkout = services.get_checkout(db.session, session_id)
+    read_only(db.session)
+    # The page and its store from the snapshot cache, not two lazy loads of the ORM rows.
+    checkout, page = services.checkout_and_page(db.session, session_id)
     evaluation = evaluate_coupon(
-        db.session, checkout.page.store, code, page=checkout.page, subtotal=checkout.subtotal, currency=checkout.currency
+        db.session, page.store, code, page=page, subtotal=checkout.subtotal, currency=checkout.currency
     )
-    db.session.rollback()
     return jsonify(responses.coupon_check_view(evaluation, checkout.subtotal))
 
 
