@@ -214,4 +214,5 @@ def abandon_checkout(session_id: str):
 @per_ip
 def embed_details(embed_id: str):
     """An embed's settings and its page, for `embed.js` (404 while the page is not published)."""
-    return jsonify(responses.embed_view(responses.find_public_embed(db.session, embed_id)))
+    read_only(db.session)
+    return jsonify(responses.embed_view(*responses.find_public_embed(db.session, embed_id)))
