@@ -264,7 +264,9 @@ def _rate_limit_settings(read: _EnvReader, redis_url: str | None) -> dict:
         ),
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* headers: each limited request would pay a GET and a TTL round trip
+        # for them; a 429 still carries Retry-After (checkie.extensions.Limiter).
+        "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_ENABLED": not read.flag("RATELIMIT_DISABLED"),
         "WIDGET_RATE_LIMIT": read.rate_limit("WIDGET_RATE_LIMIT", "30/minute"),
     }

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from flask_limiter import Limiter
+import flask_limiter
+from flask import Flask, Response
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -68,6 +70,28 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+
+
+class Limiter(flask_limiter.Limiter):
+    """Flask-Limiter, whose refusals say when to retry without its X-RateLimit-* headers: those
+    cost two more Redis round trips (GET and TTL) on every limited request, and browsers may not
+    even read them across origins. Only a refused request reads its window, for `Retry-After`."""
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        app.after_request(self._say_when_to_retry)
+
+    def _say_when_to_retry(self, response: Response) -> Response:
+        limit = self.current_limit
+        if response.status_code != 429 or limit is None or not limit.breached:
+            return response
+        try:
+            response.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time())))
+        except Exception:  # the storage failed between the refusal and now: no hint, but still a 429
+            self.logger.exception("Reading the rate limit's window for Retry-After failed")
+        return response
+
+
 limiter = Limiter(key_func=get_remote_address)
 
 

@@ -152,11 +152,12 @@ def validate_coupon():
     body = requests.json_body()
     session_id = requests.required_text(body, "sessionId", max_length=64)
     code = requests.required_text(body, "code", max_length=100)
-    checkout = services.get_checkout(db.session, session_id)
+    read_only(db.session)
+    # The page and its store from the snapshot cache, not two lazy loads of the ORM rows.
+    checkout, page = services.checkout_and_page(db.session, session_id)
     evaluation = evaluate_coupon(
-        db.session, checkout.page.store, code, page=checkout.page, subtotal=checkout.subtotal, currency=checkout.currency
+        db.session, page.store, code, page=page, subtotal=checkout.subtotal, currency=checkout.currency
     )
-    db.session.rollback()
     return jsonify(responses.coupon_check_view(evaluation, checkout.subtotal))
 
 
@@ -193,8 +194,7 @@ def _pay(session_id: str, payment_method: str | None) -> Response:
 def checkout_status(session_id: str):
     """Where the session stands: for polling after a redirect or while a payment settles."""
     read_only(db.session)
-    checkout = services.get_checkout(db.session, session_id)
-    return jsonify(responses.status_view(db.session, checkout))
+    return jsonify(responses.status_view(responses.find_checkout_status(db.session, session_id)))
 
 
 @bp.post("/sessions/<session_id>/abandon")
@@ -214,4 +214,5 @@ def abandon_checkout(session_id: str):
 @per_ip
 def embed_details(embed_id: str):
     """An embed's settings and its page, for `embed.js` (404 while the page is not published)."""
-    return jsonify(responses.embed_view(responses.find_public_embed(db.session, embed_id)))
+    read_only(db.session)
+    return jsonify(responses.embed_view(*responses.find_public_embed(db.session, embed_id)))

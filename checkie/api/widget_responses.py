@@ -3,6 +3,7 @@ in lower case. The lookups the views start from and plain functions from domain 
 dicts; reading only (nothing here writes or commits). Request bodies: `widget_requests`."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -14,10 +15,12 @@ from checkie.catalog import embeds, snapshot
 from checkie.catalog.coupons import CouponEvaluation
 from checkie.catalog.models import Coupon, Embed, Page, PageStatus
 from checkie.catalog.snapshot import PageView
+from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.errors import NotFound
 from checkie.payments.models import AttemptStatus, Payment, PaymentAttempt
 from checkie.providers.stripe import StripeProvider
+from checkie.subscriptions.models import Subscription
 from checkie.subscriptions.services import subscription_of_checkout
 
 #: The one kind of next action the widget knows: send the shopper to the PSP's page (3DS).
@@ -35,22 +38,43 @@ def find_published_page(db: Session, store_slug: str, page_slug: str) -> PageVie
     return page
 
 
-def find_public_embed(db: Session, embed_id: str) -> Embed:
-    """An embed by its public id whose page is on sale; NotFound otherwise."""
+def find_public_embed(db: Session, embed_id: str) -> tuple[Embed, PageView]:
+    """An embed by its public id and the cached view of its page, which is on sale; NotFound
+    otherwise. The view spares loading the page's variants, options and fields row by row."""
     embed = embeds.find_embed(db, embed_id)
-    if embed is None or embed.page.status is not PageStatus.PUBLISHED:
+    page = snapshot.current_page(db, embed.page_id) if embed is not None else None
+    if embed is None or page is None or page.status is not PageStatus.PUBLISHED:
         raise NotFound("Embed not found.")
-    return embed
+    return embed, page
 
 
-def latest_attempt(db: Session, checkout: CheckoutSession) -> PaymentAttempt | None:
-    return db.scalar(
-        sa.select(PaymentAttempt).where(PaymentAttempt.session_id == checkout.id).order_by(PaymentAttempt.number.desc())
-    )
+@dataclass(frozen=True)
+class CheckoutStatus:
+    """What the status answer reads about a session: its first payment, the subscription it
+    started and its latest attempt's authentication URL (each None when there is none)."""
+
+    checkout: CheckoutSession
+    payment_id: int | None
+    subscription_id: int | None
+    next_action_url: str | None
 
 
-def checkout_payment(db: Session, checkout: CheckoutSession) -> Payment | None:
-    return db.scalar(sa.select(Payment).where(Payment.session_id == checkout.id).order_by(Payment.id))
+def _about_session(column, where, order_by) -> sa.ScalarSelect:
+    return sa.select(column).where(where == CheckoutSession.id).order_by(order_by).limit(1).scalar_subquery()
+
+
+#: Read with the session in one statement: a shopper polls this while a payment settles.
+_STATUS_COLUMNS = (
+    _about_session(Payment.id, Payment.session_id, Payment.id),
+    _about_session(Subscription.id, Subscription.checkout_session_id, Subscription.id),
+    _about_session(PaymentAttempt.next_action_url, PaymentAttempt.session_id, PaymentAttempt.number.desc()),
+)
+
+
+def find_checkout_status(db: Session, session_id: str) -> CheckoutStatus:
+    """A session and what its status answer needs, in one query; NotFound for an unknown id."""
+    checkout, payment_id, subscription_id, next_action_url = services.get_checkout_with(db, session_id, *_STATUS_COLUMNS)
+    return CheckoutStatus(checkout, payment_id, subscription_id, next_action_url)
 
 
 def checkout_subscription_id(db: Session, checkout: CheckoutSession) -> int | None:
@@ -140,10 +164,10 @@ def coupon_check_view(evaluation: CouponEvaluation, subtotal: int) -> dict:
     }
 
 
-def _next_action(checkout: CheckoutSession, attempt: PaymentAttempt | None) -> dict | None:
-    if checkout.state is not CheckoutState.AWAITING_ACTION or attempt is None or not attempt.next_action_url:
+def _next_action(checkout: CheckoutSession, next_action_url: str | None) -> dict | None:
+    if checkout.state is not CheckoutState.AWAITING_ACTION or not next_action_url:
         return None
-    return {"type": REDIRECT_TO_URL, "url": attempt.next_action_url}
+    return {"type": REDIRECT_TO_URL, "url": next_action_url}
 
 
 def payment_started_view(checkout: CheckoutSession, attempt: PaymentAttempt) -> dict:
@@ -153,7 +177,7 @@ def payment_started_view(checkout: CheckoutSession, attempt: PaymentAttempt) -> 
     view: dict = {"sessionId": checkout.id, "status": _enum_value(checkout.state)}
     if attempt.provider == StripeProvider.name and attempt.client_secret:  # for Stripe.js (3-D Secure)
         view["clientSecret"] = attempt.client_secret
-    next_action = _next_action(checkout, attempt)
+    next_action = _next_action(checkout, attempt.next_action_url)
     if next_action:
         view["nextAction"] = next_action
     if attempt.status is AttemptStatus.FAILED:
@@ -162,23 +186,24 @@ def payment_started_view(checkout: CheckoutSession, attempt: PaymentAttempt) -> 
     return view
 
 
-def status_view(db: Session, checkout: CheckoutSession) -> dict:
+def status_view(status: CheckoutStatus) -> dict:
+    """Where a session stands; the payment and subscription once it completed, the next action
+    while it awaits one (SPEC §6.2)."""
+    checkout = status.checkout
+    completed = checkout.state is CheckoutState.COMPLETED
     view: dict = {"sessionId": checkout.id, "status": _enum_value(checkout.state), "attempts": checkout.attempt_count,
-                  "subscriptionId": checkout_subscription_id(db, checkout)}
-    if checkout.state is CheckoutState.COMPLETED:
-        payment = checkout_payment(db, checkout)
-        if payment is not None:
-            view["paymentId"] = payment.id
-    if checkout.state is CheckoutState.AWAITING_ACTION:  # the only state with a next action to read
-        next_action = _next_action(checkout, latest_attempt(db, checkout))
-        if next_action:
-            view["nextAction"] = next_action
+                  "subscriptionId": status.subscription_id if completed else None}
+    if completed and status.payment_id is not None:
+        view["paymentId"] = status.payment_id
+    next_action = _next_action(checkout, status.next_action_url)
+    if next_action:
+        view["nextAction"] = next_action
     return view
 
 
-def embed_view(embed: Embed) -> dict:
+def embed_view(embed: Embed, page: PageView) -> dict:
     return {
         "embedId": embed.public_id, "type": _enum_value(embed.type),
         "iframeUrl": embeds.iframe_url(embed, current_app.config["APP_URL"]),
-        "page": page_view(embed.page), "settings": EmbedSettingsSchema().dump(embeds.settings_of(embed)),
+        "page": page_view(page), "settings": EmbedSettingsSchema().dump(embeds.settings_of(embed)),
     }

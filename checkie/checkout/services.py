@@ -145,11 +145,18 @@ def refuse_malformed_id(session_id: object) -> None:
 def get_checkout(db: Session, session_id: str) -> CheckoutSession:
     """The session with this public id; NotFound for any other string. To change it, use
     `lock_checkout_by_id` (locked once per transaction)."""
+    return get_checkout_with(db, session_id)[0]
+
+
+def get_checkout_with(db: Session, session_id: str, *columns: sa.ColumnElement) -> sa.Row:
+    """The session with this public id, then `columns` read in the same statement (scalar
+    subqueries about the session that higher layers bring, so that one round trip answers a
+    shopper's polling); NotFound like `get_checkout`."""
     refuse_malformed_id(session_id)
-    checkout = db.scalar(sa.select(CheckoutSession).where(CheckoutSession.id == session_id))
-    if checkout is None:
+    row = db.execute(sa.select(CheckoutSession, *columns).where(CheckoutSession.id == session_id)).one_or_none()
+    if row is None:
         raise NotFound("Checkout session not found.")
-    return checkout
+    return row
 
 
 def checkout_and_page(db: Session, session_id: str) -> tuple[CheckoutSession, PageView]:

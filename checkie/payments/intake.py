@@ -106,6 +106,14 @@ def _named_store(db: Session, payload: bytes) -> Store | None:
     return db.get(Store, named) if named is not None else None
 
 
+#: No unique-violation error per duplicate in the server log; a concurrent copy waits for the
+#: first insert's transaction and then inserts nothing. RETURNING the entity gives the stored row
+#: without reading it again. Built once: the values come as parameters.
+_INSERT_UNLESS_STORED = (
+    pg_insert(ProviderEvent).on_conflict_do_nothing(constraint="uq_provider_events_provider_event").returning(ProviderEvent)
+)
+
+
 def _store_once(db: Session, provider_name: str, event: dict) -> ProviderEvent | None:
     now = utcnow()
     # Stamped processed as it is stored: the row and the event's effects commit together or
@@ -119,16 +127,7 @@ def _store_once(db: Session, provider_name: str, event: dict) -> ProviderEvent |
         "processed_at": now,
     }
     if db.get_bind().dialect.name == "postgresql":
-        # No unique-violation error per duplicate in the server log; a concurrent copy waits
-        # for the first insert's transaction and then inserts nothing. RETURNING the entity
-        # gives the stored row without reading it again.
-        statement = (
-            pg_insert(ProviderEvent)
-            .values(**values)
-            .on_conflict_do_nothing(constraint="uq_provider_events_provider_event")
-            .returning(ProviderEvent)
-        )
-        return db.scalars(statement).one_or_none()
+        return db.scalars(_INSERT_UNLESS_STORED, values).one_or_none()
     stored = ProviderEvent(**values)
     try:
         with db.begin_nested():

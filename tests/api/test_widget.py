@@ -365,6 +365,14 @@ def test_a_refusal_is_json_and_readable_from_any_origin(client, shop, low_limit)
     assert response.status_code == 429
     assert response.json["error"]["code"] == "rate_limited"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+
+
+def test_an_answer_within_the_limit_pays_for_no_rate_limit_headers(client, low_limit):
+    """X-RateLimit-* would cost two Redis round trips per request; only a 429 says when to retry."""
+    response = client.get(f"{WIDGET}/embed/emb_nope")
+    assert response.status_code == 404
+    assert not [name for name in response.headers.keys() if name.lower().startswith(("x-ratelimit", "retry-after"))]
 
 
 def test_preflight_is_not_counted(client, low_limit):
