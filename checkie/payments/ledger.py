@@ -106,30 +106,27 @@ def _append_in_one_statement(db: Session, store_id: int, currency: str, entries:
     """PostgreSQL: the head's UPDATE (which takes its lock, as in `_advance_head`) as a CTE whose
     RETURNING numbers the rows the same statement inserts: one round trip instead of two. Each
     entry's sequence and balance_after are the new head's minus what the entries after it add.
-    No rows when the head does not exist yet (the UPDATE matched nothing)."""
+    No rows when the head does not exist yet (the UPDATE matched nothing).
+
+    The entries are bound parameters of one SELECT each (UNION ALL), not a VALUES list, whose
+    data SQLAlchemy would put in the statement's cache key: compiled once per number of entries."""
     head = _head_update(store_id, currency, entries).cte("head")
-    total, count, running = sum(entry.amount for entry in entries), len(entries), 0
-    offsets = []
+    total, count, running, now = sum(entry.amount for entry in entries), len(entries), 0, utcnow()
+    selects = []
     for position, entry in enumerate(entries, start=1):
         running += entry.amount
-        offsets.append((position - count, running - total, entry.type.value, entry.amount, entry.payment_id,
-                        entry.description, entry.payout_id))
-    rows = sa.values(
-        sa.column("sequence_offset", sa.BigInteger), sa.column("balance_offset", sa.BigInteger),
-        sa.column("type", sa.String), sa.column("amount", sa.BigInteger), sa.column("payment_id", sa.BigInteger),
-        sa.column("description", sa.String), sa.column("payout_id", sa.BigInteger), name="entries",
-    ).data(offsets)
+        selects.append(sa.select(
+            sa.literal(store_id, sa.BigInteger), sa.literal(currency, sa.String),
+            sa.literal(entry.type.value, sa.String), sa.literal(entry.amount, sa.BigInteger),
+            head.c.available + sa.literal(running - total, sa.BigInteger),
+            head.c.last_sequence + sa.literal(position - count, sa.BigInteger),
+            sa.literal(entry.payment_id, sa.BigInteger), sa.literal(entry.description, sa.String),
+            sa.literal(entry.payout_id, sa.BigInteger), sa.literal(now, UTCDateTime()),
+        ))
     columns = ["store_id", "currency", "type", "amount", "balance_after", "sequence", "payment_id", "description",
                "payout_id", "created_at"]
-    select = sa.select(
-        sa.literal(store_id, sa.BigInteger), sa.literal(currency, sa.String), rows.c.type, rows.c.amount,
-        head.c.available + rows.c.balance_offset, head.c.last_sequence + rows.c.sequence_offset,
-        # Cast: a VALUES column of NULLs only is text to PostgreSQL.
-        sa.cast(rows.c.payment_id, sa.BigInteger), sa.cast(rows.c.description, sa.String),
-        sa.cast(rows.c.payout_id, sa.BigInteger), sa.literal(utcnow(), UTCDateTime()),
-    ).select_from(head).join(rows, sa.true())
     inserted = db.scalars(
-        sa.insert(BalanceTransaction).from_select(columns, select).returning(BalanceTransaction)
+        sa.insert(BalanceTransaction).from_select(columns, sa.union_all(*selects)).returning(BalanceTransaction)
     ).all()
     return sorted(inserted, key=lambda row: row.sequence)
 
