@@ -154,7 +154,7 @@ def test_a_real_consumer_on_redis_sends_a_queued_email(db, huey_on_redis):
     message = queue_email(db, to="ada@example.com", template="test_message", subject="Via Redis", name="Ada")
     db.commit()
     # In Redis, waiting: nothing ran in this process.
-    assert [t.name for t in huey_on_redis.pending()] == ["send_email"]
+    assert [t.name for t in huey_on_redis.pending()] == ["send_emails"]
     assert db.get(EmailMessage, message.id).status is EmailStatus.PENDING
     with SmtpSink() as sink:
         consumer = start_consumer(SMTP_URL=sink.url)
@@ -166,4 +166,4 @@ def test_a_real_consumer_on_redis_sends_a_queued_email(db, huey_on_redis):
     assert [mail["Subject"] for mail in sink.messages] == ["Via Redis"]
     # The email's task was taken from Redis. (The consumer's scheduler may have queued a
     # periodic task at a minute boundary meanwhile; that one is not the email's.)
-    assert [t.name for t in huey_on_redis.pending() if t.name == "send_email"] == []
+    assert [t.name for t in huey_on_redis.pending() if t.name == "send_emails"] == []

@@ -2,19 +2,21 @@
 rows and their locks are the domain's (checkout.idempotency); this is their HTTP side.
 
 - No header: the view runs normally.
-- First request with a key: a row (scope, key, fingerprint) is inserted and committed at once
-  (one autocommitted statement on a connection of its own), so concurrent requests see it.
-- The request that runs the view holds that row's lock (SELECT … FOR UPDATE NOWAIT) in the
-  view's own transaction, and the response is stored on the row in that same transaction:
-  the work and its stored answer commit together, or neither does.
+- First request with a key (PostgreSQL): the view's own transaction claims it in one statement
+  — the key's advisory lock, taken without waiting, and its row (scope, key, fingerprint)
+  inserted — and the response is stored on the row in that same transaction: the work and its
+  stored answer commit together, or neither does (nor the row). No second connection, no
+  separate commit for the key.
 - Same key, same fingerprint (method, path with query, SHA-256 of the body), response stored:
   the stored response is replayed with `Idempotent-Replayed: true`; the view does not run.
-- Same key, another fingerprint: 422 `idempotency_key_reused`.
-- Same key while the row is locked (its request still runs): 409 `idempotency_key_in_flight`.
-  A row with no response and no lock belongs to a request whose process died before its
-  commit (the database rolled its work back and released the lock): the retry runs the view.
-  SQLite has no row locks, so there only the request that inserted the row runs it; a key
-  left behind by a dead process answers 409 until it expires.
+- Same key, another fingerprint: 422 `idempotency_key_reused` (while the first request still
+  runs, its row is not visible yet: 409 as below).
+- Same key while its request still runs (the advisory lock, or an existing row's lock, is
+  held): 409 `idempotency_key_in_flight`. A committed row with no response and no lock was
+  left by a request whose process died before its commit under the older protocol (its row
+  committed on its own): the retry runs the view. On SQLite (no locks) the row is inserted
+  and committed at once on a connection of its own, so there only the request that inserted
+  the row runs it; a key left behind by a dead process answers 409 until it expires.
 - A 5xx answer or an exception (typed errors included) is not stored: the view's work is
   rolled back and the row deleted (unless a retry has answered it since), so a retry runs again.
 - Keys live 24 hours; an expired key counts as absent and a periodic task purges them.
@@ -59,6 +61,14 @@ def run_idempotent(scope: str, key: str | None, fingerprint: str, fn: Callable[[
         return _error(400, "bad_request", f"{HEADER} must be 1–{keys.KEY_MAX_LENGTH} printable characters.")
     scope = scope[:keys.SCOPE_MAX_LENGTH]
     where = keys.key_where(scope, key)
+    if keys.locks_rows():
+        return _run_claimed_in_transaction(scope, key, fingerprint, where, fn)
+    return _run_claimed_on_own_connection(scope, key, fingerprint, where, fn)
+
+
+def _run_claimed_on_own_connection(scope: str, key: str, fingerprint: str, where, fn: Callable[[], object]) -> Response:
+    """SQLite: the key row committed at once on a connection of its own, then used in the view's
+    transaction (see the module's docstring)."""
     for _ in range(3):  # a row deleted between our insert and our read: try again
         claimed, stored = keys.claim(scope, key, fingerprint)
         if not claimed:
@@ -77,9 +87,33 @@ def run_idempotent(scope: str, key: str | None, fingerprint: str, fn: Callable[[
         elif held.response_status is not None or held.request_hash != fingerprint:
             db.session.rollback()
             return _answer_for(held, fingerprint)
-        if not claimed and not keys.locks_rows():
-            db.session.rollback()  # SQLite: the row's own request may still be running it
+        if not claimed:
+            db.session.rollback()  # no row locks: the row's own request may still be running it
             return _in_flight()
+        return _run_and_store(where, fn)
+    return _in_flight()
+
+
+def _run_claimed_in_transaction(scope: str, key: str, fingerprint: str, where, fn: Callable[[], object]) -> Response:
+    """PostgreSQL: claim the key in the view's transaction and run the view, or answer for the
+    key's existing row (replay, 422, 409, or run it when it is expired or was left unanswered)."""
+    for _ in range(3):  # an existing row purged between our insert and our read: try again
+        claimed = keys.claim_in_transaction(scope, key, fingerprint)
+        if claimed is keys.LOCKED:
+            return _in_flight()
+        if claimed is keys.CLAIMED:
+            return _run_and_store(where, fn)
+        held = keys.lock(where)
+        if held is keys.LOCKED:
+            return _in_flight()
+        if held is None:
+            db.session.rollback()
+            continue
+        if not keys.is_live(held):
+            keys.take_over(where, fingerprint)  # an expired key counts as absent
+        elif held.response_status is not None or held.request_hash != fingerprint:
+            db.session.rollback()
+            return _answer_for(held, fingerprint)
         return _run_and_store(where, fn)
     return _in_flight()
 

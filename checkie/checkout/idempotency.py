@@ -1,11 +1,19 @@
 """Idempotency keys (SPEC §6.6): the stored rows and their locks. The HTTP side — the
 `Idempotency-Key` header, replayed responses, the view decorator — is api.idempotency.
 
-A key row (scope, key, fingerprint of the request) is inserted and committed at once, on a
-connection of its own, so concurrent requests see it; the request that runs the work holds the
-row's lock (SELECT … FOR UPDATE NOWAIT) in its own transaction and stores its answer on the row
-in that transaction. Keys live 24 hours; an expired key counts as absent and a periodic task
-purges them.
+On PostgreSQL the request's own transaction claims the key in one statement
+(`claim_in_transaction`): a transaction-level advisory lock on a 64-bit hash of (scope, key),
+taken without waiting, and the key row (scope, key, fingerprint of the request) inserted
+under it. A concurrent request with the key finds the advisory lock taken and answers 409 at
+once, without waiting for or needing to see the uncommitted row; the row commits with the work
+and its stored answer, or, when the request fails or its process dies, vanishes with them and
+the lock (so a retry runs the work). A key row that exists already (committed with its answer,
+expired, or left unanswered by a request of the older protocol below) is locked with
+SELECT … FOR UPDATE NOWAIT before it is used, as before.
+
+SQLite has neither advisory nor row locks: there the row is inserted and committed at once, on a
+connection of its own (`claim`), so concurrent requests see it. Keys live 24 hours; an expired
+key counts as absent and a periodic task purges them.
 """
 from __future__ import annotations
 
@@ -76,9 +84,49 @@ def locks_rows() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+#: `claim_in_transaction`'s answers besides LOCKED.
+CLAIMED = object()
+EXISTS = object()
+
+
+def advisory_key(scope: str, key: str) -> int:
+    """The 64-bit advisory lock id of a key (signed, as PostgreSQL's bigint). Idempotency keys
+    are the only advisory locks Checkie takes; two keys sharing a hash (1 in 2**64) would only
+    answer 409 to each other while both are in flight."""
+    digest = hashlib.blake2b(f"{scope}\n{key}".encode(), digest_size=8, person=b"idempotency").digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def claim_in_transaction(scope: str, key: str, fingerprint: str):
+    """PostgreSQL: in `db.session`'s transaction, take the key's advisory lock without waiting
+    and, holding it, insert the key row (ON CONFLICT DO NOTHING: an existing row is committed,
+    since its request held the lock until it ended, so the insert never waits). One statement.
+    LOCKED when another request holds the lock (it is running the work), CLAIMED when the row
+    is this transaction's, EXISTS when a committed row has the key (see `lock`)."""
+    now = utcnow()
+    advisory = sa.select(sa.func.pg_try_advisory_xact_lock(advisory_key(scope, key)).label("held")).cte("advisory")
+    held = sa.select(advisory.c.held).scalar_subquery()
+    row = sa.select(
+        sa.literal(scope, sa.String), sa.literal(key, sa.String), sa.literal(fingerprint, sa.String),
+        sa.literal(now, _table.c.created_at.type), sa.literal(now + KEY_TTL, _table.c.expires_at.type),
+    ).where(held)
+    inserted = (
+        dialect_insert(db.session)(_table)
+        .from_select(["scope", "key", "request_hash", "created_at", "expires_at"], row)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(_table.c.id)
+        .cte("inserted")
+    )
+    got_lock, row_id = db.session.execute(sa.select(held, sa.select(inserted.c.id).scalar_subquery())).one()
+    if not got_lock:
+        db.session.rollback()
+        return LOCKED
+    return CLAIMED if row_id is not None else EXISTS
+
+
 def claim(scope: str, key: str, fingerprint: str) -> tuple[bool, sa.Row | None]:
-    """Insert the key row, committed at once (INSERT … ON CONFLICT DO NOTHING: it never waits
-    for a request that holds an existing row). (True, None) when this request inserted it;
+    """SQLite: insert the key row, committed at once (INSERT … ON CONFLICT DO NOTHING: it never
+    waits for a request that holds an existing row). (True, None) when this request inserted it;
     (False, row) when the key exists (row None: it vanished meanwhile)."""
     now = utcnow()
     with _autocommit() as conn:

@@ -14,10 +14,10 @@ from checkie.notifications.models import EmailMessage, EmailStatus
 
 log = logging.getLogger("checkie.email")
 
-def claim_due_email(db: Session, message_id: int) -> EmailMessage | None:
-    """Lock the row if it is still pending and due; None if it is sent, not due, or another
-    worker holds it (SKIP LOCKED), so two consumers never send the same email."""
-    return outbox.claim_due(db, EmailMessage.id, message_id, pending=EmailStatus.PENDING)
+def claim_due_emails(db: Session, message_ids: list[int]) -> list[EmailMessage]:
+    """Lock the rows that are still pending and due, in id order; those sent, not due or held by
+    another worker (SKIP LOCKED) are left out, so two consumers never send the same email."""
+    return outbox.claim_all_due(db, EmailMessage.id, message_ids, pending=EmailStatus.PENDING)
 
 
 def due_email_ids(db: Session, *, limit: int = 500) -> list[int]:

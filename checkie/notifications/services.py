@@ -6,9 +6,10 @@ from flask import current_app
 from jinja2 import TemplateNotFound
 from sqlalchemy.orm import Session
 
-from checkie.notifications.models import EmailMessage
-from checkie.notifications.tasks import send_email
-from checkie.tasks import enqueue_after_commit
+from checkie.database import utcnow
+from checkie.notifications.models import EmailMessage, EmailStatus
+from checkie.notifications.tasks import send_emails
+from checkie.tasks import RowId, enqueue_in_batch_after_commit
 
 
 def _render(template: str, extension: str, context: dict) -> str | None:
@@ -21,20 +22,26 @@ def _render(template: str, extension: str, context: dict) -> str | None:
 
 def queue_email(db: Session, *, to: str, template: str, subject: str, **context) -> EmailMessage:
     """Write an email to the outbox, rendered from `templates/emails/<template>.txt` (and `.html`
-    when it exists). It is sent by a task once the caller's transaction commits."""
+    when it exists). It is sent by a task once the caller's transaction commits: one task for
+    every email the transaction queued.
+
+    The row is added, not flushed: it is written with the transaction's next flush (at the
+    latest its commit), so the emails of one transaction go out as one INSERT."""
     text_body = _render(template, "txt", context)
     if text_body is None:
         raise LookupError(f"no email template emails/{template}.txt")
+    now = utcnow()
     message = EmailMessage(
         kind=template,
         to_address=to,
         subject=subject,
         text_body=text_body,
         html_body=_render(template, "html", context),
+        # The columns' defaults, given here: the row is readable before its INSERT.
+        status=EmailStatus.PENDING, attempts=0, due_at=now, created_at=now,
     )
     db.add(message)
-    db.flush()
-    enqueue_after_commit(send_email, message.id)
+    enqueue_in_batch_after_commit(send_emails, RowId(message))
     return message
 
 

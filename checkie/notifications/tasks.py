@@ -11,11 +11,23 @@ from checkie.tasks import periodic_task, task
 
 @task()
 def send_email(message_id: int) -> None:
-    message = sending.claim_due_email(db.session, message_id)
-    if message is None:
-        return
-    sending.deliver(db.session, message, smtp_url=current_app.config["SMTP_URL"], mail_from=current_app.config["MAIL_FROM"])
-    db.session.commit()
+    """One message (the sweeper re-enqueues them one by one)."""
+    _send([message_id])
+
+
+@task()
+def send_emails(message_ids: list[int]) -> None:
+    """The messages one transaction queued (notifications.services.queue_email): one task, one
+    claim and one commit for all of them."""
+    _send(message_ids)
+
+
+def _send(message_ids: list[int]) -> None:
+    messages = sending.claim_due_emails(db.session, message_ids)
+    for message in messages:
+        sending.deliver(db.session, message, smtp_url=current_app.config["SMTP_URL"], mail_from=current_app.config["MAIL_FROM"])
+    if messages:
+        db.session.commit()
 
 
 @periodic_task(crontab(minute="*"))

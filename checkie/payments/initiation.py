@@ -16,8 +16,8 @@ from checkie.checkout.services import InvalidTransition, apply_event, refuse_pas
 from checkie.checkout.states import CheckoutEvent, accepts
 from checkie.errors import ValidationFailed
 from checkie.payments import outcomes
-from checkie.payments.models import PaymentAttempt
-from checkie.payments.outcomes import remember_new_attempt
+from checkie.payments.models import AttemptStatus, PaymentAttempt
+from checkie.payments.outcomes import STORE_WITH_OWNER, remember_new_attempt
 from checkie.payments.test_provider import record_events
 from checkie.stores.models import Store
 
@@ -35,7 +35,7 @@ def initiate_payment(db: Session, checkout: CheckoutSession, *, payment_method: 
     refuse_past_expiry(checkout)
     if not accepts(checkout.state, CheckoutEvent.INITIATE_PAYMENT):
         raise InvalidTransition(f"A {checkout.state.value} checkout session cannot start a payment.")
-    store = db.get_one(Store, checkout.store_id)
+    store = db.get_one(Store, checkout.store_id, options=STORE_WITH_OWNER)
     provider = providers.for_store(store)
     if not provider.accepts_payment_method(payment_method):
         # Never echo the value: a shopper may have typed a real card number into it.
@@ -62,8 +62,8 @@ def _ask_provider(db: Session, checkout: CheckoutSession, store: Store, provider
     attempt = PaymentAttempt(
         session_id=checkout.id, number=checkout.attempt_count, provider=provider.name, amount=checkout.due_now,
         currency=checkout.currency, payment_method=payment_method,
+        status=AttemptStatus.PROCESSING,  # the outcomes read it before the INSERT applies the column default
     )
-    db.add(attempt)
     apply_event(db, checkout, CheckoutEvent.INITIATE_PAYMENT, detail={"attempt": attempt.number})
     # The attempt's number keys the PSP's idempotency: a repeated request makes one intent,
     # the next attempt (after a decline) a new one.
@@ -74,13 +74,15 @@ def _ask_provider(db: Session, checkout: CheckoutSession, store: Store, provider
         result = provider.create_payment_intent(
             amount=attempt.amount, currency=checkout.currency.lower(), metadata=metadata, payment_method=payment_method,
         )
-    # Not flushed on its own: the outcome below changes the attempt again, and one UPDATE
-    # carries both. Outcomes find the attempt through remember_new_attempt, not by a query.
     attempt.provider_intent_id = result.intent_id
     attempt.action_token = result.action_token
     attempt.client_secret = result.client_secret
     if result.customer_id:  # a Stripe.js card token, saved to this PSP customer as a reusable card
         attempt.provider_customer_id, attempt.payment_method = result.customer_id, result.payment_method
+    # Added only now, after apply_event's flush: the outcome below changes the attempt again
+    # before anything flushes, so one INSERT carries the provider's answer and its outcome
+    # (not an INSERT then an UPDATE). Outcomes find it through remember_new_attempt, not by a query.
+    db.add(attempt)
     record_events(db, result.events)
     remember_new_attempt(db, attempt)
     _apply_intent_result(db, provider.name, attempt, result, metadata)

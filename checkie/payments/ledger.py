@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from checkie import money
-from checkie.database import dialect_insert, utcnow
+from checkie.database import UTCDateTime, dialect_insert, utcnow
 from checkie.payments.models import BalanceTransaction, Payment, StoreBalance, TransactionType
 
 
@@ -45,6 +45,13 @@ def post_entries(db: Session, store_id: int, currency: str, entries: list[Entry]
     lock (created at zero if this is the currency's first entry). Returns the new rows."""
     currency = currency.upper()
     db.flush()  # pending writes first: the head stays locked from here until commit
+    if entries and db.get_bind().dialect.name == "postgresql":
+        rows = _append_in_one_statement(db, store_id, currency, entries)
+        if not rows:  # the currency's first entry: no head to advance yet
+            _create_head(db, store_id, currency)
+            rows = _append_in_one_statement(db, store_id, currency, entries)
+        _expire_loaded_head(db, store_id, currency)
+        return rows
     available, last_sequence = _advance_head(db, store_id, currency, entries)
     # Walk back from the head the UPDATE returned to where these entries start.
     balance = available - sum(entry.amount for entry in entries)
@@ -95,16 +102,49 @@ def balance_of(db: Session, store_id: int, currency: str) -> int:
     return head.available if head is not None else 0
 
 
-def _advance_head(db: Session, store_id: int, currency: str, entries: list[Entry]) -> tuple[int, int]:
-    """Add `entries` to the StoreBalance head (their sum to `available`, their number to
-    `last_sequence`, the `payment` ones to the payment totals), locking it for this
-    transaction, and return its new (available, last_sequence). The row is created at zero
-    first only when the UPDATE finds none: on PostgreSQL with ON CONFLICT DO NOTHING (a
-    concurrent creator wins, and our UPDATE then waits for its lock); on SQLite the UPDATE has
-    already taken the database's write lock, so no other writer reads the head meanwhile."""
+def _append_in_one_statement(db: Session, store_id: int, currency: str, entries: list[Entry]) -> list[BalanceTransaction]:
+    """PostgreSQL: the head's UPDATE (which takes its lock, as in `_advance_head`) as a CTE whose
+    RETURNING numbers the rows the same statement inserts: one round trip instead of two. Each
+    entry's sequence and balance_after are the new head's minus what the entries after it add.
+    No rows when the head does not exist yet (the UPDATE matched nothing).
+
+    The entries are bound parameters of one SELECT each (UNION ALL), not a VALUES list, whose
+    data SQLAlchemy would put in the statement's cache key: compiled once per number of entries."""
+    head = _head_update(store_id, currency, entries).cte("head")
+    total, count, running, now = sum(entry.amount for entry in entries), len(entries), 0, utcnow()
+    selects = []
+    for position, entry in enumerate(entries, start=1):
+        running += entry.amount
+        selects.append(sa.select(
+            sa.literal(store_id, sa.BigInteger), sa.literal(currency, sa.String),
+            sa.literal(entry.type.value, sa.String), sa.literal(entry.amount, sa.BigInteger),
+            head.c.available + sa.literal(running - total, sa.BigInteger),
+            head.c.last_sequence + sa.literal(position - count, sa.BigInteger),
+            sa.literal(entry.payment_id, sa.BigInteger), sa.literal(entry.description, sa.String),
+            sa.literal(entry.payout_id, sa.BigInteger), sa.literal(now, UTCDateTime()),
+        ))
+    columns = ["store_id", "currency", "type", "amount", "balance_after", "sequence", "payment_id", "description",
+               "payout_id", "created_at"]
+    inserted = db.scalars(
+        sa.insert(BalanceTransaction).from_select(columns, sa.union_all(*selects)).returning(BalanceTransaction)
+    ).all()
+    return sorted(inserted, key=lambda row: row.sequence)
+
+
+def _create_head(db: Session, store_id: int, currency: str) -> None:
+    """The currency's balance row at zero (a concurrent creator wins: ON CONFLICT DO NOTHING)."""
+    db.execute(
+        dialect_insert(db)(StoreBalance.__table__)
+        .values(store_id=store_id, currency=currency, available=0, last_sequence=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["store_id", "currency"])
+    )
+
+
+def _head_update(store_id: int, currency: str, entries: list[Entry]):
+    """UPDATE the head by `entries` (see `_advance_head`), RETURNING its new available and last_sequence."""
     balances = StoreBalance.__table__
     payments = [entry for entry in entries if entry.type is TransactionType.PAYMENT]
-    advance = (
+    return (
         sa.update(balances)
         .where(balances.c.store_id == store_id, balances.c.currency == currency)
         .values(available=balances.c.available + sum(entry.amount for entry in entries),
@@ -114,16 +154,26 @@ def _advance_head(db: Session, store_id: int, currency: str, entries: list[Entry
                 updated_at=utcnow())
         .returning(balances.c.available, balances.c.last_sequence)
     )
-    head = db.execute(advance).one_or_none()
-    if head is None:
-        db.execute(
-            dialect_insert(db)(balances)
-            .values(store_id=store_id, currency=currency, available=0, last_sequence=0, updated_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["store_id", "currency"])
-        )
-        head = db.execute(advance).one()
-    # A StoreBalance loaded in this session must re-read the head, not keep the old numbers.
+
+
+def _expire_loaded_head(db: Session, store_id: int, currency: str) -> None:
+    """A StoreBalance loaded in this session must re-read the head, not keep the old numbers."""
     loaded = db.identity_map.get(Session.identity_key(StoreBalance, (store_id, currency)))
     if loaded is not None:
         db.expire(loaded, ["available", "last_sequence", "payment_count", "payment_volume", "updated_at"])
+
+
+def _advance_head(db: Session, store_id: int, currency: str, entries: list[Entry]) -> tuple[int, int]:
+    """Add `entries` to the StoreBalance head (their sum to `available`, their number to
+    `last_sequence`, the `payment` ones to the payment totals), locking it for this
+    transaction, and return its new (available, last_sequence). The row is created at zero
+    first only when the UPDATE finds none: on PostgreSQL with ON CONFLICT DO NOTHING (a
+    concurrent creator wins, and our UPDATE then waits for its lock); on SQLite the UPDATE has
+    already taken the database's write lock, so no other writer reads the head meanwhile."""
+    advance = _head_update(store_id, currency, entries)
+    head = db.execute(advance).one_or_none()
+    if head is None:
+        _create_head(db, store_id, currency)
+        head = db.execute(advance).one()
+    _expire_loaded_head(db, store_id, currency)
     return head.available, head.last_sequence

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from checkie import money
 from checkie.catalog import stats
@@ -61,6 +61,10 @@ def _completed(db: Session, checkout: CheckoutSession, attempt: PaymentAttempt, 
         listener(db, checkout, attempt, payment)
 
 _IN_PAYMENT = (CheckoutState.PROCESSING, CheckoutState.AWAITING_ACTION)
+
+#: Load a paid store with its owner, whose address the new-sale (or review) email needs: one
+#: query instead of a second one for the owner.
+STORE_WITH_OWNER = (joinedload(Store.owner),)
 _NEW_ATTEMPT = "new_payment_attempt"
 
 
@@ -128,7 +132,7 @@ def _record_payment(
     # Only now: the session's UPDATE then carries this together with its completion.
     checkout.customer_id = customer_id
     reason = _complete_checkout(db, checkout, payment)
-    store = db.get_one(Store, payment.store_id)
+    store = db.get_one(Store, payment.store_id, options=STORE_WITH_OWNER)
     if reason is not None:
         _flag_for_review(db, store, checkout, payment, reason)
     else:

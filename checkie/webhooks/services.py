@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, scoped_session
 
 from checkie.database import MAX_ID, utcnow
 from checkie.errors import Conflict, NotFound, ValidationFailed
@@ -174,10 +174,10 @@ def record_event(db: Session, store_id: int, type: str, obj: Any) -> WebhookEven
     listens: an event is only kept to be delivered."""
     if type not in SUBSCRIBABLE_EVENTS:
         raise ValueError(f"{type!r} is not a webhook event type")
-    endpoints = [e for e in _enabled_endpoints(db, store_id) if type in e.events]
-    if not endpoints:
+    endpoint_ids = [endpoint_id for endpoint_id, events in _subscriptions(db, store_id) if type in events]
+    if not endpoint_ids:
         return None
-    event, _ = _event_for(db, store_id, type, views.data_of(obj), endpoints)
+    event, _ = _event_for(db, store_id, type, views.data_of(obj), endpoint_ids)
     return event
 
 
@@ -185,7 +185,7 @@ def send_test_event(db: Session, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """A `ping` event to this endpoint only (the merchant's "Send test event")."""
     _require_enabled(endpoint)
     data = {"endpointId": endpoint.id, "message": "A test event from Checkie: your endpoint is reachable."}
-    _, (delivery,) = _event_for(db, endpoint.store_id, PING, data, [endpoint])
+    _, (delivery,) = _event_for(db, endpoint.store_id, PING, data, [endpoint.id])
     return delivery
 
 
@@ -251,21 +251,76 @@ def new_event_id() -> str:
     return "evt_" + secrets.token_urlsafe(18)
 
 
-def _enabled_endpoints(db: Session, store_id: int) -> list[WebhookEndpoint]:
-    return list(db.scalars(
-        sa.select(WebhookEndpoint).where(WebhookEndpoint.store_id == store_id, WebhookEndpoint.enabled.is_(True))
-    ))
+# ---------------------------------------------------------------- who listens, read once per transaction
+#
+# One payment records several events of its store (customer.created, payment.completed, …), and
+# each asks which endpoints listen. The answer is read once per transaction and kept in
+# `Session.info`: within one transaction it is as if every event were recorded at the moment of
+# the first read. It is forgotten when the transaction ends, when any savepoint rolls back, and
+# when this session changes an endpoint (a flush or a bulk UPDATE/DELETE of webhook_endpoints),
+# so a transaction never uses an answer its own changes made stale.
+
+_SUBSCRIPTIONS_KEY = "checkie.webhook_subscriptions"
+
+
+def _subscriptions(db: Session, store_id: int) -> list[tuple[int, list]]:
+    """(id, event types) of the store's enabled endpoints."""
+    session = db() if isinstance(db, scoped_session) else db
+    cached = session.info.get(_SUBSCRIPTIONS_KEY)
+    if cached is not None and cached[0] is session.get_transaction() and store_id in cached[1]:
+        return cached[1][store_id]
+    rows = [(row.id, row.events) for row in session.execute(
+        sa.select(WebhookEndpoint.id, WebhookEndpoint.events)
+        .where(WebhookEndpoint.store_id == store_id, WebhookEndpoint.enabled.is_(True))
+    )]
+    transaction = session.get_transaction()  # begun by the query if nothing had begun
+    if cached is None or cached[0] is not transaction:
+        by_store: dict[int, list[tuple[int, list]]] = {}
+        cached = session.info[_SUBSCRIPTIONS_KEY] = (transaction, by_store)
+    cached[1][store_id] = rows
+    return rows
+
+
+def _forget_subscriptions(session: Session) -> None:
+    session.info.pop(_SUBSCRIPTIONS_KEY, None)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _forget_on_endpoint_change(session: Session, _context, _instances) -> None:
+    if _SUBSCRIPTIONS_KEY in session.info and any(
+        isinstance(obj, WebhookEndpoint) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        _forget_subscriptions(session)
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _forget_on_bulk_endpoint_change(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and _SUBSCRIPTIONS_KEY in state.session.info:
+        table = getattr(state.statement, "table", None)
+        if table is None or getattr(table, "name", None) == WebhookEndpoint.__tablename__:
+            _forget_subscriptions(state.session)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _previous: SessionTransaction) -> None:
+    _forget_subscriptions(session)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        _forget_subscriptions(session)
 
 
 def _event_for(
-    db: Session, store_id: int, type: str, data: dict, endpoints: Iterable[WebhookEndpoint]
+    db: Session, store_id: int, type: str, data: dict, endpoint_ids: Iterable[int]
 ) -> tuple[WebhookEvent, list[WebhookDelivery]]:
     event = WebhookEvent(id=new_event_id(), store_id=store_id, type=type, data=data, created_at=utcnow())
     db.add(event)
     deliveries = [
-        WebhookDelivery(event=event, endpoint_id=endpoint.id, status=DeliveryStatus.PENDING, attempts=0,
+        WebhookDelivery(event=event, endpoint_id=endpoint_id, status=DeliveryStatus.PENDING, attempts=0,
                         next_attempt_at=event.created_at, created_at=event.created_at)
-        for endpoint in endpoints
+        for endpoint_id in endpoint_ids
     ]
     db.add_all(deliveries)
     db.flush()

@@ -264,3 +264,34 @@ def test_a_key_whose_row_another_transaction_holds_is_409(app):
             answer = call(app, view)
             holder.rollback()
     assert answer.status_code == 409 and view.runs == 1
+
+
+def test_a_key_whose_advisory_lock_another_transaction_holds_is_409(app):
+    """A request running the view holds its key's advisory lock, its row not committed (so not
+    visible) yet: a concurrent request answers 409 at once, and runs once the lock is free."""
+    from checkie.checkout.idempotency import advisory_key
+
+    view = FakeView()
+    with app.app_context(), _db.engine.connect() as holder:
+        holder.execute(sa.select(sa.func.pg_advisory_xact_lock(advisory_key("store:1", "key-1"))))
+        answer = call(app, view)
+        assert call(app, view, key="key-2").status_code == 201  # another key is not held up
+        holder.rollback()
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "idempotency_key_in_flight"
+    assert call(app, view).status_code == 201 and view.runs == 2
+
+
+def test_the_key_row_commits_with_the_work_only(app):
+    """Its request's own transaction inserts the row: until it commits nobody sees it, and a
+    failure leaves no row behind."""
+    view = FakeView()
+    view.proceed = threading.Event()
+    first = threading.Thread(target=lambda: call(app, view))
+    first.start()
+    try:
+        assert view.started.wait(10)
+        assert _keys(app) == []  # in flight: inserted, not committed
+    finally:
+        view.proceed.set()
+        first.join()
+    assert _keys(app) == [("key-1", 201)]

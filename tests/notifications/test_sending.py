@@ -143,11 +143,11 @@ def test_a_claimed_email_is_skipped_by_other_consumers(app, db):
     message = make_email(db)
     db.commit()
     with Session(_db.engine) as a, Session(_db.engine) as b:
-        assert sending.claim_due_email(a, message.id) is not None  # holds the row lock
+        assert sending.claim_due_emails(a, [message.id]) != []  # holds the row lock
         b.execute(sa.text("SET LOCAL lock_timeout = '2s'"))  # a blocking claim fails fast, not hangs
-        assert sending.claim_due_email(b, message.id) is None  # SKIP LOCKED: no wait, no row
+        assert sending.claim_due_emails(b, [message.id]) == []  # SKIP LOCKED: no wait, no row
         a.rollback()
-        assert sending.claim_due_email(b, message.id) is not None  # free again
+        assert sending.claim_due_emails(b, [message.id]) != []  # free again
 
 
 def test_two_consumers_racing_send_one_email_once(app, db, monkeypatch):

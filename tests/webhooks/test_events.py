@@ -190,3 +190,21 @@ def test_events_of_a_store_without_endpoints_cost_no_rows(db, store):
     find_or_create_customer(db, store.id, email="quiet@example.com", name=None)
     db.commit()
     assert events_of(db) == []
+
+
+def test_who_listens_is_read_once_per_transaction_and_reread_after_this_transaction_changes_it(db, store, receiver):
+    """record_event reads the store's endpoints once per transaction (a payment records several
+    events), but an endpoint this transaction creates, disables or deletes counts at once."""
+    customer = make_customer(db, store, email="c@example.com")
+    db.commit()
+    first = services.record_event(db, store.id, "customer.created", customer)
+    endpoint, _ = services.create_endpoint(db, store, url=receiver.url, events=["customer.created"])
+    second = services.record_event(db, store.id, "customer.created", customer)
+    services.update_endpoint(db, endpoint, enabled=False)
+    third = services.record_event(db, store.id, "customer.created", customer)
+    db.execute(sa.update(type(endpoint)).where(type(endpoint).id == endpoint.id).values(enabled=True))
+    fourth = services.record_event(db, store.id, "customer.created", customer)
+    services.delete_endpoint(db, endpoint)
+    fifth = services.record_event(db, store.id, "customer.created", customer)
+    db.commit()
+    assert first is None and second is not None and third is None and fourth is not None and fifth is None
