@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -69,8 +70,18 @@ Transport = Callable[[str, bytes, dict], int]
 
 
 def post_over_network(url: str, body: bytes, headers: dict) -> int:
-    """The default transport: a real POST to the app's public URL, as Stripe's events arrive."""
-    return requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False).status_code
+    """The default transport: a real POST to the app's public URL, as Stripe's events arrive.
+    Each worker thread keeps one keep-alive session: a task posts event after event, and a new
+    TCP connection per event cost the worker and the web server more than the POST itself. A
+    connection the server closed meanwhile is replaced (urllib3 checks before reuse); a POST
+    that fails all the same leaves its event row due, and the outbox posts it again."""
+    session = getattr(_thread_sessions, "session", None)
+    if session is None:
+        session = _thread_sessions.session = requests.Session()
+    return session.post(url, data=body, headers=headers, timeout=10, allow_redirects=False).status_code
+
+
+_thread_sessions = threading.local()
 
 
 def map_test_card(number: str) -> str | None:
