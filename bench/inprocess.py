@@ -120,40 +120,73 @@ def measure(shop: dict, count: int, with_cprofile: bool, with_sql: bool = False,
         headers={"Idempotency-Key": uuid.uuid4().hex})), n=count)
     todo = iter(sessions)
     timed("widget status", lambda: ok(client.get(f"{widget}/sessions/{next(todo)}/status")), n=count)
+    timed("webhook intake (its event, applied)", intake_of_each_payment(app, client, count), n=count)
 
     print("(SQL/req counts statements plus one pool checkout — the pre-ping round trip — per request)")
 
     if with_cprofile:
-        for name, fn in (("checkout page", lambda: client.get(page_path)),
-                         ("widget checkout", None)):
-            if fn is None:
-                fresh = [client.get(f"{widget}/pages/{shop['store']}/{shop['page']}").json["sessionId"]
-                         for _ in range(count // 2)]
-                for session_id in fresh:
-                    client.patch(f"{widget}/sessions/{session_id}", json={
-                        "email": "s@example.com", "variantOptions": shop["variantOptions"],
-                        "customFields": shop["customFields"]})
-                pending = iter(fresh)
+        print_profiles(client, shop, page_path, count, sort)
 
-                def fn(pending=pending):
-                    return client.post(f"{widget}/checkout",
-                                       json={"sessionId": next(pending), "paymentMethod": "pm_card_visa"})
-                n = len(fresh)
-            else:
-                n = count
-            profiler = cProfile.Profile(time.process_time)  # CPU, not wall: waiting on PostgreSQL costs no CPU here
-            profiler.enable()
-            for _ in range(n):
-                fn()
-            profiler.disable()
-            out = io.StringIO()
-            stats = pstats.Stats(profiler, stream=out)
-            if sort == "cumulative":
-                stats.sort_stats(sort).print_stats(r"checkie/|psycopg/connection|jinja2/environment", 30)
-            else:
-                stats.sort_stats(sort).print_stats(40)
-            print(f"\n=== cProfile, {name}, {n} requests ({sort}) ===")
-            print("\n".join(out.getvalue().splitlines()[:60]))
+
+def print_profiles(client, shop: dict, page_path: str, count: int, sort: str) -> None:
+    """cProfile (CPU time) of the checkout page and of the widget's pay, `sort`ed."""
+    widget = "/api/widget"
+    for name, fn in (("checkout page", lambda: client.get(page_path)),
+                     ("widget checkout", None)):
+        if fn is None:
+            fresh = [client.get(f"{widget}/pages/{shop['store']}/{shop['page']}").json["sessionId"]
+                     for _ in range(count // 2)]
+            for session_id in fresh:
+                client.patch(f"{widget}/sessions/{session_id}", json={
+                    "email": "s@example.com", "variantOptions": shop["variantOptions"],
+                    "customFields": shop["customFields"]})
+            pending = iter(fresh)
+
+            def fn(pending=pending):
+                return client.post(f"{widget}/checkout",
+                                   json={"sessionId": next(pending), "paymentMethod": "pm_card_visa"})
+            n = len(fresh)
+        else:
+            n = count
+        profiler = cProfile.Profile(time.process_time)  # CPU, not wall: waiting on PostgreSQL costs no CPU here
+        profiler.enable()
+        for _ in range(n):
+            fn()
+        profiler.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        if sort == "cumulative":
+            stats.sort_stats(sort).print_stats(r"checkie/|psycopg/connection|jinja2/environment", 30)
+        else:
+            stats.sort_stats(sort).print_stats(40)
+        print(f"\n=== cProfile, {name}, {n} requests ({sort}) ===")
+        print("\n".join(out.getvalue().splitlines()[:60]))
+
+
+def intake_of_each_payment(app, client, count: int):
+    """What posts the checkouts' test-provider events to POST /api/webhooks/test one at a time,
+    signed as the worker's task signs them, through the test client (the payments were already
+    recorded by the widget's pay, so each is the duplicate the intake must recognise)."""
+    from urllib.parse import urlsplit
+
+    import sqlalchemy as sa
+
+    from checkie.extensions import db
+    from checkie.payments.models import TestProviderEvent
+    from checkie.providers.test import TestProvider
+
+    with app.app_context():
+        payloads = iter(db.session.scalars(sa.select(TestProviderEvent.payload).order_by(TestProviderEvent.created_at)
+                                           .limit(count + 1)).all())
+    provider = TestProvider(app_url=app.config["APP_URL"], webhook_secret=app.config["TEST_PROVIDER_WEBHOOK_SECRET"],
+                            transport=lambda url, body, headers: client.post(urlsplit(url).path, data=body,
+                                                                            headers=headers).status_code)
+
+    def post_one() -> None:
+        status = provider.post_event(next(payloads))
+        assert status == 200, status
+
+    return post_one
 
 
 if __name__ == "__main__":
