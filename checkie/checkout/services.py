@@ -25,8 +25,8 @@ from checkie.catalog.models import Coupon, Page, PageStatus
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import guards, pricing
 from checkie.checkout.locks import (
+    CHECKOUT_BY_ID,
     checkout_page,
-    checkout_with_page_version,
     held_lock,
     lock_checkout,
     lock_checkout_of_id,
@@ -142,18 +142,28 @@ def refuse_malformed_id(session_id: object) -> None:
         raise NotFound("Checkout session not found.")
 
 
+def select_checkout_with(*columns: sa.ColumnElement) -> sa.Select:
+    """SELECT the session whose id is bound at execution (`session_id`), then `columns` (scalar
+    subqueries about the session that higher layers bring, so that one round trip answers a
+    shopper's polling), for `get_checkout_with`. Build it once, at import: SQLAlchemy then
+    reuses the statement's cache key and compiled form instead of deriving them per request."""
+    return sa.select(CheckoutSession, *columns).where(CheckoutSession.id == sa.bindparam("session_id"))
+
+
+_CHECKOUT = select_checkout_with()
+
+
 def get_checkout(db: Session, session_id: str) -> CheckoutSession:
     """The session with this public id; NotFound for any other string. To change it, use
     `lock_checkout_by_id` (locked once per transaction)."""
-    return get_checkout_with(db, session_id)[0]
+    return get_checkout_with(db, session_id, _CHECKOUT)[0]
 
 
-def get_checkout_with(db: Session, session_id: str, *columns: sa.ColumnElement) -> sa.Row:
-    """The session with this public id, then `columns` read in the same statement (scalar
-    subqueries about the session that higher layers bring, so that one round trip answers a
-    shopper's polling); NotFound like `get_checkout`."""
+def get_checkout_with(db: Session, session_id: str, statement: sa.Select) -> sa.Row:
+    """The row of `statement` (`select_checkout_with`, or any SELECT of a session by the bound
+    `session_id`) for the session with this public id; NotFound like `get_checkout`."""
     refuse_malformed_id(session_id)
-    row = db.execute(sa.select(CheckoutSession, *columns).where(CheckoutSession.id == session_id)).one_or_none()
+    row = db.execute(statement, {"session_id": session_id}).one_or_none()
     if row is None:
         raise NotFound("Checkout session not found.")
     return row
@@ -162,11 +172,7 @@ def get_checkout_with(db: Session, session_id: str, *columns: sa.ColumnElement) 
 def checkout_and_page(db: Session, session_id: str) -> tuple[CheckoutSession, PageView]:
     """The session and the cached view of its page, in one query: what the checkout pages
     render from. NotFound like `get_checkout`."""
-    refuse_malformed_id(session_id)
-    row = db.execute(checkout_with_page_version().where(CheckoutSession.id == session_id)).one_or_none()
-    if row is None:
-        raise NotFound("Checkout session not found.")
-    checkout, version = row
+    checkout, version = get_checkout_with(db, session_id, CHECKOUT_BY_ID)
     return checkout, snapshot.page_view(db, checkout.page_id, version)
 
 
