@@ -197,9 +197,10 @@ def apply_event(
 ) -> CheckoutState:
     """Apply `event` under a row lock: the first table row whose guard passes decides the new
     state, and one transition row records it. InvalidTransition (nothing changed) when no row
-    applies. `amount` (minor units) and `currency` feed `is_amount_valid`. Leaving for an
-    unpaid state gives back a reserved coupon redemption; expiring (TIMEOUT, or the last
-    payment attempt failing) records the `checkout.session.expired` webhook event."""
+    applies. `amount` (minor units) and `currency` feed `is_amount_valid`. Moving to an unpaid
+    state from another gives back a reserved coupon redemption (staying open is
+    `change_checkout`'s to judge); expiring (TIMEOUT, or the last payment attempt failing)
+    records the `checkout.session.expired` webhook event."""
     event = CheckoutEvent(event)
     lock_checkout(db, checkout)
     from_state = checkout.state
@@ -217,7 +218,7 @@ def apply_event(
     ))
     if to_state is CheckoutState.COMPLETED:
         checkout.completed_at = utcnow()
-    if to_state in _UNPAID_STATES:
+    if to_state in _UNPAID_STATES and to_state is not from_state:
         release_coupon(db, checkout)
     db.flush()
     if to_state is CheckoutState.EXPIRED and from_state is not CheckoutState.EXPIRED:
@@ -275,8 +276,8 @@ def change_checkout(
     is changed then. `coupon_code` "" or None removes the coupon; `custom_fields` are merged
     into the stored answers (a blank answer removes one). A coupon the session carries that the
     new selection no longer qualifies for is dropped, not a reason to refuse the change (the
-    shopper did not just type it): the change names it. Nothing is released then: redemptions
-    are reserved only while a payment is under way."""
+    shopper did not just type it): the change names it. Redemptions are reserved only while a
+    payment is under way; one a dead request left behind is given back (`_release_stale_hold`)."""
     lock_checkout(db, checkout)
     refuse_past_expiry(checkout)
     if not accepts(checkout.state, CheckoutEvent.UPDATE_SESSION):
@@ -308,6 +309,7 @@ def change_checkout(
         error = ValidationFailed("Some checkout fields are invalid.", fields=errors)
         error.reason = refusal
         raise error
+    _release_stale_hold(db, checkout)  # before the change: of the coupon the session carried
     for attribute, value in changes.items():
         setattr(checkout, attribute, value)
     pricing.apply_amounts(checkout, amounts, page)
@@ -316,6 +318,17 @@ def change_checkout(
         detail["couponRemoved"] = {"code": removed.code, "reason": removed.reason.value}
     apply_event(db, checkout, CheckoutEvent.UPDATE_SESSION, detail=detail)
     return CheckoutChange(checkout, removed)
+
+
+def _release_stale_hold(db: Session, checkout: CheckoutSession) -> None:
+    """An open session holds a redemption only when a paying request committed its hold
+    (catalog.coupons.hold_redemption) and then died: give it back before the shopper changes or
+    drops the code, or a payment without it would leave the redemption counted for good. Such a
+    hold is of the coupon the session carried when it was paid for, and every change away from
+    a coupon passes here first, so a session that carries none holds none of a coupon that
+    exists (one of a deleted coupon gives nothing back): no DELETE for the common case."""
+    if checkout.coupon_id is not None:
+        release_coupon(db, checkout)
 
 
 def payment_problems(db: Session, checkout: CheckoutSession) -> dict[str, list[str]]:
