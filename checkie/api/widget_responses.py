@@ -64,7 +64,7 @@ def _about_session(column, where, order_by) -> sa.ScalarSelect:
 
 
 #: Read with the session in one statement: a shopper polls this while a payment settles.
-_STATUS_COLUMNS = (
+_STATUS = services.select_checkout_with(
     _about_session(Payment.id, Payment.session_id, Payment.id),
     _about_session(Subscription.id, Subscription.checkout_session_id, Subscription.id),
     _about_session(PaymentAttempt.next_action_url, PaymentAttempt.session_id, PaymentAttempt.number.desc()),
@@ -73,7 +73,7 @@ _STATUS_COLUMNS = (
 
 def find_checkout_status(db: Session, session_id: str) -> CheckoutStatus:
     """A session and what its status answer needs, in one query; NotFound for an unknown id."""
-    checkout, payment_id, subscription_id, next_action_url = services.get_checkout_with(db, session_id, *_STATUS_COLUMNS)
+    checkout, payment_id, subscription_id, next_action_url = services.get_checkout_with(db, session_id, _STATUS)
     return CheckoutStatus(checkout, payment_id, subscription_id, next_action_url)
 
 

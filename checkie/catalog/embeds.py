@@ -173,11 +173,16 @@ def get_embed(db: Session, store: Store, embed_id: int) -> Embed:
     return embed
 
 
+#: Built once, the id bound at execution: every framed checkout and widget embed request reads
+#: it, and SQLAlchemy reuses a statement object's cache key instead of deriving a new one.
+_EMBED_BY_PUBLIC_ID = sa.select(Embed).where(Embed.public_id == sa.bindparam("public_id"))
+
+
 def find_embed(db: Session, public_id: str) -> Embed | None:
     """The embed behind a public id (`/embed/<public id>`), whatever its page's status."""
     if not public_id.startswith(PUBLIC_ID_PREFIX) or len(public_id) > 40:
         return None
-    return db.scalar(sa.select(Embed).where(Embed.public_id == public_id))
+    return db.scalar(_EMBED_BY_PUBLIC_ID, {"public_id": public_id})
 
 
 def delete_embed(db: Session, embed: Embed) -> None:

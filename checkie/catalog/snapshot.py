@@ -114,18 +114,26 @@ def page_view(db: Session, page_id: int, version: int) -> PageView:
     return view
 
 
+# The two reads every page view starts from, built once with the values bound at execution:
+# SQLAlchemy reuses their cache keys, compiled forms and result metadata as they are, where a
+# new SELECT per request made it derive all three again (≈0.1–0.4 ms CPU a statement).
+_PUBLISHED_PAGE_VERSION = (
+    sa.select(Page.id, Page.version).join(Store, Store.id == Page.store_id)
+    .where(Store.slug == sa.bindparam("store_slug"), Page.slug == sa.bindparam("page_slug"),
+           Page.status == PageStatus.PUBLISHED)
+)
+_PAGE_VERSION = sa.select(Page.version).where(Page.id == sa.bindparam("page_id"))
+
+
 def published_page(db: Session, store_slug: str, page_slug: str) -> PageView | None:
     """The published page at /c/<store_slug>/<page_slug>; None for anything shoppers may not see."""
-    row = db.execute(
-        sa.select(Page.id, Page.version).join(Store, Store.id == Page.store_id)
-        .where(Store.slug == store_slug, Page.slug == page_slug, Page.status == PageStatus.PUBLISHED)
-    ).one_or_none()
+    row = db.execute(_PUBLISHED_PAGE_VERSION, {"store_slug": store_slug, "page_slug": page_slug}).one_or_none()
     return page_view(db, row.id, row.version) if row is not None else None
 
 
 def current_page(db: Session, page_id: int) -> PageView:
     """The page's view as of now (one query for its version)."""
-    version = db.scalar(sa.select(Page.version).where(Page.id == page_id))
+    version = db.scalar(_PAGE_VERSION, {"page_id": page_id})
     if version is None:
         raise LookupError(f"page {page_id} does not exist")
     return page_view(db, page_id, version)

@@ -6,6 +6,8 @@ processes) never lose a count the way read-modify-write would. Nothing here comm
 """
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -87,14 +89,22 @@ def _add(db: Session, page_id: int, **amounts: int) -> bool:
     return _update(db, page_id, amounts)
 
 
-def _update(db: Session, page_id: int, amounts: dict[str, int]) -> bool:
+@functools.cache
+def _adding(names: tuple[str, ...]) -> sa.Update:
+    """The UPDATE adding to the counters `names`, one object per set of counters (at most a few)
+    with the page and the amounts bound at execution: SQLAlchemy reuses its cache key and
+    compiled form, where a new statement per request had them derived again each time."""
     columns = PageStats.__table__.c
-    stmt = (
+    return (
         sa.update(PageStats.__table__)
-        .where(columns.page_id == page_id)
-        .values({columns[name]: columns[name] + value for name, value in amounts.items()})
+        .where(columns.page_id == sa.bindparam("stats_page_id"))
+        .values({columns[name]: columns[name] + sa.bindparam(f"add_{name}", type_=columns[name].type) for name in names})
     )
-    changed = rows_changed(db.execute(stmt)) == 1
+
+
+def _update(db: Session, page_id: int, amounts: dict[str, int]) -> bool:
+    values = {f"add_{name}": value for name, value in amounts.items()}
+    changed = rows_changed(db.execute(_adding(tuple(sorted(amounts))), {"stats_page_id": page_id, **values})) == 1
     loaded = db.identity_map.get(Session.identity_key(PageStats, page_id))
     if loaded is not None:  # a loaded row must re-read its counters, not keep the old numbers
         db.expire(loaded, list(amounts))

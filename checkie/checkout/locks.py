@@ -40,14 +40,15 @@ def lock_checkout(db: Session, checkout: CheckoutSession) -> CheckoutSession:
     Once per transaction: later calls find the lock held and change nothing."""
     if held_lock(db, checkout.id):
         return checkout
-    locked = lock_checkout_where(db, CheckoutSession.id == checkout.id)
+    locked = lock_checkout_of_id(db, checkout.id)
     assert locked is not None  # the caller holds the session: its row exists
     return locked
 
 
 def lock_checkout_of_id(db: Session, session_id: str) -> CheckoutSession | None:
     """The session with this id, locked and re-read (None when there is none)."""
-    return lock_checkout_where(db, CheckoutSession.id == session_id)
+    db.flush()
+    return _remember_lock(db, db.execute(_LOCK_BY_ID, {"session_id": session_id}).one_or_none())
 
 
 def held_lock(db: Session, session_id: str) -> bool:
@@ -70,15 +71,26 @@ def checkout_with_page_version() -> sa.Select:
     return sa.select(CheckoutSession, Page.version).join(Page, Page.id == CheckoutSession.page_id)
 
 
-def lock_checkout_where(db: Session, where) -> CheckoutSession | None:
+def _locking(select: sa.Select) -> sa.Select:
     """SELECT … FOR UPDATE OF the session row only (its page's row is read, not locked: every
-    checkout of the page would queue on it), re-reading the session; remembers the lock."""
+    checkout of the page would queue on it), re-reading the session."""
+    return select.with_for_update(of=CheckoutSession).execution_options(populate_existing=True)
+
+
+#: The session (and its page's version) by the `session_id` bound at execution. One statement
+#: object for every request: SQLAlchemy reuses its cache key and compiled form as they are,
+#: where a new SELECT per call made it walk the statement for a cache key every time.
+CHECKOUT_BY_ID = checkout_with_page_version().where(CheckoutSession.id == sa.bindparam("session_id"))
+_LOCK_BY_ID = _locking(CHECKOUT_BY_ID)
+
+
+def lock_checkout_where(db: Session, where) -> CheckoutSession | None:
+    """`lock_checkout_of_id` for any condition on the session (e.g. a subquery); remembers the lock."""
     db.flush()
-    row = db.execute(
-        checkout_with_page_version().where(where)
-        .with_for_update(of=CheckoutSession)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    return _remember_lock(db, db.execute(_locking(checkout_with_page_version().where(where))).one_or_none())
+
+
+def _remember_lock(db: Session, row: sa.Row | None) -> CheckoutSession | None:
     if row is None:
         return None
     checkout, version = row

@@ -25,8 +25,8 @@ from checkie.catalog.models import Coupon, Page, PageStatus
 from checkie.catalog.snapshot import PageView
 from checkie.checkout import guards, pricing
 from checkie.checkout.locks import (
+    CHECKOUT_BY_ID,
     checkout_page,
-    checkout_with_page_version,
     held_lock,
     lock_checkout,
     lock_checkout_of_id,
@@ -142,18 +142,28 @@ def refuse_malformed_id(session_id: object) -> None:
         raise NotFound("Checkout session not found.")
 
 
+def select_checkout_with(*columns: sa.ColumnElement) -> sa.Select:
+    """SELECT the session whose id is bound at execution (`session_id`), then `columns` (scalar
+    subqueries about the session that higher layers bring, so that one round trip answers a
+    shopper's polling), for `get_checkout_with`. Build it once, at import: SQLAlchemy then
+    reuses the statement's cache key and compiled form instead of deriving them per request."""
+    return sa.select(CheckoutSession, *columns).where(CheckoutSession.id == sa.bindparam("session_id"))
+
+
+_CHECKOUT = select_checkout_with()
+
+
 def get_checkout(db: Session, session_id: str) -> CheckoutSession:
     """The session with this public id; NotFound for any other string. To change it, use
     `lock_checkout_by_id` (locked once per transaction)."""
-    return get_checkout_with(db, session_id)[0]
+    return get_checkout_with(db, session_id, _CHECKOUT)[0]
 
 
-def get_checkout_with(db: Session, session_id: str, *columns: sa.ColumnElement) -> sa.Row:
-    """The session with this public id, then `columns` read in the same statement (scalar
-    subqueries about the session that higher layers bring, so that one round trip answers a
-    shopper's polling); NotFound like `get_checkout`."""
+def get_checkout_with(db: Session, session_id: str, statement: sa.Select) -> sa.Row:
+    """The row of `statement` (`select_checkout_with`, or any SELECT of a session by the bound
+    `session_id`) for the session with this public id; NotFound like `get_checkout`."""
     refuse_malformed_id(session_id)
-    row = db.execute(sa.select(CheckoutSession, *columns).where(CheckoutSession.id == session_id)).one_or_none()
+    row = db.execute(statement, {"session_id": session_id}).one_or_none()
     if row is None:
         raise NotFound("Checkout session not found.")
     return row
@@ -162,11 +172,7 @@ def get_checkout_with(db: Session, session_id: str, *columns: sa.ColumnElement) 
 def checkout_and_page(db: Session, session_id: str) -> tuple[CheckoutSession, PageView]:
     """The session and the cached view of its page, in one query: what the checkout pages
     render from. NotFound like `get_checkout`."""
-    refuse_malformed_id(session_id)
-    row = db.execute(checkout_with_page_version().where(CheckoutSession.id == session_id)).one_or_none()
-    if row is None:
-        raise NotFound("Checkout session not found.")
-    checkout, version = row
+    checkout, version = get_checkout_with(db, session_id, CHECKOUT_BY_ID)
     return checkout, snapshot.page_view(db, checkout.page_id, version)
 
 
@@ -191,9 +197,10 @@ def apply_event(
 ) -> CheckoutState:
     """Apply `event` under a row lock: the first table row whose guard passes decides the new
     state, and one transition row records it. InvalidTransition (nothing changed) when no row
-    applies. `amount` (minor units) and `currency` feed `is_amount_valid`. Leaving for an
-    unpaid state gives back a reserved coupon redemption; expiring (TIMEOUT, or the last
-    payment attempt failing) records the `checkout.session.expired` webhook event."""
+    applies. `amount` (minor units) and `currency` feed `is_amount_valid`. Moving to an unpaid
+    state from another gives back a reserved coupon redemption (staying open is
+    `change_checkout`'s to judge); expiring (TIMEOUT, or the last payment attempt failing)
+    records the `checkout.session.expired` webhook event."""
     event = CheckoutEvent(event)
     lock_checkout(db, checkout)
     from_state = checkout.state
@@ -211,7 +218,7 @@ def apply_event(
     ))
     if to_state is CheckoutState.COMPLETED:
         checkout.completed_at = utcnow()
-    if to_state in _UNPAID_STATES:
+    if to_state in _UNPAID_STATES and to_state is not from_state:
         release_coupon(db, checkout)
     db.flush()
     if to_state is CheckoutState.EXPIRED and from_state is not CheckoutState.EXPIRED:
@@ -269,8 +276,8 @@ def change_checkout(
     is changed then. `coupon_code` "" or None removes the coupon; `custom_fields` are merged
     into the stored answers (a blank answer removes one). A coupon the session carries that the
     new selection no longer qualifies for is dropped, not a reason to refuse the change (the
-    shopper did not just type it): the change names it. Nothing is released then: redemptions
-    are reserved only while a payment is under way."""
+    shopper did not just type it): the change names it. Redemptions are reserved only while a
+    payment is under way; one a dead request left behind is given back (`_release_stale_hold`)."""
     lock_checkout(db, checkout)
     refuse_past_expiry(checkout)
     if not accepts(checkout.state, CheckoutEvent.UPDATE_SESSION):
@@ -302,6 +309,7 @@ def change_checkout(
         error = ValidationFailed("Some checkout fields are invalid.", fields=errors)
         error.reason = refusal
         raise error
+    _release_stale_hold(db, checkout)  # before the change: of the coupon the session carried
     for attribute, value in changes.items():
         setattr(checkout, attribute, value)
     pricing.apply_amounts(checkout, amounts, page)
@@ -310,6 +318,17 @@ def change_checkout(
         detail["couponRemoved"] = {"code": removed.code, "reason": removed.reason.value}
     apply_event(db, checkout, CheckoutEvent.UPDATE_SESSION, detail=detail)
     return CheckoutChange(checkout, removed)
+
+
+def _release_stale_hold(db: Session, checkout: CheckoutSession) -> None:
+    """An open session holds a redemption only when a paying request committed its hold
+    (catalog.coupons.hold_redemption) and then died: give it back before the shopper changes or
+    drops the code, or a payment without it would leave the redemption counted for good. Such a
+    hold is of the coupon the session carried when it was paid for, and every change away from
+    a coupon passes here first, so a session that carries none holds none of a coupon that
+    exists (one of a deleted coupon gives nothing back): no DELETE for the common case."""
+    if checkout.coupon_id is not None:
+        release_coupon(db, checkout)
 
 
 def payment_problems(db: Session, checkout: CheckoutSession) -> dict[str, list[str]]:

@@ -10,12 +10,16 @@ from checkie.errors import Conflict
 from checkie.payments.models import BalanceTransaction, Payment
 from checkie.stores.models import Store
 
+#: Built once, the ids bound at execution (every PSP success event reads it): SQLAlchemy reuses
+#: the statement's cache key instead of deriving one for a new SELECT per event.
+_PAYMENT_BY_PROVIDER_ID = sa.select(Payment).where(
+    Payment.provider == sa.bindparam("provider"), Payment.provider_payment_id == sa.bindparam("provider_payment_id")
+)
+
 
 def payment_by_provider_id(db: Session, provider: str, provider_payment_id: str) -> Payment | None:
     """The payment recorded for a PSP payment intent, if any (not store-scoped: PSP side)."""
-    return db.scalar(
-        sa.select(Payment).where(Payment.provider == provider, Payment.provider_payment_id == provider_payment_id)
-    )
+    return db.scalar(_PAYMENT_BY_PROVIDER_ID, {"provider": provider, "provider_payment_id": provider_payment_id})
 
 
 def delete_store(db: Session, store: Store) -> None:

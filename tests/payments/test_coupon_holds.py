@@ -121,3 +121,43 @@ def test_a_session_that_changed_its_code_moves_its_hold(db, store, coupon_checko
     assert hold_redemption(db, checkout.id, other.id)
     assert (_count(db, coupon.id), _count(db, other.id)) == (0, 1)
     assert _holds(db) == [(checkout.id, other.id)]
+
+
+def test_a_dead_requests_hold_is_given_back_when_the_shopper_drops_the_code(db, coupon_checkout, provider):
+    coupon, checkout = coupon_checkout
+    assert hold_redemption(db, checkout.id, coupon.id)
+    db.rollback()
+    services.update_checkout(db, checkout, coupon_code="")
+    db.commit()
+    assert _count(db, coupon.id) == 0 and _holds(db) == []
+
+    initiate_payment(db, checkout, payment_method="pm_card_visa")  # paid without the code: nothing counted
+    db.commit()
+    assert _count(db, coupon.id) == 0 and _holds(db) == []
+
+
+def test_a_dead_requests_hold_is_given_back_when_the_shopper_changes_anything_else(db, coupon_checkout):
+    coupon, checkout = coupon_checkout
+    assert hold_redemption(db, checkout.id, coupon.id)
+    db.rollback()
+    services.update_checkout(db, checkout, name="Sam Shopper")
+    db.commit()
+    assert _count(db, coupon.id) == 0 and _holds(db) == []
+
+
+def test_changing_a_session_without_a_coupon_does_not_look_for_a_hold(db, store):
+    checkout = open_checkout(db, make_page(db, store, publish=True))
+    db.commit()
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.get_bind(), "before_cursor_execute", record)
+    try:
+        services.update_checkout(db, checkout, email="s@example.com")
+        db.flush()
+    finally:
+        sa.event.remove(db.get_bind(), "before_cursor_execute", record)
+    assert not [statement for statement in statements if "coupon_holds" in statement]
+    assert len([statement for statement in statements if "checkout_session_transitions" in statement]) == 1
