@@ -92,11 +92,17 @@ def test_a_hold_left_by_a_request_that_died_is_reused_then_given_back(db, coupon
     assert _count(db, coupon.id) == 0 and _holds(db) == []
 
 
-def test_a_dead_requests_hold_is_given_back_when_the_session_ends_unpaid(db, coupon_checkout):
+@pytest.mark.parametrize("then", [
+    pytest.param(lambda db, checkout: services.abandon_checkout(db, checkout), id="the session ends unpaid"),
+    pytest.param(lambda db, checkout: services.update_checkout(db, checkout, coupon_code=""), id="the shopper drops the code"),
+    pytest.param(lambda db, checkout: services.update_checkout(db, checkout, name="Sam Shopper"),
+                 id="the shopper changes anything else"),
+])
+def test_a_dead_requests_hold_is_given_back_when(db, coupon_checkout, then):
     coupon, checkout = coupon_checkout
     assert hold_redemption(db, checkout.id, coupon.id)
-    db.rollback()
-    services.abandon_checkout(db, checkout)
+    db.rollback()  # the request died after its hold committed
+    then(db, checkout)
     db.commit()
     assert _count(db, coupon.id) == 0 and _holds(db) == []
 
@@ -123,24 +129,13 @@ def test_a_session_that_changed_its_code_moves_its_hold(db, store, coupon_checko
     assert _holds(db) == [(checkout.id, other.id)]
 
 
-def test_a_dead_requests_hold_is_given_back_when_the_shopper_drops_the_code(db, coupon_checkout, provider):
+def test_a_payment_after_the_code_was_dropped_counts_nothing(db, coupon_checkout, provider):
     coupon, checkout = coupon_checkout
     assert hold_redemption(db, checkout.id, coupon.id)
     db.rollback()
     services.update_checkout(db, checkout, coupon_code="")
     db.commit()
-    assert _count(db, coupon.id) == 0 and _holds(db) == []
-
-    initiate_payment(db, checkout, payment_method="pm_card_visa")  # paid without the code: nothing counted
-    db.commit()
-    assert _count(db, coupon.id) == 0 and _holds(db) == []
-
-
-def test_a_dead_requests_hold_is_given_back_when_the_shopper_changes_anything_else(db, coupon_checkout):
-    coupon, checkout = coupon_checkout
-    assert hold_redemption(db, checkout.id, coupon.id)
-    db.rollback()
-    services.update_checkout(db, checkout, name="Sam Shopper")
+    initiate_payment(db, checkout, payment_method="pm_card_visa")
     db.commit()
     assert _count(db, coupon.id) == 0 and _holds(db) == []
 
