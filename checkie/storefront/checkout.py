@@ -166,9 +166,14 @@ def show(session_id: str):
     shown = stencil.session_to_show(session_id)
     page = snapshot.page_view(db.session, shown.page_id, shown.page_version)
     layout = _layout_of(shown)
-    return (stencil.render(shown, page, layout, stripe_js_for(shown), lambda: services.get_checkout(db.session, session_id),
-                           lambda probe: _render_state(probe, page, layout))
-            or _render_state(services.get_checkout(db.session, session_id), page, layout))
+
+    def load() -> CheckoutSession:
+        return services.get_checkout(db.session, session_id)
+
+    def render_in_full(checkout: CheckoutSession) -> Response:
+        return _render_state(checkout, page, layout)
+
+    return stencil.render(shown, page, layout, stripe_js_for(shown), load, render_in_full) or render_in_full(load())
 
 
 @route("/c/<store_slug>/<page_slug>", "/embed/<public_id>", methods=["POST"])
