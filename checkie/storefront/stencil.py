@@ -48,8 +48,8 @@ _SHAPING_FIELDS = frozenset({FieldType.CHECKBOX, FieldType.SELECT})
 #: What url_for puts in a path unchanged and Jinja prints unescaped: a session id must be only
 #: that to stand in for its marker in links.
 _URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
-#: Markers are unique to this process and can't be typed by a shopper into another session's
-#: page in time to matter (they are only ever rendered into the probe, never shown).
+#: Markers carry a random nonce of this process that is never shown to anyone, so nothing a
+#: merchant or a shopper typed into the page can contain one.
 _NONCE = secrets.token_hex(8)
 _MARKER = re.compile(f"Z{_NONCE}([a-z_0-9]+)Z")
 
