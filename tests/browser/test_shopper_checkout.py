@@ -209,3 +209,28 @@ def test_a_change_made_while_the_first_save_is_in_flight_is_saved_too(new_page, 
     checkout = db.get(CheckoutSession, page.url.rsplit("/", 1)[1])
     assert checkout.total == 2500 and checkout.custom_fields == {"company": "Initech"}
     assert browser_session.errors == []
+
+
+def test_a_pay_click_that_sets_off_a_save_still_pays(new_page, browser_session, store_id):
+    """Pressing Pay leaves the field being typed in, so its change is saved, and that save's
+    answer updates the Pay button's label. It used to replace the button itself: a click whose
+    mouse-up came after that answer landed on a button no longer in the page, and was lost."""
+    page = new_page()
+    page.goto("/c/paper-crane/tee")
+    page.get_by_label("L (+$5.00)").check()  # the first save creates the session
+    expect(page).to_have_url(re.compile(r"/c/s/cs_"))
+    page.wait_for_load_state("networkidle")
+    _fill_card(page, "4242 4242 4242 4242")
+    _fill_details(page, email="sam@example.com", name="Sam Shopper")  # Name keeps the focus
+    page.wait_for_load_state("networkidle")  # the saves of Company's and Email's changes
+    button = page.get_by_role("button", name="Pay $25.00")
+    button.scroll_into_view_if_needed()
+    pay = button.bounding_box()
+    assert pay is not None
+    page.mouse.move(pay["x"] + pay["width"] / 2, pay["y"] + pay["height"] / 2)
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        page.mouse.down()  # Name loses the focus: its change is saved
+    page.wait_for_function("!document.querySelector('.htmx-request')")  # and the answer swapped in
+    page.mouse.up()
+    expect(page.get_by_role("heading", level=1, name="Thank you, your payment went through")).to_be_visible()
+    assert browser_session.errors == []
