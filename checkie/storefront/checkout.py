@@ -162,7 +162,6 @@ def theme_css(public_id: str):
 def show(session_id: str):
     """The session's page: an open one from its stencil (storefront/stencil.py), read in one
     statement; any other in full."""
-    services.refuse_malformed_id(session_id)
     shown = stencil.session_to_show(session_id)
     page = snapshot.page_view(db.session, shown.page_id, shown.page_version)
     layout = _layout_of(shown)

@@ -32,6 +32,7 @@ from markupsafe import escape
 
 from checkie.catalog.models import FieldType, Page, PricingType
 from checkie.catalog.snapshot import PageView
+from checkie.checkout import services
 from checkie.checkout.models import CheckoutSession, CheckoutState
 from checkie.database import utcnow
 from checkie.errors import NotFound
@@ -58,7 +59,9 @@ def _marker(name: str) -> str:
     return f"Z{_NONCE}{name}Z"
 
 
-SESSION_ID, EMAIL, NAME, CSRF = (_marker(name) for name in ("session_id", "email", "name", "csrf"))
+#: The slots every stencil may have, besides one per text answer (`answer_<n>`).
+_FIXED_SLOTS = ("session_id", "email", "name", "csrf")
+SESSION_ID, EMAIL, NAME, CSRF = (_marker(name) for name in _FIXED_SLOTS)
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,10 @@ _SESSION_TO_SHOW = (
 
 def session_to_show(session_id: str) -> sa.Row:
     """The session with this id as its page is shown: the row answers the attributes the stencil
-    reads (and the store's, for `providers`); NotFound like services.get_checkout. Read on a
-    connection of its own in autocommit (no BEGIN/ROLLBACK round trips): what most page views
-    cost the database is this one statement. Check the id first (services.refuse_malformed_id)."""
+    reads (and the store's, for `providers`); NotFound like services.get_checkout, for any
+    string. Read on a connection of its own in autocommit (no BEGIN/ROLLBACK round trips): what
+    most page views cost the database is this one statement."""
+    services.refuse_malformed_id(session_id)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         row = connection.execute(_SESSION_TO_SHOW, {"session_id": session_id}).one_or_none()
     if row is None:
@@ -154,14 +158,11 @@ def forget_all() -> None:
 
 
 def _key(checkout, page: PageView, layout: Layout, stripe_js: StripeJs | None) -> Hashable:
-    answers = checkout.custom_fields or {}
     return (
         page.id, page.version, _layout_key(layout), stripe_js,
         tuple(sorted((checkout.variant_options or {}).items())),
         checkout.subtotal, checkout.discount, checkout.total, checkout.currency, checkout.trial_days,
-        # an answer that is not text (or not there) is printed as it is, so it shapes the page
-        tuple((field.key, answers.get(field.key, "")) for field in page.custom_fields
-              if field.type in _SHAPING_FIELDS or not isinstance(answers.get(field.key, ""), str)),
+        tuple((key, answer) for key, (answer, printed_only) in _answers(checkout, page).items() if not printed_only),
         checkout.email is None, checkout.name is None,
     )
 
@@ -172,11 +173,19 @@ def _layout_key(layout: Layout) -> Hashable:
     return ("hosted", layout.csrf)
 
 
-def _free_answers(checkout, page: PageView) -> dict[str, str]:
-    """{field key: text answer} of the answers that are only printed."""
+def _answers(checkout, page: PageView) -> dict[str, tuple[object, bool]]:
+    """{field key: (the answer, "" when none; whether it is only printed)}. A choice's answer
+    decides markup (checked, selected), and one that is not text is printed as it is: both
+    shape the page."""
     answers = checkout.custom_fields or {}
-    return {field.key: answers.get(field.key, "") for field in page.custom_fields
-            if field.type not in _SHAPING_FIELDS and isinstance(answers.get(field.key, ""), str)}
+    shown = {field: answers.get(field.key, "") for field in page.custom_fields}
+    return {field.key: (answer, field.type not in _SHAPING_FIELDS and isinstance(answer, str))
+            for field, answer in shown.items()}
+
+
+def _free_answers(checkout, page: PageView) -> dict[str, str]:
+    """{field key: text answer} of the answers that are only printed: a slot each."""
+    return {key: str(answer) for key, (answer, printed_only) in _answers(checkout, page).items() if printed_only}
 
 
 def _values(checkout, page: PageView, layout: Layout) -> dict[str, str]:
@@ -208,7 +217,7 @@ def _make(checkout, page: PageView, full_render: Callable[[CheckoutSession], Res
             g.csrf_token = real_token
     parts = _MARKER.split(html)
     pieces, slots = tuple(parts[0::2]), tuple(parts[1::2])
-    known = {"session_id", "email", "name", "csrf", *(f"answer_{index}" for index in range(len(free)))}
+    known = {*_FIXED_SLOTS, *(f"answer_{index}" for index in range(len(free)))}
     if _NONCE in "".join(pieces) or not set(slots) <= known:
         return None  # a marker the template changed: this shape is rendered in full
     return Stencil(pieces, slots)
